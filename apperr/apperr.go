@@ -1,0 +1,111 @@
+// Package apperr owns the errors a client of the gateway can see: one error type with a stable
+// machine code and a message that says what to fix, and the one place (Presenter) that turns any
+// error into the GraphQL error a client receives, with `extensions.code` set.
+//
+// Internal errors (a failed SQL statement, a bug) never reach a client: the presenter logs them
+// with the request id and answers a generic message naming that id. apperr imports nothing of
+// the gateway except domain; every other package may import it.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/birlik/birlik/domain"
+)
+
+// Code is a stable machine-readable error code, sent to clients as `extensions.code`. Clients
+// code against these strings: never rename one.
+type Code string
+
+// The codes a client can receive.
+const (
+	InvalidIIN        Code = "INVALID_IIN"        // an IIN failed its format or check digit
+	InvalidBIN        Code = "INVALID_BIN"        // a BIN failed its format or check digit
+	Forbidden         Code = "FORBIDDEN"          // the caller's role or region may not see this
+	Unauthenticated   Code = "UNAUTHENTICATED"    // no, unknown, expired or malformed credentials
+	PurposeRequired   Code = "PURPOSE_REQUIRED"   // personal data asked for without X-Purpose
+	SourceUnavailable Code = "SOURCE_UNAVAILABLE" // a ministry system did not answer
+	QueryTooComplex   Code = "QUERY_TOO_COMPLEX"  // depth, aliases, complexity or page size over the limit
+	NotFound          Code = "NOT_FOUND"          // an id that names nothing
+	BadInput          Code = "BAD_INPUT"          // an argument of the wrong shape
+	Internal          Code = "INTERNAL"           // our fault; the message names the request id
+)
+
+// Error is an error a client caused or may act on: a stable code and a message that says what
+// to fix. Err, when set, is the underlying cause; it is logged, never shown to the client.
+type Error struct {
+	Code    Code
+	Message string
+	Err     error
+}
+
+// Error returns the message (and the cause, for logs).
+func (e *Error) Error() string {
+	if e.Err != nil && e.Code == Internal {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an error with code and a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an error with code and message that keeps err as its cause.
+func Wrap(code Code, err error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// From returns the client-facing error err stands for: an *Error found in err's chain, an
+// invalid IIN or BIN as INVALID_IIN/INVALID_BIN, and anything else as an INTERNAL error whose
+// cause is err (its message is replaced by the presenter before it reaches a client).
+func From(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var id *domain.ErrInvalidID
+	if errors.As(err, &id) {
+		code := InvalidIIN
+		if id.Kind == "BIN" {
+			code = InvalidBIN
+		}
+		return &Error{Code: code, Message: id.Error(), Err: err}
+	}
+	return &Error{Code: Internal, Message: "internal error", Err: err}
+}
+
+// CodeOf is From(err).Code, or "" for a nil error.
+func CodeOf(err error) Code {
+	if err == nil {
+		return ""
+	}
+	return From(err).Code
+}
+
+// HTTPStatus is the status a plain HTTP endpoint answers for code (GraphQL answers 200 with the
+// error in the body, except where the transport decides otherwise).
+func HTTPStatus(code Code) int {
+	switch code {
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case NotFound:
+		return http.StatusNotFound
+	case InvalidIIN, InvalidBIN, BadInput, PurposeRequired, QueryTooComplex:
+		return http.StatusBadRequest
+	case SourceUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

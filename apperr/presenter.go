@@ -1,0 +1,77 @@
+package apperr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// gqlgen's own codes that the presenter translates; the rest of gqlgen's codes
+// (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED) pass unchanged, as GraphQL clients know them.
+const gqlgenComplexityCode = "COMPLEXITY_LIMIT_EXCEEDED"
+
+// Presenter returns the gqlgen error presenter: every error a client receives passes through it.
+// It sets `extensions.code` from the error's Code, keeps the message of client errors, and
+// replaces the message of internal errors with a generic one naming the request id, after
+// logging the cause on log (with ctx, so the log line carries the request id too).
+// requestID returns the current request's id ("" when unknown).
+func Presenter(log *slog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		if err == nil {
+			return nil
+		}
+		presented := *graphql.DefaultErrorPresenter(ctx, err) // a copy: never mutate a shared error
+		presented.Extensions = cloneExtensions(presented.Extensions)
+
+		if presented.Err == nil {
+			// An error GraphQL itself raised (parse, validation, a gqlgen limit): its message is
+			// written for clients already.
+			switch code, _ := presented.Extensions["code"].(string); code {
+			case gqlgenComplexityCode:
+				presented.Extensions["code"] = string(QueryTooComplex)
+			case "":
+				presented.Extensions["code"] = string(BadInput)
+			}
+			return &presented
+		}
+
+		e := From(err)
+		presented.Extensions["code"] = string(e.Code)
+		if e.Code != Internal {
+			presented.Message = e.Message
+			return &presented
+		}
+		id := requestID(ctx)
+		level := slog.LevelError
+		if errors.Is(err, context.Canceled) {
+			level = slog.LevelWarn // the client went away; not our fault
+		}
+		log.Log(ctx, level, "internal error", "path", presented.Path.String(), "err", err)
+		presented.Message = "internal error: the gateway's operators can trace it by request id " + id
+		if id == "" {
+			presented.Message = "internal error"
+		}
+		return &presented
+	}
+}
+
+// Recover returns gqlgen's recover function: a panic in a resolver becomes an INTERNAL error
+// carrying the panic and its stack as its cause, which Presenter logs and hides from the client.
+func Recover() graphql.RecoverFunc {
+	return func(ctx context.Context, v any) error {
+		return &Error{Code: Internal, Message: "internal error", Err: fmt.Errorf("panic: %v\n%s", v, debug.Stack())}
+	}
+}
+
+func cloneExtensions(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/birlik/birlik/audit"
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/store/storetest"
+)
+
+func iin(t testing.TB, n int) domain.IIN {
+	t.Helper()
+	for s := n; ; s++ {
+		if v, ok := domain.MakeIIN(domain.MustDate("1990-01-01"), domain.Female, s); ok {
+			return v
+		}
+	}
+}
+
+// record writes n entries concurrently and returns the store.
+func record(t *testing.T, n int) *storetest.Store {
+	t.Helper()
+	s := storetest.Open(t)
+	l := audit.New(s.Client, s.Dialect)
+	t.Cleanup(func() { l.Close() })
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- l.Record(context.Background(), audit.Entry{
+				Subject: fmt.Sprintf("officer-%d", i), Role: "caseworker", Client: "akimat",
+				Purpose: "case-management", Operation: "Person", QueryHash: audit.QueryHash("{ person }"),
+				IINs: []domain.IIN{iin(t, 100+i), iin(t, 100+i)},
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func TestChainIntact(t *testing.T) {
+	s := record(t, 40)
+	rep, err := audit.Verify(context.Background(), s.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Problem != nil || rep.Entries != 40 {
+		t.Fatalf("report %+v, problem %v: want 40 intact entries", rep, rep.Problem)
+	}
+	// Each entry lists its IIN once, and is indexed by it.
+	n, err := s.Client.AuditSubject.Query().Count(context.Background())
+	if err != nil || n != 40 {
+		t.Errorf("audit subjects = %d (%v), want 40 (one per distinct IIN)", n, err)
+	}
+	// The store refuses updates and deletes through Ent.
+	if err := s.Client.AuditEntry.Update().Exec(context.Background()); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("update through Ent: err = %v, want the append-only refusal", err)
+	}
+	if _, err := s.Client.AuditEntry.Delete().Exec(context.Background()); err == nil {
+		t.Error("delete through Ent succeeded")
+	}
+}
+
+// TestVerifyNamesTampering changes, removes and reorders entries directly in the store (past
+// the triggers, as someone with the database's keys could) and checks audit verify names each.
+func TestVerifyNamesTampering(t *testing.T) {
+	tests := []struct {
+		name     string
+		sql      []string
+		wantKind string
+		wantSeq  int64
+		wantMsg  string
+	}{
+		{name: "changed", sql: []string{`UPDATE audit_entries SET purpose = 'statistics' WHERE seq = 5`},
+			wantKind: audit.Changed, wantSeq: 5, wantMsg: "entry 5 was changed"},
+		{name: "IIN list changed", sql: []string{`UPDATE audit_entries SET iins = '' WHERE seq = 7`},
+			wantKind: audit.Changed, wantSeq: 7, wantMsg: "entry 7 was changed"},
+		{name: "removed", sql: []string{
+			`DELETE FROM audit_subjects WHERE entry_id IN (SELECT id FROM audit_entries WHERE seq = 4)`,
+			`DELETE FROM audit_entries WHERE seq = 4`},
+			wantKind: audit.Removed, wantSeq: 4, wantMsg: "entry 4 was removed"},
+		{name: "removed and renumbered", sql: []string{
+			`DELETE FROM audit_subjects WHERE entry_id IN (SELECT id FROM audit_entries WHERE seq = 4)`,
+			`DELETE FROM audit_entries WHERE seq = 4`,
+			`UPDATE audit_entries SET seq = seq - 1 WHERE seq > 4`},
+			wantKind: audit.Removed, wantSeq: 4, wantMsg: "before entry 4 was removed"},
+		{name: "reordered", sql: []string{
+			`UPDATE audit_entries SET seq = -1 WHERE seq = 6`,
+			`UPDATE audit_entries SET seq = 6 WHERE seq = 7`,
+			`UPDATE audit_entries SET seq = 7 WHERE seq = -1`},
+			wantKind: audit.Reordered, wantSeq: 6, wantMsg: "entry 6 was reordered"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := record(t, 10)
+			ctx := context.Background()
+			// The store itself refuses the change first.
+			if _, err := s.DB.ExecContext(ctx, tc.sql[0]); err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Fatalf("%s: err = %v, want the append-only trigger to refuse it", tc.sql[0], err)
+			}
+			disable := []string{`DROP TRIGGER audit_entries_no_update`, `DROP TRIGGER audit_entries_no_delete`, `DROP TRIGGER audit_subjects_no_update`, `DROP TRIGGER audit_subjects_no_delete`}
+			if s.Dialect == dialect.Postgres {
+				disable = []string{`ALTER TABLE audit_entries DISABLE TRIGGER USER`, `ALTER TABLE audit_subjects DISABLE TRIGGER USER`}
+			}
+			for _, q := range append(disable, tc.sql...) {
+				if _, err := s.DB.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			rep, err := audit.Verify(ctx, s.Client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := rep.Problem
+			if p == nil || p.Kind != tc.wantKind || p.Seq != tc.wantSeq || !strings.Contains(p.Message, tc.wantMsg) {
+				t.Fatalf("problem = %+v, want %s at %d with a message containing %q", p, tc.wantKind, tc.wantSeq, tc.wantMsg)
+			}
+		})
+	}
+}

@@ -1,0 +1,828 @@
+// Command load is Birlik's reproducible load benchmark (issue 5 §4). It builds the gateway,
+// starts it as a subprocess over a generated demo country on 127.0.0.1 — with SQLite, and with
+// PostgreSQL when DATABASE_URL is set, each with and without Redis when REDIS_URL is set — and
+// drives three GraphQL workloads over HTTP for a bounded time at each concurrency:
+//
+//   - citizen: a random person by IIN with family members, enrolments with the school's name,
+//     region and design capacity, and the payments of the last 12 months (the key of a
+//     caseworker of the person's region, purpose case-management);
+//   - analyst: schools of one region with totalCount plus paymentAggregate grouped by region
+//     and kind (an analyst key, purpose statistics);
+//   - umis: one page of 500 of the change feed from a random cursor (a health key, purpose
+//     medical-care).
+//
+// With DATABASE_URL it also runs the floor: the citizen query hand-written in SQL with pgx
+// against the same PostgreSQL store. It prints one table: throughput and p50/p99 latency.
+//
+// bench owns only measuring: it never imports the gateway's packages (only domain's region
+// list), and it never touches a database or Redis other than the ones it is given; on
+// PostgreSQL it creates its own database beside DATABASE_URL's and drops it at the end.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/birlik/birlik/domain"
+)
+
+type options struct {
+	people       int
+	duration     time.Duration
+	warmup       time.Duration
+	concurrency  []int
+	workloads    []string
+	configs      []string
+	soak         time.Duration
+	bin          string
+	readyTimeout time.Duration
+	redisDB      int
+	gatewayEnv   []string
+	keep         bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	var o options
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.IntVar(&o.people, "people", 20000, "people in the generated demo country")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each cell (configuration × workload × concurrency)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each cell")
+	conc := fs.String("concurrency", "1,16,64", "comma-separated numbers of concurrent clients")
+	wl := fs.String("workloads", "citizen,analyst,umis", "comma-separated workloads: citizen, analyst, umis, and overhead ({ regions }, no personal data)")
+	cfgs := fs.String("configs", "auto", "comma-separated configurations: sqlite, sqlite+redis, postgres, postgres+redis, floor; auto: every one the environment allows")
+	fs.DurationVar(&o.soak, "soak", 0, "opt-in memory soak: after the table, run the citizen workload this long (e.g. 5m) at the highest concurrency against the last gateway and report its RSS")
+	fs.StringVar(&o.bin, "bin", "", "a built gateway binary; empty: go build the module in the current folder")
+	fs.DurationVar(&o.readyTimeout, "ready-timeout", 20*time.Minute, "how long the gateway may take to answer /readyz 200 (the first sync)")
+	fs.IntVar(&o.redisDB, "redis-db", 9, "Redis database number the gateway uses (so the benchmark's keys stay apart from tests on REDIS_URL's database); -1 keeps REDIS_URL's")
+	env := fs.String("gateway-env", "", "extra environment for the gateway, comma-separated NAME=VALUE (e.g. a switch measured against its default)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folders and the PostgreSQL database")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if o.concurrency, err = parseInts(*conc); err != nil {
+		return fmt.Errorf("-concurrency %q: %w", *conc, err)
+	}
+	o.workloads = splitList(*wl)
+	for _, w := range o.workloads {
+		if _, ok := workloads[w]; !ok {
+			return fmt.Errorf("-workloads: %q is not one of citizen, analyst, umis, overhead", w)
+		}
+	}
+	if *env != "" {
+		o.gatewayEnv = splitList(*env)
+	}
+	dbURL, redisURL := os.Getenv("DATABASE_URL"), os.Getenv("REDIS_URL")
+	if *cfgs == "auto" {
+		o.configs = []string{"sqlite"}
+		if redisURL != "" {
+			o.configs = append(o.configs, "sqlite+redis")
+		}
+		if dbURL != "" {
+			o.configs = append(o.configs, "postgres")
+			if redisURL != "" {
+				o.configs = append(o.configs, "postgres+redis")
+			}
+			o.configs = append(o.configs, "floor")
+		}
+	} else {
+		o.configs = splitList(*cfgs)
+	}
+	for _, c := range o.configs {
+		switch c {
+		case "sqlite", "postgres", "floor", "sqlite+redis", "postgres+redis":
+		default:
+			return fmt.Errorf("-configs: %q is not one of sqlite, sqlite+redis, postgres, postgres+redis, floor", c)
+		}
+		if strings.HasPrefix(c, "postgres") || c == "floor" {
+			if dbURL == "" {
+				return fmt.Errorf("-configs %s needs DATABASE_URL (postgres://user@host:5432/db?sslmode=disable)", c)
+			}
+		}
+		if strings.HasSuffix(c, "+redis") && redisURL == "" {
+			return fmt.Errorf("-configs %s needs REDIS_URL (redis://host:6379/0)", c)
+		}
+	}
+	if o.redisDB >= 0 && redisURL != "" {
+		u, err := url.Parse(redisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		u.Path = "/" + strconv.Itoa(o.redisDB)
+		redisURL = u.String()
+	}
+
+	work, err := os.MkdirTemp("", "birlik-bench-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(work)
+	}
+	if o.bin == "" {
+		o.bin = filepath.Join(work, "birlik")
+		fmt.Fprintf(os.Stderr, "bench: go build -o %s .\n", o.bin)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", o.bin, ".")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building the gateway (run from the module root, or pass -bin): %w", err)
+		}
+	}
+
+	b := &bench{o: o, work: work, redisURL: redisURL, keys: newKeys()}
+	defer b.cleanup()
+	var rows []row
+	var last *gatewayProc
+	for _, c := range o.configs {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if c == "floor" {
+			pgURL, err := b.pgDatabase(ctx, dbURL)
+			if err != nil {
+				return err
+			}
+			if b.samples == nil {
+				return errors.New("the floor needs a PostgreSQL store synced by the gateway first: put postgres or postgres+redis before floor in -configs")
+			}
+			r, err := runFloor(ctx, o, pgURL, b.samples)
+			if err != nil {
+				return fmt.Errorf("floor: %w", err)
+			}
+			rows = append(rows, r...)
+			continue
+		}
+		g, err := b.start(ctx, c, dbURL)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+		if last != nil {
+			last.stop()
+		}
+		last = g
+		if err := b.prepare(ctx, g); err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+		for _, w := range o.workloads {
+			for _, n := range o.concurrency {
+				r := b.cell(ctx, g, c, w, n)
+				rows = append(rows, r)
+				fmt.Fprintf(os.Stderr, "bench: %s\n", r)
+			}
+		}
+		if c != o.configs[len(o.configs)-1] && !(o.soak > 0 && isLastGateway(o.configs, c)) {
+			g.stop()
+			last = nil
+		}
+	}
+	printTable(out, o, rows)
+	if o.soak > 0 && last != nil {
+		if err := b.soak(ctx, out, last); err != nil {
+			return err
+		}
+	}
+	if last != nil {
+		last.stop()
+	}
+	return nil
+}
+
+func isLastGateway(configs []string, c string) bool {
+	for i := len(configs) - 1; i >= 0; i-- {
+		if configs[i] != "floor" {
+			return configs[i] == c
+		}
+	}
+	return false
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, p := range splitList(s) {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q: want whole numbers of at least 1", p)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("empty")
+	}
+	return out, nil
+}
+
+// keys are the API keys the benchmark configures on the gateway: one per workload's role, and a
+// caseworker per region (a caseworker works in one region; the person asked for picks the key).
+type keys struct {
+	admin, analyst, health string
+	caseworker             map[string]string // by region KATO
+}
+
+func newKeys() keys {
+	k := func(p string) string { return fmt.Sprintf("bench-%s-%016x", p, rand.Uint64()) }
+	ks := keys{admin: k("admin"), analyst: k("analyst"), health: k("umis"), caseworker: map[string]string{}}
+	for _, r := range domain.Regions {
+		ks.caseworker[string(r.KATO)] = k("case-" + string(r.KATO))
+	}
+	return ks
+}
+
+func (k keys) flag() string {
+	list := []string{
+		k.admin + ":admin:bench-admin",
+		k.analyst + ":analyst:bench-analyst",
+		k.health + ":health:bench-umis",
+	}
+	for _, r := range domain.Regions {
+		list = append(list, k.caseworker[string(r.KATO)]+":caseworker:bench-citizen-app:"+string(r.KATO))
+	}
+	return strings.Join(list, ",")
+}
+
+// bench holds what the cells of one run share.
+type bench struct {
+	o        options
+	work     string
+	redisURL string
+	keys     keys
+	pgAdmin  string // DATABASE_URL, to drop the benchmark's database
+	pgName   string
+	pgURL    string
+	samples  *samples // IINs, regions, cursors: sampled once from the first gateway
+}
+
+func (b *bench) cleanup() {
+	if b.pgName != "" && !b.o.keep {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := dropDatabase(ctx, b.pgAdmin, b.pgName); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: dropping database %s: %v\n", b.pgName, err)
+		}
+	}
+}
+
+// pgDatabase returns the URL of the benchmark's own PostgreSQL database, creating it once.
+func (b *bench) pgDatabase(ctx context.Context, dbURL string) (string, error) {
+	if b.pgURL != "" {
+		return b.pgURL, nil
+	}
+	name := fmt.Sprintf("birlik_bench_%d", os.Getpid())
+	u, err := createDatabase(ctx, dbURL, name)
+	if err != nil {
+		return "", err
+	}
+	b.pgAdmin, b.pgName, b.pgURL = dbURL, name, u
+	return u, nil
+}
+
+// gatewayProc is a running gateway subprocess.
+type gatewayProc struct {
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:PORT
+	log  string
+	done chan struct{}
+	http *http.Client
+}
+
+func (g *gatewayProc) stop() {
+	if g.cmd.Process == nil {
+		return
+	}
+	_ = g.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-g.done:
+	case <-time.After(20 * time.Second):
+		_ = g.cmd.Process.Kill()
+		<-g.done
+	}
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// start runs the gateway for configuration c and waits for /readyz 200. SQLite runs share one
+// data folder and PostgreSQL runs one database, so the second start syncs incrementally.
+func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error) {
+	store := "sqlite"
+	if strings.HasPrefix(c, "postgres") {
+		store = "postgres"
+	}
+	data := filepath.Join(b.work, store)
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "BIRLIK_") || strings.HasPrefix(kv, "DATABASE_URL=") || strings.HasPrefix(kv, "REDIS_URL=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	if store == "postgres" {
+		u, err := b.pgDatabase(ctx, dbURL)
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, "DATABASE_URL="+u)
+	}
+	if strings.HasSuffix(c, "+redis") {
+		env = append(env, "REDIS_URL="+b.redisURL)
+	}
+	env = append(env, b.o.gatewayEnv...)
+	const unlimited = "1000000/s:1000000"
+	args := []string{
+		"serve",
+		"--addr", addr,
+		"--data", data,
+		"--demo-people", strconv.Itoa(b.o.people),
+		"--sync-interval", "0",
+		"--log-level", "warn",
+		"--api-keys", b.keys.flag(),
+		// The benchmark measures the gateway, not its rate limiter.
+		"--rate-limits", "admin=" + unlimited + ";caseworker=" + unlimited + ";analyst=" + unlimited + ";health=" + unlimited,
+	}
+	logPath := filepath.Join(b.work, c+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(b.o.bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
+	fmt.Fprintf(os.Stderr, "bench: %s: starting the gateway on %s (%d people); log in %s\n", c, addr, b.o.people, logPath)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("starting %s: %w", b.o.bin, err)
+	}
+	g := &gatewayProc{cmd: cmd, base: "http://" + addr, log: logPath, done: make(chan struct{}),
+		http: &http.Client{Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, MaxConnsPerHost: 0}, Timeout: 60 * time.Second}}
+	go func() { _ = cmd.Wait(); logf.Close(); close(g.done) }()
+	began := time.Now()
+	deadline := time.After(b.o.readyTimeout)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			g.stop()
+			return nil, ctx.Err()
+		case <-g.done:
+			return nil, fmt.Errorf("the gateway exited before it was ready:\n%s", tail(logPath, 20))
+		case <-deadline:
+			g.stop()
+			return nil, fmt.Errorf("/readyz not 200 after %v (raise -ready-timeout):\n%s", b.o.readyTimeout, tail(logPath, 20))
+		case <-tick.C:
+			resp, err := g.http.Get(g.base + "/readyz")
+			if err != nil {
+				continue
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				fmt.Fprintf(os.Stderr, "bench: %s: ready after %v\n", c, time.Since(began).Round(100*time.Millisecond))
+				return g, nil
+			}
+		}
+	}
+}
+
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// gql posts one GraphQL request and returns its body; a transport error, a status other than
+// 200 or an "errors" member is an error.
+func (g *gatewayProc) gql(ctx context.Context, key, purpose, query string, vars map[string]any) ([]byte, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.base+"/query", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("X-Purpose", purpose)
+	resp, err := g.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return b, fmt.Errorf("HTTP %d: %s", resp.StatusCode, clip(b))
+	}
+	if bytes.Contains(b, []byte(`"errors":`)) {
+		return b, fmt.Errorf("GraphQL errors: %s", clip(b))
+	}
+	return b, nil
+}
+
+func clip(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+// samples are the inputs the workloads draw from, read from the gateway once.
+type samples struct {
+	iins       []string
+	iinRegion  []string // the region KATO of iins[i]
+	regions    []string
+	periodFrom string   // first month of the last 12 with payments
+	cursors    []string // change feed cursors, one per page of 500
+}
+
+const (
+	purposeCase  = "case-management"
+	purposeStats = "statistics"
+	purposeUMIS  = "medical-care"
+)
+
+// prepare samples IINs, the latest payment month and the change feed's cursors (once).
+func (b *bench) prepare(ctx context.Context, g *gatewayProc) error {
+	if b.samples != nil {
+		return nil
+	}
+	s := &samples{}
+	for _, r := range domain.Regions {
+		s.regions = append(s.regions, string(r.KATO))
+	}
+	var after any
+	for len(s.iins) < 50000 {
+		body, err := g.gql(ctx, b.keys.admin, purposeCase,
+			`query Sample($after: Cursor) { persons(first: 1000, after: $after) { edges { node { iin region { kato } } } pageInfo { hasNextPage endCursor } } }`,
+			map[string]any{"after": after})
+		if err != nil {
+			return fmt.Errorf("sampling persons: %w", err)
+		}
+		var r struct {
+			Data struct {
+				Persons struct {
+					Edges []struct {
+						Node struct {
+							IIN    string
+							Region struct{ KATO string }
+						}
+					}
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   string
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			return fmt.Errorf("sampling persons: %w", err)
+		}
+		for _, e := range r.Data.Persons.Edges {
+			if _, ok := b.keys.caseworker[e.Node.Region.KATO]; !ok {
+				return fmt.Errorf("person %s is in region %q, not one of domain.Regions", e.Node.IIN, e.Node.Region.KATO)
+			}
+			s.iins = append(s.iins, e.Node.IIN)
+			s.iinRegion = append(s.iinRegion, e.Node.Region.KATO)
+		}
+		if !r.Data.Persons.PageInfo.HasNextPage {
+			break
+		}
+		after = r.Data.Persons.PageInfo.EndCursor
+	}
+	if len(s.iins) == 0 {
+		return errors.New("the store holds no persons: did the first sync run?")
+	}
+	body, err := g.gql(ctx, b.keys.admin, purposeCase,
+		`{ payments(first: 1, orderBy: [{field: PERIOD, direction: DESC}]) { edges { node { period } } } }`, nil)
+	if err != nil {
+		return fmt.Errorf("finding the latest payment month: %w", err)
+	}
+	var p struct {
+		Data struct {
+			Payments struct {
+				Edges []struct{ Node struct{ Period string } }
+			}
+		}
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return err
+	}
+	if len(p.Data.Payments.Edges) == 0 {
+		return errors.New("the store holds no payments")
+	}
+	s.periodFrom, err = monthsBefore(p.Data.Payments.Edges[0].Node.Period, 11)
+	if err != nil {
+		return err
+	}
+	after = nil
+	for {
+		body, err := g.gql(ctx, b.keys.health, purposeUMIS,
+			`query Feed($after: Cursor) { changes(first: 500, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }`,
+			map[string]any{"after": after})
+		if err != nil {
+			return fmt.Errorf("walking the change feed: %w", err)
+		}
+		var r struct {
+			Data struct {
+				Changes struct {
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   *string
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(body, &r); err != nil {
+			return err
+		}
+		if r.Data.Changes.PageInfo.EndCursor == nil {
+			break
+		}
+		s.cursors = append(s.cursors, *r.Data.Changes.PageInfo.EndCursor)
+		if !r.Data.Changes.PageInfo.HasNextPage {
+			break
+		}
+		after = *r.Data.Changes.PageInfo.EndCursor
+	}
+	fmt.Fprintf(os.Stderr, "bench: sampled %d IINs, payments from %s, %d change-feed page cursors\n", len(s.iins), s.periodFrom, len(s.cursors))
+	b.samples = s
+	return nil
+}
+
+// monthsBefore returns the month n months before m (both YYYY-MM).
+func monthsBefore(m string, n int) (string, error) {
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return "", fmt.Errorf("month %q: %w", m, err)
+	}
+	return t.AddDate(0, -n, 0).Format("2006-01"), nil
+}
+
+const citizenQuery = `query Citizen($iin: String!, $from: Month!) {
+  person(iin: $iin) {
+    iin lastName firstName patronymic birthDate sex deathDate
+    region { kato name }
+    family { platformID region { kato } members { iin role from to person { lastName firstName birthDate } } }
+    enrollments { grade year from to school { bin name kind region { kato name } designCapacity } }
+    payments(first: 100, where: {periodGTE: $from}) { totalCount edges { node { kind amount period paidOn } } }
+  }
+}`
+
+const analystQuery = `query Analyst($region: String!, $from: Month!) {
+  schools(first: 50, where: {regionKato: $region}) { totalCount edges { node { bin name kind ownership stateOrder designCapacity } } }
+  paymentAggregate(where: {periodGTE: $from}, groupBy: [REGION, KIND]) { region { kato } kind count sum }
+}`
+
+const umisQuery = `query Feed($after: Cursor) {
+  changes(first: 500, after: $after) { edges { node { seq entity key iin op at } } pageInfo { hasNextPage endCursor } }
+}`
+
+// workload makes one request; it returns an error when the answer is not a clean 200.
+type workload func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error
+
+var workloads = map[string]workload{
+	"citizen": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
+		s := b.samples
+		i := rnd.IntN(len(s.iins))
+		iin := s.iins[i]
+		body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, citizenQuery, map[string]any{"iin": iin, "from": s.periodFrom})
+		if err == nil && !bytes.Contains(body, []byte(`"iin":"`+iin+`"`)) {
+			err = fmt.Errorf("person %s is missing from the answer: %s", iin, clip(body))
+		}
+		return err
+	},
+	"analyst": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
+		s := b.samples
+		_, err := g.gql(ctx, b.keys.analyst, purposeStats, analystQuery,
+			map[string]any{"region": s.regions[rnd.IntN(len(s.regions))], "from": s.periodFrom})
+		return err
+	},
+	// overhead is not in the default list: the smallest authenticated query, with no personal
+	// data (so no audit entry), to separate the gateway's fixed cost per request from the work.
+	"overhead": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
+		_, err := g.gql(ctx, b.keys.caseworker[string(domain.Regions[0].KATO)], purposeCase, `{ regions { kato name } }`, nil)
+		return err
+	},
+	"umis": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
+		s := b.samples
+		var after any // the feed's start is one of the starting points
+		if i := rnd.IntN(len(s.cursors) + 1); i < len(s.cursors) {
+			after = s.cursors[i]
+		}
+		_, err := g.gql(ctx, b.keys.health, purposeUMIS, umisQuery, map[string]any{"after": after})
+		return err
+	},
+}
+
+// row is one cell of the table.
+type row struct {
+	config, workload string
+	concurrency      int
+	requests, errors int
+	elapsed          time.Duration
+	p50, p99         time.Duration
+	firstErr         string
+}
+
+func (r row) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func (r row) String() string {
+	s := fmt.Sprintf("%-15s %-8s c=%-3d %8.1f req/s  p50 %-9v p99 %-9v errors %d", r.config, r.workload, r.concurrency, r.rps(), r.p50, r.p99, r.errors)
+	if r.firstErr != "" {
+		s += " (first: " + r.firstErr + ")"
+	}
+	return s
+}
+
+// measure runs do from n goroutines for warmup (unmeasured) then duration, and returns the
+// cell with the latencies of the successful requests that finished inside the measured window.
+// Errors count apart and stop nothing. Requests in flight 2s after the window are cancelled.
+func measure(ctx context.Context, warmup, duration time.Duration, n int, do func(ctx context.Context, rnd *rand.Rand) error) row {
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		errs     atomic.Int64
+		firstErr atomic.Value
+	)
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	end := measureFrom.Add(duration)
+	// Requests still running 2s after the window are abandoned (they would not count), so a
+	// slow cell cannot hold the run up by the whole queue of 64 clients.
+	ctx, cancel := context.WithDeadline(ctx, end.Add(2*time.Second))
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
+			local := make([]time.Duration, 0, 1024)
+			var localErrs int64
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if t0.After(end) {
+					break
+				}
+				err := do(ctx, rnd)
+				t1 := time.Now()
+				d := t1.Sub(t0)
+				if t1.Before(measureFrom) || t1.After(end) {
+					continue // finished in the warm-up or after the window
+				}
+				if err != nil {
+					localErrs++
+					firstErr.CompareAndSwap(nil, clipString(err.Error()))
+					continue
+				}
+				local = append(local, d)
+			}
+			errs.Add(localErrs)
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	// A request counts when it finishes inside the window, whenever it started: throughput is
+	// completions per second of the window, and a cell slower than the window shows as empty.
+	elapsed := duration
+	slices.Sort(lat)
+	r := row{concurrency: n, requests: len(lat), errors: int(errs.Load()), elapsed: elapsed,
+		p50: quantile(lat, 0.50), p99: quantile(lat, 0.99)}
+	if v, ok := firstErr.Load().(string); ok {
+		r.firstErr = v
+	}
+	return r
+}
+
+func clipString(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+// quantile is the nearest-rank quantile of sorted samples.
+func quantile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*q+0.999999) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func (b *bench) cell(ctx context.Context, g *gatewayProc, config, w string, n int) row {
+	do := workloads[w]
+	r := measure(ctx, b.o.warmup, b.o.duration, n, func(ctx context.Context, rnd *rand.Rand) error {
+		return do(ctx, b, g, rnd)
+	})
+	r.config, r.workload = config, w
+	return r
+}
+
+func printTable(out io.Writer, o options, rows []row) {
+	host, _ := os.Hostname()
+	fmt.Fprintf(out, "\nBirlik load benchmark: %d people, %v per cell after %v warm-up, %d CPUs, %s, host %s\n\n",
+		o.people, o.duration, o.warmup, numCPU(), memTotal(), host)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "configuration\tworkload\tclients\treq/s\tp50 ms\tp99 ms\terrors\t")
+	for _, r := range rows {
+		if r.requests == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t0\t–\t–\t%d\t\n", r.config, r.workload, r.concurrency, r.errors)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t\n", r.config, r.workload, r.concurrency, r.rps(), ms(r.p50), ms(r.p99), r.errors)
+	}
+	tw.Flush()
+	for _, r := range rows {
+		if r.firstErr != "" {
+			fmt.Fprintf(out, "errors in %s %s c=%d, first: %s\n", r.config, r.workload, r.concurrency, r.firstErr)
+		}
+	}
+	// The issue's targets, when the cells they need were measured.
+	find := func(config, w string, n int) (row, bool) {
+		for _, r := range rows {
+			if r.config == config && r.workload == w && r.concurrency == n {
+				return r, true
+			}
+		}
+		return row{}, false
+	}
+	fmt.Fprintln(out)
+	if gw, ok := find("postgres+redis", "citizen", 16); ok {
+		if fl, ok := find(floorConfig, "citizen", 16); ok && gw.rps() > 0 {
+			ratio := fl.rps() / gw.rps()
+			fmt.Fprintf(out, "target: citizen on postgres+redis at 16 clients within 2x of the SQL floor: floor/gateway = %.2fx (%s)\n", ratio, verdict(ratio <= 2))
+		}
+	}
+	if gw, ok := find("postgres+redis", "citizen", 64); ok {
+		fmt.Fprintf(out, "target: citizen on postgres+redis p99 at 64 clients under 50 ms: %.1f ms (%s)\n", ms(gw.p99), verdict(gw.p99 < 50*time.Millisecond && gw.requests > 0))
+	}
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestQuantile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	for _, tc := range []struct {
+		name   string
+		sorted []time.Duration
+		q      float64
+		want   time.Duration
+	}{
+		{"empty", nil, 0.5, 0},
+		{"one", ms(7), 0.99, 7 * time.Millisecond},
+		{"median of 1..100 is the 50th", ms(hundred...), 0.5, 50 * time.Millisecond},
+		{"p99 of 1..100 is the 99th", ms(hundred...), 0.99, 99 * time.Millisecond},
+		{"p99 of 3 is the largest", ms(1, 2, 3), 0.99, 3 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := quantile(tc.sorted, tc.q); got != tc.want {
+				t.Errorf("quantile(%v) = %v, want %v", tc.q, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMonthsBefore(t *testing.T) {
+	for _, tc := range []struct {
+		m    string
+		n    int
+		want string
+	}{
+		{"2025-12", 11, "2025-01"},
+		{"2025-03", 11, "2024-04"},
+		{"2024-01", 0, "2024-01"},
+	} {
+		t.Run(tc.m, func(t *testing.T) {
+			got, err := monthsBefore(tc.m, tc.n)
+			if err != nil || got != tc.want {
+				t.Errorf("monthsBefore(%s, %d) = %q, %v; want %q", tc.m, tc.n, got, err, tc.want)
+			}
+		})
+	}
+	if _, err := monthsBefore("12.2025", 1); err == nil {
+		t.Error("monthsBefore accepted 12.2025")
+	}
+}
+
+func TestParseInts(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{"1,16,64", []int{1, 16, 64}, false},
+		{" 4 ", []int{4}, false},
+		{"", nil, true},
+		{"0", nil, true},
+		{"1,x", nil, true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseInts(tc.in)
+			if (err != nil) != tc.wantErr || len(got) != len(tc.want) {
+				t.Fatalf("parseInts(%q) = %v, %v", tc.in, got, err)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("parseInts(%q)[%d] = %d, want %d", tc.in, i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestMeasureCountsOnlyMeasuredRequests checks that warm-up requests are not counted, that
+// errors count apart from latencies, and that the run ends after warm-up plus duration.
+func TestMeasureCountsOnlyMeasuredRequests(t *testing.T) {
+	var calls atomic.Int64
+	began := time.Now()
+	r := measure(context.Background(), 50*time.Millisecond, 100*time.Millisecond, 2, func(ctx context.Context, rnd *rand.Rand) error {
+		n := calls.Add(1)
+		time.Sleep(5 * time.Millisecond)
+		if n%4 == 0 {
+			return errors.New("boom")
+		}
+		return nil
+	})
+	took := time.Since(began)
+	if took < 150*time.Millisecond || took > 2*time.Second {
+		t.Errorf("measure took %v, want about 150ms", took)
+	}
+	if total := int64(r.requests + r.errors); total >= calls.Load() {
+		t.Errorf("counted %d requests of %d calls: warm-up calls were counted", total, calls.Load())
+	}
+	if r.errors == 0 || r.firstErr != "boom" {
+		t.Errorf("errors = %d, first %q; want some, first boom", r.errors, r.firstErr)
+	}
+	if r.requests == 0 || r.p50 < 5*time.Millisecond || r.p99 < r.p50 {
+		t.Errorf("requests %d p50 %v p99 %v: want requests with p50 ≥ 5ms ≤ p99", r.requests, r.p50, r.p99)
+	}
+}

@@ -1,0 +1,142 @@
+package checks
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/birlik/birlik/domain"
+)
+
+// sqlb writes the few expressions that differ between SQLite and PostgreSQL: JSON building and
+// aggregation, and placeholders. Everything else in the checks is SQL both accept.
+type sqlb struct {
+	d   string
+	cfg *Config
+}
+
+func (b sqlb) pg() bool { return b.d == dialect.Postgres }
+
+// obj is a JSON object of key/expression pairs: json_object or jsonb_build_object.
+func (b sqlb) obj(kv ...string) string {
+	if len(kv)%2 != 0 {
+		panic("checks: obj needs key/value pairs") // programming error in this package only
+	}
+	parts := make([]string, 0, len(kv))
+	for i := 0; i < len(kv); i += 2 {
+		parts = append(parts, quote(kv[i]), kv[i+1])
+	}
+	if b.pg() {
+		return "jsonb_build_object(" + strings.Join(parts, ", ") + ")"
+	}
+	return "json_object(" + strings.Join(parts, ", ") + ")"
+}
+
+// text turns a JSON expression into text (how facts are staged).
+func (b sqlb) text(jsonExpr string) string {
+	if b.pg() {
+		return "CAST(" + jsonExpr + " AS TEXT)"
+	}
+	return jsonExpr
+}
+
+// agg is a JSON array of the staged JSON texts of expr, ordered by expr.
+func (b sqlb) agg(textExpr string) string {
+	if b.pg() {
+		return "jsonb_agg(CAST(" + textExpr + " AS jsonb) ORDER BY " + textExpr + ")"
+	}
+	return "json_group_array(json(" + textExpr + ") ORDER BY " + textExpr + ")"
+}
+
+// orNull is the JSON object expression obj, or JSON null when the row aliased a is missing
+// (an outer join found nothing).
+func (b sqlb) orNull(a, obj string) string {
+	e := "CASE WHEN " + a + ".id IS NULL THEN NULL ELSE " + obj + " END"
+	if b.pg() {
+		return e
+	}
+	return "json(" + e + ")" // SQLite keeps a value's JSON subtype through functions only
+}
+
+// prov is the provenance of the row aliased a, as object pairs.
+func (b sqlb) prov(a string) []string {
+	return []string{"source", a + ".source", "sourceKey", a + ".source_key", "syncedAt", a + ".synced_at"}
+}
+
+// rec is an object of a's provenance plus the given pairs.
+func (b sqlb) rec(a string, kv ...string) string {
+	return b.obj(append(b.prov(a), kv...)...)
+}
+
+// norm is the per-pupil norm of the organisation kind in column col.
+func (b sqlb) norm(col string) string {
+	kinds := make([]string, 0, len(b.cfg.PerPupilNorm))
+	for k := range b.cfg.PerPupilNorm {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var s strings.Builder
+	s.WriteString("(CASE " + col)
+	for _, k := range kinds {
+		fmt.Fprintf(&s, " WHEN %s THEN %d", quote(k), int64(b.cfg.PerPupilNorm[k]))
+	}
+	s.WriteString(" ELSE 0 END)")
+	return s.String()
+}
+
+// povertyLine is the line per member for the month (YYYY-MM) in col; NULL for a year without one.
+func (b sqlb) povertyLine(col string) string {
+	years := make([]int, 0, len(b.cfg.PovertyLine))
+	for y := range b.cfg.PovertyLine {
+		years = append(years, y)
+	}
+	sort.Ints(years)
+	if len(years) == 0 {
+		return "CAST(NULL AS BIGINT)"
+	}
+	var s strings.Builder
+	s.WriteString("(CASE substr(" + col + ", 1, 4)")
+	for _, y := range years {
+		fmt.Fprintf(&s, " WHEN '%04d' THEN %d", y, int64(b.cfg.PovertyLine[y]))
+	}
+	s.WriteString(" END)")
+	return s.String()
+}
+
+// activeIn is the period rule of docs/findings.md: the row aliased a (columns from/to, or the
+// given names) is active in the month (YYYY-MM) expression m.
+func activeIn(a, from, to, m string) string {
+	return fmt.Sprintf(`(%[1]s.%[2]s <= %[4]s || '-31' AND (%[1]s.%[3]s IS NULL OR %[1]s.%[3]s >= %[4]s || '-01'))`, a, from, to, m)
+}
+
+// activeOn: the row aliased a is active on day d (an SQL expression).
+func activeOn(a, from, to, d string) string {
+	return fmt.Sprintf(`(%[1]s.%[2]s <= %[4]s AND (%[1]s.%[3]s IS NULL OR %[1]s.%[3]s >= %[4]s))`, a, from, to, d)
+}
+
+// quote is an SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// lit is the SQL literal of a date.
+func lit(d domain.Date) string { return quote(d.String()) }
+
+// rebind turns ? placeholders into $1, $2… on PostgreSQL. The checks' SQL holds no other '?'.
+func (b sqlb) rebind(q string) string {
+	if !b.pg() {
+		return q
+	}
+	var s strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			s.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		s.WriteRune(r)
+	}
+	return s.String()
+}

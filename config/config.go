@@ -1,0 +1,307 @@
+// Package config owns Birlik's configuration: one Config struct read from the environment and
+// the command line in one place, and validated at start-up with messages that name the variable
+// to fix. Every subcommand reads the same configuration, so they all see the same store.
+//
+// config only reads and checks settings; it opens nothing (no store, no network).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/connectors"
+)
+
+// Config is the whole configuration of the gateway.
+type Config struct {
+	Addr        string        // BIRLIK_ADDR: listen address
+	DatabaseURL string        // DATABASE_URL: PostgreSQL; empty for SQLite in DataDir
+	RedisURL    string        // REDIS_URL: the shared cache; empty for an in-process cache
+	DataDir     string        // BIRLIK_DATA: the embedded default's folder
+	APIKeys     []auth.APIKey // BIRLIK_API_KEYS
+	Sources     Sources       // BIRLIK_*_URL: the ministry systems; all empty for the simulators
+	Limits      Limits        // what one GraphQL request may ask
+	Demo        Demo          // the demo country of the embedded default
+	Access      Access        // tokens, purposes, per-role limits, rate limits (access.go)
+	// SyncInterval is how often sync pulls the sources after the first sync (0: only once).
+	SyncInterval    time.Duration
+	ShutdownTimeout time.Duration // how long in-flight requests get on SIGINT/SIGTERM
+	LogFormat       string        // "text" or "json"
+	LogLevel        slog.Level
+}
+
+// Sources are the base URLs of the five ministry systems.
+type Sources struct {
+	Justice, Labour, Education, Finance, Health string
+}
+
+// Embedded reports whether no source URL is configured: the gateway then runs the simulators.
+func (s Sources) Embedded() bool { return s == Sources{} }
+
+// URLs returns the base URL of every source, by source.
+func (s Sources) URLs() map[connectors.Source]string {
+	return map[connectors.Source]string{
+		connectors.Justice:   s.Justice,
+		connectors.Labour:    s.Labour,
+		connectors.Education: s.Education,
+		connectors.Finance:   s.Finance,
+		connectors.Health:    s.Health,
+	}
+}
+
+// Limits bound what one GraphQL request may ask for. Issue 8 makes them per role.
+type Limits struct {
+	Depth      int // BIRLIK_MAX_DEPTH: nesting of fields
+	Aliases    int // BIRLIK_MAX_ALIASES: aliased fields in one operation
+	Complexity int // BIRLIK_MAX_COMPLEXITY: gqlgen complexity (lists count first/last times)
+	PageSize   int // BIRLIK_MAX_PAGE: the largest first/last of a connection
+}
+
+// Demo is the size of the generated country the embedded default serves.
+type Demo struct {
+	Seed   int64 // BIRLIK_DEMO_SEED
+	People int   // BIRLIK_DEMO_PEOPLE
+}
+
+// Defaults are the settings with nothing configured.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./birlik-data",
+		Limits:          Limits{Depth: 12, Aliases: 30, Complexity: 50000, PageSize: 1000},
+		Demo:            Demo{Seed: 1, People: 20000},
+		Access:          defaultAccess(),
+		SyncInterval:    time.Minute,
+		ShutdownTimeout: 15 * time.Second,
+		LogFormat:       "text",
+		LogLevel:        slog.LevelInfo,
+	}
+}
+
+// setting is one configuration value: its variable, its flag, and where it lands in Config.
+type setting struct {
+	env, flag, usage string
+	value            flag.Value
+}
+
+func (c *Config) settings() []setting {
+	return append([]setting{
+		{"BIRLIK_ADDR", "addr", "listen address host:port", (*stringValue)(&c.Addr)},
+		{"DATABASE_URL", "database-url", "PostgreSQL URL postgres://…; empty for SQLite in the data folder", (*stringValue)(&c.DatabaseURL)},
+		{"REDIS_URL", "redis-url", "Redis URL redis://…; empty for an in-process cache", (*stringValue)(&c.RedisURL)},
+		{"BIRLIK_DATA", "data", "folder of the embedded default (SQLite store, demo key)", (*stringValue)(&c.DataDir)},
+		{"BIRLIK_API_KEYS", "api-keys", "API keys key:role:client[:KATO|KATO],…", &apiKeysValue{&c.APIKeys}},
+		{"BIRLIK_JUSTICE_URL", "justice-url", "base URL of the Ministry of Justice's register", (*stringValue)(&c.Sources.Justice)},
+		{"BIRLIK_LABOUR_URL", "labour-url", "base URL of the Ministry of Labour's platform", (*stringValue)(&c.Sources.Labour)},
+		{"BIRLIK_EDUCATION_URL", "education-url", "base URL of the national education database", (*stringValue)(&c.Sources.Education)},
+		{"BIRLIK_FINANCE_URL", "finance-url", "base URL of the Ministry of Finance's OrtaBilim service", (*stringValue)(&c.Sources.Finance)},
+		{"BIRLIK_HEALTH_URL", "health-url", "base URL of the Ministry of Healthcare's UMIS", (*stringValue)(&c.Sources.Health)},
+		{"BIRLIK_MAX_DEPTH", "max-depth", "deepest field nesting of a query", (*intValue)(&c.Limits.Depth)},
+		{"BIRLIK_MAX_ALIASES", "max-aliases", "most aliased fields in one query", (*intValue)(&c.Limits.Aliases)},
+		{"BIRLIK_MAX_COMPLEXITY", "max-complexity", "highest complexity of a query (a list counts first/last times its fields)", (*intValue)(&c.Limits.Complexity)},
+		{"BIRLIK_MAX_PAGE", "max-page", "largest first/last of a connection", (*intValue)(&c.Limits.PageSize)},
+		{"BIRLIK_DEMO_SEED", "demo-seed", "seed of the embedded demo country", (*int64Value)(&c.Demo.Seed)},
+		{"BIRLIK_DEMO_PEOPLE", "demo-people", "people in the embedded demo country", (*intValue)(&c.Demo.People)},
+		{"BIRLIK_SYNC_INTERVAL", "sync-interval", "how often to sync after the first sync (0: never)", (*durationValue)(&c.SyncInterval)},
+		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout)},
+		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat)},
+		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
+	}, c.accessSettings()...)
+}
+
+// Load reads the configuration: the defaults, then the environment (getenv, usually
+// os.Getenv), then the flags in args, which fs parses (a command adds its own flags to fs
+// first). It validates the result; every error names the variable (and flag) to fix.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	c := Defaults()
+	settings := c.settings()
+	var errs []error
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			if err := s.value.Set(v); err != nil {
+				if _, secret := s.value.(*apiKeysValue); secret || isSecret(s.value) {
+					errs = append(errs, fmt.Errorf("%s: %w", s.env, err)) // never echo the secrets
+				} else {
+					errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, v, err))
+				}
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	byFlag := map[string]string{}
+	for _, s := range settings {
+		fs.Var(s.value, s.flag, s.usage+" (env "+s.env+")")
+		byFlag[s.flag] = s.env
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: settings are flags (--name=value) or environment variables", fs.Arg(0))
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks every setting and joins the errors, each naming its variable.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(env, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, args...)))
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("BIRLIK_ADDR", "%q is not host:port (e.g. 127.0.0.1:8080, or :8080 for every interface)", c.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("BIRLIK_ADDR", "port %q is not a number from 0 to 65535", port)
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			bad("DATABASE_URL", "want postgres://user@host:5432/dbname?sslmode=disable, or leave it unset for SQLite in BIRLIK_DATA")
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("REDIS_URL", "want redis://host:6379/0 (or rediss:// for TLS), or leave it unset for an in-process cache")
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("BIRLIK_DATA", "is empty; name a folder, e.g. ./birlik-data")
+	}
+	errs = append(errs, c.validateSources()...)
+	if !c.Sources.Embedded() && len(c.APIKeys) == 0 {
+		bad("BIRLIK_API_KEYS", "is empty: with real sources there is no demo key, so configure at least one key:role:client")
+	}
+	for _, l := range []struct {
+		env string
+		v   int
+	}{
+		{"BIRLIK_MAX_DEPTH", c.Limits.Depth},
+		{"BIRLIK_MAX_ALIASES", c.Limits.Aliases},
+		{"BIRLIK_MAX_COMPLEXITY", c.Limits.Complexity},
+		{"BIRLIK_MAX_PAGE", c.Limits.PageSize},
+	} {
+		if l.v < 1 {
+			bad(l.env, "%d: want a whole number of at least 1", l.v)
+		}
+	}
+	if c.Demo.People < 1 {
+		bad("BIRLIK_DEMO_PEOPLE", "%d: want at least 1 person", c.Demo.People)
+	}
+	if c.SyncInterval < 0 {
+		bad("BIRLIK_SYNC_INTERVAL", "%v: want 0 (sync once) or a positive duration such as 1m", c.SyncInterval)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("BIRLIK_SHUTDOWN_TIMEOUT", "%v: want a positive duration such as 15s", c.ShutdownTimeout)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("BIRLIK_LOG_FORMAT", "%q: want text or json", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateSources() []error {
+	if c.Sources.Embedded() {
+		return nil
+	}
+	var errs []error
+	for _, s := range []struct{ env, v string }{
+		{"BIRLIK_JUSTICE_URL", c.Sources.Justice},
+		{"BIRLIK_LABOUR_URL", c.Sources.Labour},
+		{"BIRLIK_EDUCATION_URL", c.Sources.Education},
+		{"BIRLIK_FINANCE_URL", c.Sources.Finance},
+		{"BIRLIK_HEALTH_URL", c.Sources.Health},
+	} {
+		if s.v == "" {
+			errs = append(errs, fmt.Errorf("%s: is not set; set all five source URLs, or none to run the simulators", s.env))
+			continue
+		}
+		if u, err := url.Parse(s.v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL such as http://127.0.0.1:9001", s.env, s.v))
+		}
+	}
+	return errs
+}
+
+// flag.Value implementations that also parse environment values.
+
+type stringValue string
+
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+
+type intValue int
+
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("want a whole number")
+	}
+	*v = intValue(n)
+	return nil
+}
+
+type int64Value int64
+
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return errors.New("want a whole number")
+	}
+	*v = int64Value(n)
+	return nil
+}
+
+type durationValue time.Duration
+
+func (v *durationValue) String() string { return time.Duration(*v).String() }
+func (v *durationValue) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("want a duration such as 30s, 5m or 1h")
+	}
+	*v = durationValue(d)
+	return nil
+}
+
+type levelValue slog.Level
+
+func (v *levelValue) String() string { return slog.Level(*v).String() }
+func (v *levelValue) Set(s string) error {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.TrimSpace(s))); err != nil {
+		return errors.New("want debug, info, warn or error")
+	}
+	*v = levelValue(l)
+	return nil
+}
+
+type apiKeysValue struct{ keys *[]auth.APIKey }
+
+func (v *apiKeysValue) String() string {
+	if v.keys == nil || len(*v.keys) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d keys", len(*v.keys)) // never print the secrets
+}
+func (v *apiKeysValue) Set(s string) error {
+	keys, err := auth.ParseAPIKeys(s)
+	if err != nil {
+		return err
+	}
+	*v.keys = keys
+	return nil
+}

@@ -1,0 +1,98 @@
+// Package connectors holds what every ministry connector shares: the page of domain records a
+// change feed yields, and the quarantine of records that failed validation. Each source has its
+// own package below (justice, labour, education, finance, health) with a typed client for that
+// source's native format; the resilient HTTP transport they all use is in connectors/transport.
+//
+// Connectors map native formats to domain records and validate them. They never import the
+// simulators or the generator, and they know nothing of the store.
+package connectors
+
+import (
+	"context"
+	"time"
+
+	"github.com/birlik/birlik/domain"
+)
+
+// Source names a ministry system.
+type Source string
+
+// The five sources.
+const (
+	Justice   Source = "justice"
+	Labour    Source = "labour"
+	Education Source = "education"
+	Finance   Source = "finance"
+	Health    Source = "health"
+)
+
+// Sources lists the five in a fixed order.
+var Sources = []Source{Justice, Labour, Education, Finance, Health}
+
+// Quarantined is a record a source sent that failed validation: kept with the reason and the raw
+// payload, never silently dropped.
+type Quarantined struct {
+	Source Source
+	Entity string // the source's entity, e.g. "person", "contract"
+	Key    string // the record's key in the source when it could be read, else ""
+	Reason string // what is wrong, e.g. `IIN "123": check digit should be 7, not 3`
+	Raw    string // the record as received
+	Seen   time.Time
+}
+
+// Page is one step of a source's change feed: the records it carried, mapped to domain records,
+// the records it quarantined, and the cursor to continue from. A page holds records of one
+// source only; the slices of other sources stay empty.
+type Page struct {
+	Source Source
+	// Cursor is opaque: pass it back to Feed.Next to get the following page. It covers every
+	// record of this page, so it must be stored in the same transaction as they are.
+	Cursor string
+	// Done is true when the feed had nothing after this page (for now).
+	Done bool
+	// Total is the source's count of records in the feed, when it tells (0 when unknown), for
+	// progress reporting.
+	Total int64
+
+	PersonVersions       []domain.PersonVersion
+	Buildings            []domain.Building
+	Families             []domain.Family
+	Disabilities         []domain.Disability
+	Employers            []domain.Employer
+	Contracts            []domain.LabourContract
+	Contributions        []domain.PensionContribution
+	RegisterPositions    []domain.RegisterPosition
+	StaffingDeclarations []domain.StaffingDeclaration
+	SocialPayments       []domain.SocialPayment
+	Schools              []domain.School
+	Enrolments           []domain.Enrolment
+	Staff                []domain.StaffMember
+	Vouchers             []domain.Voucher
+	StateOrderPayments   []domain.StateOrderPayment
+	IncomeReports        []domain.IncomeReport
+	MedicalInstitutions  []domain.MedicalInstitution
+	Attachments          []domain.Attachment
+	Visits               []domain.Visit
+	Coverages            []domain.Coverage
+
+	Quarantined []Quarantined
+}
+
+// Len is the number of records (valid and quarantined) the page carried.
+func (p *Page) Len() int {
+	return len(p.PersonVersions) + len(p.Buildings) + len(p.Families) + len(p.Disabilities) +
+		len(p.Employers) + len(p.Contracts) + len(p.Contributions) + len(p.RegisterPositions) +
+		len(p.StaffingDeclarations) + len(p.SocialPayments) + len(p.Schools) + len(p.Enrolments) +
+		len(p.Staff) + len(p.Vouchers) + len(p.StateOrderPayments) + len(p.IncomeReports) +
+		len(p.MedicalInstitutions) + len(p.Attachments) + len(p.Visits) + len(p.Coverages) +
+		len(p.Quarantined)
+}
+
+// Feed is a source's change feed as sync consumes it. Every connector implements it.
+type Feed interface {
+	// Source names the source.
+	Source() Source
+	// Next returns the page after cursor ("" for the beginning). It returns a page with Done set
+	// and no records when nothing follows cursor.
+	Next(ctx context.Context, cursor string) (*Page, error)
+}

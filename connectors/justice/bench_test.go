@@ -1,0 +1,60 @@
+package justice_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/birlik/birlik/connectors/justice"
+	"github.com/birlik/birlik/connectors/transport"
+	"github.com/birlik/birlik/gen"
+	simjustice "github.com/birlik/birlik/sim/justice"
+)
+
+// BenchmarkFullPull measures a full pull of a generated country through the connector from its
+// simulator over loopback HTTP. Size: BIRLIK_BENCH_PEOPLE (default 5000), e.g.
+//
+//	BIRLIK_BENCH_PEOPLE=1000000 go test ./connectors/justice -run '^$' -bench FullPull -benchtime 1x
+func BenchmarkFullPull(b *testing.B) {
+	people := 5000
+	if v := os.Getenv("BIRLIK_BENCH_PEOPLE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatalf("BIRLIK_BENCH_PEOPLE=%q: want a number of people", v)
+		}
+		people = n
+	}
+	c, err := gen.Generate(gen.Config{Seed: 7, People: people})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(simjustice.New(c))
+	defer ts.Close()
+	want := len(c.PersonVersions) + len(c.Buildings)
+	cl := justice.New(ts.URL, transport.Config{})
+	ctx := context.Background()
+	b.ResetTimer()
+	records := 0
+	for b.Loop() {
+		n, cursor := 0, ""
+		for {
+			p, err := cl.Next(ctx, cursor)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += p.Len()
+			cursor = p.Cursor
+			if p.Done {
+				break
+			}
+		}
+		if n != want {
+			b.Fatalf("pulled %d records, the country has %d", n, want)
+		}
+		records += n
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(want), "records/pull")
+}

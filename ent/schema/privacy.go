@@ -1,0 +1,329 @@
+package schema
+
+// Row rules: which rows a caller sees at all, as Ent privacy policies over the identity the
+// gateway puts in the context (auth.FromContext). A row outside the caller's scope is filtered
+// out in SQL, so it is absent from lists, from totalCount and from aggregates alike, and no
+// resolver can forget the rule. Field rules (what a role sees of a row) are the @personal
+// directive's, declared here with personal() on the fields and applied by graph/access.
+//
+// The scopes (docs/access.md has the full table):
+//   - no identity: the gateway's own work (sync, checks, the audit writer, CLI commands) sees
+//     everything; the HTTP layer never lets a request through without an identity;
+//   - citizen: themselves and the members of their current family (by IIN), their family, the
+//     payments to or for them or their family; no findings;
+//   - a role with a region scope (always a caseworker; any role whose token names regions):
+//     people, families, payments and findings of those regions; a caseworker without one sees
+//     nothing;
+//   - health: no payments and no findings;
+//   - the audit log: a citizen sees the entries naming them, admin all, nobody else any; and
+//     nobody may update or delete an entry.
+
+import (
+	"context"
+	"slices"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/domain"
+	gen "github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/auditentry"
+	"github.com/birlik/birlik/ent/auditsubject"
+	"github.com/birlik/birlik/ent/intercept"
+	"github.com/birlik/birlik/ent/predicate"
+	"github.com/birlik/birlik/ent/privacy"
+)
+
+// Table and column names the rules use (the generated constants cannot be imported here for
+// every type without cycles through ent/runtime, and these are the schema's own names).
+const (
+	personsTable      = "persons"
+	membershipsTable  = "family_memberships"
+	familiesTable     = "families"
+	schoolsTable      = "schools"
+	colIIN            = "iin"
+	colRegion         = "region_kato"
+	colPlatformID     = "platform_id"
+	colFamilyPlatform = "family_platform_id"
+	colTo             = "to"
+	colBIN            = "bin"
+)
+
+// scope is what the caller in ctx may see of rows.
+type scope struct {
+	all     bool          // no row filter
+	none    bool          // no rows
+	citizen auth.Identity // when set (Role citizen): themselves and their family
+	regions []string      // when set: these regions
+}
+
+func scopeOf(ctx context.Context) scope {
+	id, ok := auth.FromContext(ctx)
+	if !ok {
+		return scope{all: true}
+	}
+	switch {
+	case id.Role == auth.RoleCitizen:
+		return scope{citizen: id}
+	case id.Role == auth.RoleCaseworker && id.AllRegions():
+		return scope{none: true}
+	case !id.AllRegions():
+		s := scope{}
+		for _, r := range id.Regions {
+			s.regions = append(s.regions, string(r))
+		}
+		return s
+	}
+	return scope{all: true}
+}
+
+func role(ctx context.Context) string {
+	id, _ := auth.FromContext(ctx)
+	return id.Role
+}
+
+// nothing matches no row.
+func nothing(s *sql.Selector) { s.Where(sql.ExprP("1 = 0")) }
+
+// familyIINs selects the IINs of sub and of the members of sub's current families.
+func familyIINs(sub string) *sql.Selector {
+	m1 := sql.Table(membershipsTable).As("pm1")
+	m2 := sql.Table(membershipsTable).As("pm2")
+	return sql.Select(m2.C(colIIN)).From(m1).
+		Join(m2).On(m1.C(colFamilyPlatform), m2.C(colFamilyPlatform)).
+		Where(sql.And(sql.EQ(m1.C(colIIN), sub), sql.IsNull(m1.C(colTo)), sql.IsNull(m2.C(colTo))))
+}
+
+// familiesOf selects the platform ids of sub's current families.
+func familiesOf(sub string) *sql.Selector {
+	m := sql.Table(membershipsTable).As("pm3")
+	return sql.Select(m.C(colFamilyPlatform)).From(m).Where(sql.And(sql.EQ(m.C(colIIN), sub), sql.IsNull(m.C(colTo))))
+}
+
+// regionIINs selects the IINs of the people of regions.
+func regionIINs(regions []string) *sql.Selector {
+	p := sql.Table(personsTable).As("rp")
+	return sql.Select(p.C(colIIN)).From(p).Where(sql.In(p.C(colRegion), anys(regions)...))
+}
+
+// regionFamilies selects the platform ids of the families of regions.
+func regionFamilies(regions []string) *sql.Selector {
+	f := sql.Table(familiesTable).As("rf")
+	return sql.Select(f.C(colPlatformID)).From(f).Where(sql.In(f.C(colRegion), anys(regions)...))
+}
+
+// regionSchools selects the BINs of the organisations of regions.
+func regionSchools(regions []string) *sql.Selector {
+	s := sql.Table(schoolsTable).As("rs")
+	return sql.Select(s.C(colBIN)).From(s).Where(sql.In(s.C(colRegion), anys(regions)...))
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// byIIN filters rows whose IIN columns name someone in scope; regionCol, when not empty, is the
+// row's own region column (used instead of the people's region for a regional scope).
+func byIIN(sc scope, regionCol string, iinCols ...string) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		var ors []*sql.Predicate
+		switch {
+		case sc.citizen.Role != "":
+			sub := sc.citizen.Subject
+			for _, c := range iinCols {
+				ors = append(ors, sql.EQ(s.C(c), sub), sql.In(s.C(c), familyIINs(sub)))
+			}
+		case regionCol != "":
+			ors = append(ors, sql.In(s.C(regionCol), anys(sc.regions)...))
+		default:
+			for _, c := range iinCols {
+				ors = append(ors, sql.In(s.C(c), regionIINs(sc.regions)))
+			}
+		}
+		s.Where(sql.Or(ors...))
+	}
+}
+
+// rowRule is the query rule of a type: filter applies the scope to the type's query.
+func rowRule(filter func(ctx context.Context, sc scope) (func(*sql.Selector), bool)) privacy.QueryRule {
+	return privacy.QueryRuleFunc(func(ctx context.Context, q gen.Query) error {
+		sc := scopeOf(ctx)
+		if sc.all && role(ctx) != auth.RoleHealth {
+			return privacy.Allow
+		}
+		p, ok := filter(ctx, sc)
+		if !ok {
+			return privacy.Allow
+		}
+		if sc.none {
+			p = nothing
+		}
+		iq, err := intercept.NewQuery(q)
+		if err != nil {
+			return privacy.Denyf("privacy: %v", err)
+		}
+		iq.WhereP(p)
+		return privacy.Allow
+	})
+}
+
+// personScoped is the rule of a record about people, found by its IIN columns.
+func personScoped(regionCol string, iinCols ...string) ent.Policy {
+	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
+		if sc.all {
+			return nil, false
+		}
+		return byIIN(sc, regionCol, iinCols...), true
+	})}}
+}
+
+// Policy of Person: themselves and family for a citizen, their regions for a regional scope.
+// A query selecting only some columns (entgql field collection) always selects the IIN too:
+// the audit log records whose data an answer holds by it.
+func (Person) Policy() ent.Policy {
+	p := personScoped(colRegion, colIIN).(privacy.Policy)
+	p.Query = append(privacy.QueryPolicy{privacy.QueryRuleFunc(func(ctx context.Context, q gen.Query) error {
+		if qc := ent.QueryFromContext(ctx); qc != nil && len(qc.Fields) > 0 && !slices.Contains(qc.Fields, colIIN) {
+			qc.Fields = append(qc.Fields, colIIN)
+		}
+		return privacy.Skip
+	})}, p.Query...)
+	return p
+}
+
+// Policy of FamilyMembership: memberships of people in scope.
+func (FamilyMembership) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Enrollment.
+func (Enrollment) Policy() ent.Policy { return personScoped("", "child_iin") }
+
+// Policy of LabourContract.
+func (LabourContract) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Disability.
+func (Disability) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Coverage.
+func (Coverage) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Attachment.
+func (Attachment) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Visit.
+func (Visit) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Voucher.
+func (Voucher) Policy() ent.Policy { return personScoped("", "child_iin", "parent_iin") }
+
+// Policy of Change: the change feed of people in scope.
+func (Change) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Family: a citizen's current family, a regional scope's families.
+func (Family) Policy() ent.Policy {
+	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
+		switch {
+		case sc.all:
+			return nil, false
+		case sc.citizen.Role != "":
+			return func(s *sql.Selector) { s.Where(sql.In(s.C(colPlatformID), familiesOf(sc.citizen.Subject))) }, true
+		}
+		return func(s *sql.Selector) { s.Where(sql.In(s.C(colRegion), anys(sc.regions)...)) }, true
+	})}}
+}
+
+// Policy of Payment: none for health; for a citizen the payments to or for them and their
+// family; for a regional scope those to people, families or organisations of the regions.
+func (Payment) Policy() ent.Policy {
+	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
+		switch {
+		case role(ctx) == auth.RoleHealth:
+			return nothing, true
+		case sc.all:
+			return nil, false
+		case sc.citizen.Role != "":
+			sub := sc.citizen.Subject
+			return func(s *sql.Selector) {
+				s.Where(sql.Or(
+					sql.In(s.C("recipient_iin"), familyIINs(sub)),
+					sql.In(s.C("child_iin"), familyIINs(sub)),
+					sql.In(s.C(colFamilyPlatform), familiesOf(sub)),
+				))
+			}, true
+		}
+		return func(s *sql.Selector) {
+			s.Where(sql.Or(
+				sql.In(s.C("recipient_iin"), regionIINs(sc.regions)),
+				sql.In(s.C("child_iin"), regionIINs(sc.regions)),
+				sql.In(s.C(colFamilyPlatform), regionFamilies(sc.regions)),
+				sql.In(s.C("school_bin"), regionSchools(sc.regions)),
+			))
+		}, true
+	})}}
+}
+
+// Policy of Finding: none for citizens and health; a regional scope's regions.
+func (Finding) Policy() ent.Policy {
+	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
+		switch {
+		case role(ctx) == auth.RoleHealth, sc.citizen.Role != "":
+			return nothing, true
+		case sc.all:
+			return nil, false
+		}
+		return func(s *sql.Selector) { s.Where(sql.In(s.C(colRegion), anys(sc.regions)...)) }, true
+	})}}
+}
+
+// appendOnly refuses every update and delete.
+var appendOnly = privacy.MutationPolicy{
+	privacy.OnMutationOperation(
+		privacy.MutationRuleFunc(func(context.Context, gen.Mutation) error {
+			return privacy.Denyf("the audit log is append-only: entries are never updated or deleted")
+		}),
+		ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne,
+	),
+}
+
+// Policy of AuditEntry: append-only; read by the gateway itself, by admin, and by a citizen for
+// the entries naming them.
+func (AuditEntry) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: appendOnly,
+		Query: privacy.QueryPolicy{privacy.AuditEntryQueryRuleFunc(func(ctx context.Context, q *gen.AuditEntryQuery) error {
+			id, ok := auth.FromContext(ctx)
+			switch {
+			case !ok, id.Role == auth.RoleAdmin:
+				return privacy.Allow
+			case id.Role == auth.RoleCitizen:
+				q.Where(auditentry.HasSubjectsWith(auditsubject.Iin(domain.IIN(id.Subject))))
+				return privacy.Allow
+			}
+			q.Where(predicate.AuditEntry(nothing))
+			return privacy.Allow
+		})},
+	}
+}
+
+// Policy of AuditSubject: like AuditEntry.
+func (AuditSubject) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: appendOnly,
+		Query: privacy.QueryPolicy{privacy.AuditSubjectQueryRuleFunc(func(ctx context.Context, q *gen.AuditSubjectQuery) error {
+			id, ok := auth.FromContext(ctx)
+			switch {
+			case !ok, id.Role == auth.RoleAdmin:
+				return privacy.Allow
+			case id.Role == auth.RoleCitizen:
+				q.Where(auditsubject.Iin(domain.IIN(id.Subject)))
+				return privacy.Allow
+			}
+			q.Where(predicate.AuditSubject(nothing))
+			return privacy.Allow
+		})},
+	}
+}

@@ -1,0 +1,307 @@
+// Package welfare holds the vocabulary and the rules of the Digital Family Card: the five welfare
+// categories, the indicators a family is assessed on for a month, and the versioned rules that
+// map indicators to a category with a reason a caseworker can read to the family
+// (docs/familycard.md).
+//
+// It is pure: no I/O, no store, no clock. The store-facing work (computing indicators with SQL,
+// keeping assessments, transitions, KPI) is in package familycard; the Ent schema uses the types
+// here for the assessment's category and indicators. It must not import ent or familycard.
+package welfare
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/birlik/birlik/domain"
+)
+
+// Category is a family's welfare category, from worst to best: emergency, crisis,
+// unsatisfactory, satisfactory, prosperous.
+type Category string
+
+// The five categories.
+const (
+	Emergency      Category = "emergency"
+	Crisis         Category = "crisis"
+	Unsatisfactory Category = "unsatisfactory"
+	Satisfactory   Category = "satisfactory"
+	Prosperous     Category = "prosperous"
+)
+
+// Categories lists the categories from worst to best.
+var Categories = []Category{Emergency, Crisis, Unsatisfactory, Satisfactory, Prosperous}
+
+// Values lists the category names (Ent uses it for the enum column).
+func (Category) Values() []string {
+	v := make([]string, len(Categories))
+	for i, c := range Categories {
+		v[i] = string(c)
+	}
+	return v
+}
+
+// Rank is the category's place from worst (1, emergency) to best (5, prosperous); 0 when the
+// category is unknown.
+func (c Category) Rank() int {
+	for i, k := range Categories {
+		if k == c {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Valid reports whether c is one of the five categories.
+func (c Category) Valid() bool { return c.Rank() > 0 }
+
+// ParseCategory parses a category name.
+func ParseCategory(s string) (Category, error) {
+	c := Category(s)
+	if !c.Valid() {
+		return "", fmt.Errorf("welfare category %q: want one of emergency, crisis, unsatisfactory, satisfactory, prosperous", s)
+	}
+	return c, nil
+}
+
+// Indicators are what a family is assessed on for one month. Counts are of the family's members
+// in the month (memberships active in the month); money is monthly, in whole tenge.
+type Indicators struct {
+	// Members is the number of family members in the month.
+	Members int `json:"members"`
+	// Wages is the sum of the monthly wages of the members' labour contracts active in the month.
+	Wages domain.Tenge `json:"wages"`
+	// ContributionWages is the wage base of pension contributions paid in the month for a member
+	// by a payer the member has no labour contract with in the month: amount ÷ pension rate.
+	ContributionWages domain.Tenge `json:"contributionWages"`
+	// Benefits is the cash social payments for the family for the month: targeted social
+	// assistance, child benefits, disability benefits.
+	Benefits domain.Tenge `json:"benefits"`
+	// WalletSpending is the Social Wallet spending for the family for the month (school meals,
+	// medicines): support in kind, not income.
+	WalletSpending domain.Tenge `json:"walletSpending"`
+	// Income is Wages + ContributionWages + Benefits.
+	Income domain.Tenge `json:"income"`
+	// IncomePerMember is Income ÷ Members, rounded down.
+	IncomePerMember domain.Tenge `json:"incomePerMember"`
+	// SubsistenceMinimum is the subsistence minimum per person of the month's year.
+	SubsistenceMinimum domain.Tenge `json:"subsistenceMinimum"`
+	// WorkingAge is the number of members of working age (Rules.WorkingAgeMin..Max on the first
+	// day of the month).
+	WorkingAge int `json:"workingAge"`
+	// WorkingAgeWithoutWork is the number of those with no labour contract active in the month
+	// and no pension contribution paid for the month.
+	WorkingAgeWithoutWork int `json:"workingAgeWithoutWork"`
+	// Disabled is the number of members with a disability in force in the month.
+	Disabled int `json:"disabled"`
+	// SchoolAge is the number of members of school age in the month (age on 1 September of the
+	// month's school year in Rules.SchoolAgeMin..Max).
+	SchoolAge int `json:"schoolAge"`
+	// SchoolAgeNotEnrolled is the number of those with no enrolment at a school or college active
+	// in the month.
+	SchoolAgeNotEnrolled int `json:"schoolAgeNotEnrolled"`
+	// Uninsured is the number of members with no CSHI coverage active in the month.
+	Uninsured int `json:"uninsured"`
+}
+
+// Rules map indicators to a category. Income thresholds are percentages of the subsistence
+// minimum per member; risk factors are counted as distinct kinds present in the family (at least
+// one working-age adult without work; a school-age child not enrolled; a member without CSHI
+// coverage; a member with a disability). Classify applies them in this order:
+//
+//  1. emergency: income per member below EmergencyIncomePct and at least EmergencyRisks risks;
+//  2. crisis: income per member below EmergencyIncomePct (fewer risks), or below
+//     UnsatisfactoryIncomePct with at least CrisisRisks risks;
+//  3. unsatisfactory: income per member below UnsatisfactoryIncomePct, or at least
+//     UnsatisfactoryRisks risks;
+//  4. prosperous: income per member at least ProsperousIncomePct and no risk;
+//  5. satisfactory: otherwise.
+//
+// A new set of thresholds is a new Version: assessments keep the version they were made under.
+type Rules struct {
+	// Version names this set of rules, e.g. "v1"; stored with every assessment.
+	Version string
+	// SubsistenceMinimum per person per month, by year.
+	SubsistenceMinimum map[int]domain.Tenge
+	// Income thresholds, in percent of the subsistence minimum per member.
+	EmergencyIncomePct, UnsatisfactoryIncomePct, ProsperousIncomePct int64
+	// Risk-count thresholds.
+	EmergencyRisks, CrisisRisks, UnsatisfactoryRisks int
+	// WorkingAgeMin..WorkingAgeMax: working age on the first day of the month, inclusive.
+	WorkingAgeMin, WorkingAgeMax int
+	// SchoolAgeMin..SchoolAgeMax: school age on 1 September of the month's school year
+	// (September to August), inclusive.
+	SchoolAgeMin, SchoolAgeMax int
+	// PensionRatePct: a pension contribution is this percentage of the wage.
+	PensionRatePct int64
+}
+
+// V1 are the default rules (docs/familycard.md).
+var V1 = Rules{
+	Version:                 "v1",
+	SubsistenceMinimum:      map[int]domain.Tenge{2024: 43407, 2025: 46228},
+	EmergencyIncomePct:      50,
+	UnsatisfactoryIncomePct: 100,
+	ProsperousIncomePct:     300,
+	EmergencyRisks:          2,
+	CrisisRisks:             3,
+	UnsatisfactoryRisks:     2,
+	WorkingAgeMin:           18,
+	WorkingAgeMax:           62,
+	SchoolAgeMin:            7,
+	SchoolAgeMax:            15,
+	PensionRatePct:          10,
+}
+
+// Default is the rule set assessments use unless told otherwise.
+var Default = V1
+
+// Validate says what is wrong with a rule set.
+func (r Rules) Validate() error {
+	switch {
+	case r.Version == "":
+		return fmt.Errorf("welfare rules: Version is empty; name the rule set (e.g. v2)")
+	case len(r.SubsistenceMinimum) == 0:
+		return fmt.Errorf("welfare rules %s: SubsistenceMinimum has no year", r.Version)
+	case !(0 < r.EmergencyIncomePct && r.EmergencyIncomePct <= r.UnsatisfactoryIncomePct && r.UnsatisfactoryIncomePct <= r.ProsperousIncomePct):
+		return fmt.Errorf("welfare rules %s: income thresholds must satisfy 0 < emergency (%d) <= unsatisfactory (%d) <= prosperous (%d)",
+			r.Version, r.EmergencyIncomePct, r.UnsatisfactoryIncomePct, r.ProsperousIncomePct)
+	case r.WorkingAgeMin > r.WorkingAgeMax || r.SchoolAgeMin > r.SchoolAgeMax:
+		return fmt.Errorf("welfare rules %s: an age range has its minimum above its maximum", r.Version)
+	case r.PensionRatePct <= 0 || r.PensionRatePct > 100:
+		return fmt.Errorf("welfare rules %s: PensionRatePct %d must be in 1..100", r.Version, r.PensionRatePct)
+	}
+	return nil
+}
+
+// SubsistenceMinimumIn is the subsistence minimum for month m: the figure of m's year, or of the
+// latest year before it when the year has none yet (an error when there is none at all).
+func (r Rules) SubsistenceMinimumIn(m domain.Month) (domain.Tenge, error) {
+	best, by := domain.Tenge(0), -1
+	for y, v := range r.SubsistenceMinimum {
+		if y <= m.Year() && y > by {
+			best, by = v, y
+		}
+	}
+	if by < 0 {
+		return 0, fmt.Errorf("welfare rules %s: no subsistence minimum for %d or earlier; add it to Rules.SubsistenceMinimum", r.Version, m.Year())
+	}
+	return best, nil
+}
+
+// Finish fills the derived indicators: Income, IncomePerMember and SubsistenceMinimum.
+func (r Rules) Finish(in *Indicators, m domain.Month) error {
+	sm, err := r.SubsistenceMinimumIn(m)
+	if err != nil {
+		return err
+	}
+	in.SubsistenceMinimum = sm
+	in.Income = in.Wages + in.ContributionWages + in.Benefits
+	if in.Members > 0 {
+		in.IncomePerMember = in.Income / domain.Tenge(in.Members)
+	}
+	return nil
+}
+
+// risks returns the risk factors present, each as a phrase.
+func risks(in Indicators) []string {
+	var out []string
+	if in.WorkingAgeWithoutWork > 0 {
+		out = append(out, plural(in.WorkingAgeWithoutWork, "working-age adult", "working-age adults")+" without work")
+	}
+	if in.SchoolAgeNotEnrolled > 0 {
+		out = append(out, plural(in.SchoolAgeNotEnrolled, "school-age child", "school-age children")+" not enrolled")
+	}
+	if in.Uninsured > 0 {
+		out = append(out, plural(in.Uninsured, "member", "members")+" without CSHI coverage")
+	}
+	if in.Disabled > 0 {
+		out = append(out, plural(in.Disabled, "member", "members")+" with a disability")
+	}
+	return out
+}
+
+// Classify places a family in its category. in must be finished (see Finish) and have at least
+// one member. The reason says which rule applied, with the figures.
+func (r Rules) Classify(in Indicators) (Category, string) {
+	below := func(pct int64) bool {
+		return int64(in.Income)*100 < pct*int64(in.SubsistenceMinimum)*int64(in.Members)
+	}
+	rs := risks(in)
+	n := len(rs)
+	inc := func(rel string, pct int64) string {
+		return fmt.Sprintf("income per member %s ₸ is %s %s× the subsistence minimum %s ₸",
+			Money(in.IncomePerMember), rel, multiple(pct), Money(in.SubsistenceMinimum))
+	}
+	withRisks := func(s, join string) string {
+		if n == 0 {
+			return s + "; no risk factor"
+		}
+		return s + join + plural(n, "risk factor", "risk factors") + ": " + strings.Join(rs, "; ")
+	}
+	switch {
+	case below(r.EmergencyIncomePct) && n >= r.EmergencyRisks:
+		return Emergency, withRisks(inc("below", r.EmergencyIncomePct), ", with ")
+	case below(r.EmergencyIncomePct):
+		return Crisis, withRisks(inc("below", r.EmergencyIncomePct), ", with ")
+	case below(r.UnsatisfactoryIncomePct) && n >= r.CrisisRisks:
+		return Crisis, withRisks(inc("below", r.UnsatisfactoryIncomePct), ", with ")
+	case below(r.UnsatisfactoryIncomePct):
+		return Unsatisfactory, withRisks(inc("below", r.UnsatisfactoryIncomePct), ", with ")
+	case n >= r.UnsatisfactoryRisks:
+		return Unsatisfactory, withRisks(inc("at least", r.UnsatisfactoryIncomePct), ", but ")
+	case !below(r.ProsperousIncomePct) && n == 0:
+		return Prosperous, withRisks(inc("at least", r.ProsperousIncomePct), "")
+	case !below(r.ProsperousIncomePct):
+		return Satisfactory, withRisks(inc("at least", r.ProsperousIncomePct), ", but ")
+	}
+	return Satisfactory, withRisks(inc("at least", r.UnsatisfactoryIncomePct)+fmt.Sprintf(" and below %s×", multiple(r.ProsperousIncomePct)), ", with ")
+}
+
+// Money formats whole tenge with comma thousands separators: 1234567 → "1,234,567".
+func Money(t domain.Tenge) string {
+	s := strconv.FormatInt(int64(t), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// multiple formats a percentage as a multiple: 50 → "0.5", 300 → "3".
+func multiple(pct int64) string {
+	return strconv.FormatFloat(float64(pct)/100, 'f', -1, 64)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// MarshalGQL writes the category as a GraphQL enum value (gqlgen).
+func (c Category) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
+
+// UnmarshalGQL reads a GraphQL enum value (gqlgen).
+func (c *Category) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("welfare category: want a string, got %T", v)
+	}
+	x, err := ParseCategory(s)
+	if err != nil {
+		return err
+	}
+	*c = x
+	return nil
+}

@@ -1,0 +1,136 @@
+package welfare
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/birlik/birlik/domain"
+)
+
+func TestClassify(t *testing.T) {
+	m := domain.MustMonth("2024-05")
+	const sm = 43407
+	cases := []struct {
+		name   string
+		in     Indicators
+		want   Category
+		reason []string // fragments the reason must contain
+	}{
+		{"no income, two risks", Indicators{Members: 4, Wages: 0, WorkingAgeWithoutWork: 2, Uninsured: 1}, Emergency,
+			[]string{"income per member 0 ₸ is below 0.5× the subsistence minimum 43,407 ₸", "2 risk factors", "2 working-age adults without work", "1 member without CSHI coverage"}},
+		{"low income, one risk", Indicators{Members: 4, Wages: 85000, WorkingAgeWithoutWork: 1}, Crisis,
+			[]string{"income per member 21,250 ₸ is below 0.5×", "1 working-age adult without work"}},
+		{"just under half, no risk", Indicators{Members: 2, Wages: sm - 1}, Crisis, []string{"below 0.5×", "no risk factor"}},
+		{"exactly half is not below", Indicators{Members: 2, Wages: sm}, Unsatisfactory, []string{"below 1×"}},
+		{"below minimum with three risks", Indicators{Members: 3, Wages: 100000, WorkingAgeWithoutWork: 1, Disabled: 1, SchoolAgeNotEnrolled: 1}, Crisis,
+			[]string{"below 1×", "3 risk factors", "1 school-age child not enrolled", "1 member with a disability"}},
+		{"benefits count as income", Indicators{Members: 3, Wages: 100000, Benefits: 40000}, Satisfactory, []string{"at least 1×"}},
+		{"wallet is not income", Indicators{Members: 3, Wages: 100000, WalletSpending: 40000}, Unsatisfactory, []string{"below 1×"}},
+		{"enough income, two risks", Indicators{Members: 2, Wages: 400000, Uninsured: 1, Disabled: 1}, Unsatisfactory, []string{"at least 1×", "but 2 risk factors"}},
+		{"three times, no risk", Indicators{Members: 2, Wages: 3 * sm * 2}, Prosperous, []string{"at least 3×", "no risk factor"}},
+		{"three times, one risk", Indicators{Members: 2, Wages: 3 * sm * 2, Disabled: 1}, Satisfactory, []string{"at least 3×", "but 1 risk factor"}},
+		{"between one and three", Indicators{Members: 2, Wages: 2 * sm * 2}, Satisfactory, []string{"and below 3×"}},
+		{"contribution wages count", Indicators{Members: 1, ContributionWages: 3 * sm}, Prosperous, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			if err := V1.Finish(&in, m); err != nil {
+				t.Fatal(err)
+			}
+			got, reason := V1.Classify(in)
+			if got != tc.want {
+				t.Errorf("category %s, want %s (reason: %s)", got, tc.want, reason)
+			}
+			for _, f := range tc.reason {
+				if !strings.Contains(reason, f) {
+					t.Errorf("reason %q lacks %q", reason, f)
+				}
+			}
+		})
+	}
+}
+
+func TestRulesAreConfigurable(t *testing.T) {
+	in := Indicators{Members: 2, Wages: 2 * 43407 * 2}
+	v2 := V1
+	v2.Version, v2.ProsperousIncomePct = "v2", 200
+	for _, tc := range []struct {
+		r    Rules
+		want Category
+	}{{V1, Satisfactory}, {v2, Prosperous}} {
+		t.Run(tc.r.Version, func(t *testing.T) {
+			x := in
+			if err := tc.r.Finish(&x, domain.MustMonth("2024-01")); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := tc.r.Classify(x); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	bad := func(f func(*Rules)) Rules {
+		r := V1
+		r.SubsistenceMinimum = map[int]domain.Tenge{2024: 1}
+		f(&r)
+		return r
+	}
+	cases := []struct {
+		name string
+		r    Rules
+		ok   bool
+	}{
+		{"v1", V1, true},
+		{"no version", bad(func(r *Rules) { r.Version = "" }), false},
+		{"thresholds out of order", bad(func(r *Rules) { r.UnsatisfactoryIncomePct = 400 }), false},
+		{"no subsistence minimum", bad(func(r *Rules) { r.SubsistenceMinimum = nil }), false},
+		{"pension rate", bad(func(r *Rules) { r.PensionRatePct = 0 }), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.r.Validate(); (err == nil) != tc.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestSubsistenceMinimumIn(t *testing.T) {
+	for _, tc := range []struct {
+		m    string
+		want domain.Tenge
+		err  bool
+	}{{"2024-03", 43407, false}, {"2025-12", 46228, false}, {"2026-01", 46228, false}, {"2023-12", 0, true}} {
+		t.Run(tc.m, func(t *testing.T) {
+			got, err := V1.SubsistenceMinimumIn(domain.MustMonth(tc.m))
+			if (err != nil) != tc.err || got != tc.want {
+				t.Errorf("got %d, %v; want %d, error %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+func TestMoney(t *testing.T) {
+	for in, want := range map[domain.Tenge]string{0: "0", 999: "999", 1000: "1,000", 43407: "43,407", 1234567: "1,234,567", -21300: "-21,300"} {
+		if got := Money(in); got != want {
+			t.Errorf("Money(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCategoryRankAndParse(t *testing.T) {
+	for i, c := range Categories {
+		if c.Rank() != i+1 {
+			t.Errorf("%s rank %d, want %d", c, c.Rank(), i+1)
+		}
+		if p, err := ParseCategory(string(c)); err != nil || p != c {
+			t.Errorf("ParseCategory(%s) = %s, %v", c, p, err)
+		}
+	}
+	if _, err := ParseCategory("rich"); err == nil {
+		t.Error("ParseCategory(rich): want an error")
+	}
+}

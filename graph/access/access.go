@@ -1,0 +1,269 @@
+// Package access applies the field rules of the graph and records what each request read:
+//
+//   - Personal is the @personal directive on every personal field: by the caller's role (and
+//     purpose) the field answers its value, a masked value, or a FORBIDDEN error on that field
+//     while the rest of the answer stays (auth.FieldRule is the table);
+//   - Extension refuses an operation that selects personal fields without a purpose
+//     (PURPOSE_REQUIRED), collects the IINs whose data the answer holds, and writes the audit
+//     entry before the answer leaves; when the entry cannot be written, the answer is an error
+//     and holds no data.
+//
+// Row rules (which persons a caller sees at all) are the store's privacy policies
+// (ent/schema/privacy.go), not this package's. access never reads the store itself.
+package access
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/birlik/birlik/apperr"
+	"github.com/birlik/birlik/audit"
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent"
+)
+
+// DirectiveName is the schema's name of the directive.
+const DirectiveName = "personal"
+
+// Personal implements the @personal(category:) directive; instantiate it with the generated
+// enum type: `Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]}`.
+func Personal[C ~string](ctx context.Context, obj any, next graphql.Resolver, category C) (any, error) {
+	id, _ := auth.FromContext(ctx)
+	cat := auth.Category(category)
+	rule := auth.FieldRule(id.Role, cat, auth.PurposeFrom(ctx))
+	fc := graphql.GetFieldContext(ctx)
+	if rule == auth.Forbid {
+		name := "this field"
+		nonNull := false
+		if fc != nil {
+			name = fc.Object + "." + fc.Field.Name
+			nonNull = fc.Field.Definition != nil && fc.Field.Definition.Type.NonNull
+		}
+		graphql.AddError(ctx, apperr.New(apperr.Forbidden, "%s is %s data, which the role %s may not see", name, cat, id.Role))
+		if !nonNull {
+			return nil, nil
+		}
+		// A non-null field cannot answer null without nulling its parent: it answers an empty
+		// value of its type (the error says it is withheld).
+		res, err := next(ctx)
+		if err != nil || res == nil {
+			return res, err
+		}
+		return emptyOf(res), nil
+	}
+	res, err := next(ctx)
+	if err != nil {
+		return res, err
+	}
+	if c := fromContext(ctx); c != nil {
+		if p, ok := obj.(*ent.Person); ok && p != nil {
+			c.add(p.Iin)
+		}
+		if cat == auth.CatIdentity {
+			if v, ok := res.(domain.IIN); ok && v != "" {
+				c.add(v)
+			}
+		}
+	}
+	if rule == auth.Mask {
+		return masked(res), nil
+	}
+	return res, nil
+}
+
+// emptyOf returns the empty value of v's type: a new zero struct for a pointer.
+func emptyOf(v any) any {
+	t := reflect.TypeOf(v)
+	if t.Kind() == reflect.Pointer {
+		return reflect.New(t.Elem()).Interface()
+	}
+	return reflect.Zero(t).Interface()
+}
+
+// masked masks a string-kinded value, keeping its type; anything else is emptied.
+func masked(v any) any {
+	if v == nil {
+		return nil
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.String {
+		return reflect.ValueOf(auth.MaskString(rv.String())).Convert(rv.Type()).Interface()
+	}
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Elem().Kind() == reflect.String {
+		m := reflect.New(rv.Elem().Type())
+		m.Elem().Set(reflect.ValueOf(auth.MaskString(rv.Elem().String())).Convert(rv.Elem().Type()))
+		return m.Interface()
+	}
+	return emptyOf(v)
+}
+
+// collector gathers the IINs one request's answer holds.
+type collector struct {
+	mu   sync.Mutex
+	iins map[domain.IIN]struct{}
+}
+
+func (c *collector) add(iin domain.IIN) {
+	c.mu.Lock()
+	c.iins[iin] = struct{}{}
+	c.mu.Unlock()
+}
+
+func (c *collector) list() []domain.IIN {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]domain.IIN, 0, len(c.iins))
+	for k := range c.iins {
+		out = append(out, k)
+	}
+	return out
+}
+
+// fromContext returns the collector of the operation in ctx (kept in its stats), or nil.
+func fromContext(ctx context.Context) *collector {
+	if !graphql.HasOperationContext(ctx) {
+		return nil
+	}
+	r, _ := graphql.GetOperationContext(ctx).Stats.GetExtension(extensionName).(*reads)
+	if r == nil {
+		return nil
+	}
+	return r.iins
+}
+
+// Recorder writes an audit entry durably (audit.Log).
+type Recorder interface {
+	Record(ctx context.Context, e audit.Entry) error
+}
+
+// Extension is the gqlgen handler extension: purpose check, IIN collection, audit entry.
+type Extension struct {
+	Audit     Recorder                         // where entries go; required
+	Logger    *slog.Logger                     // internal errors
+	RequestID func(ctx context.Context) string // the request id for entries (may be nil)
+	Purposes  auth.PurposePolicy               // for PURPOSE_REQUIRED messages (may be nil)
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+	graphql.ResponseInterceptor
+} = Extension{}
+
+const extensionName = "BirlikAccess"
+
+// ExtensionName implements graphql.HandlerExtension.
+func (Extension) ExtensionName() string { return extensionName }
+
+// Validate implements graphql.HandlerExtension.
+func (e Extension) Validate(graphql.ExecutableSchema) error {
+	if e.Audit == nil || e.Logger == nil {
+		return fmt.Errorf("access.Extension needs Audit and Logger")
+	}
+	return nil
+}
+
+// reads is what an operation reads, found by walking it before it runs.
+type reads struct {
+	personal  bool // selects a @personal field
+	aggregate bool // selects totals or aggregates
+	iins      *collector
+}
+
+// aggregateFields are the fields that answer counts and sums over people.
+var aggregateFields = map[string]bool{"totalCount": true, "paymentAggregate": true, "findingSummary": true, "akimKPI": true}
+
+// MutateOperationContext implements graphql.OperationContextMutator: an operation that selects
+// personal data without a stated purpose is refused with PURPOSE_REQUIRED.
+func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil {
+		return nil
+	}
+	r := &reads{iins: &collector{iins: map[domain.IIN]struct{}{}}}
+	walk(opCtx.Operation.SelectionSet, r, map[string]bool{})
+	opCtx.Stats.SetExtension(extensionName, r)
+	if r.personal && auth.PurposeFrom(ctx) == "" {
+		id, _ := auth.FromContext(ctx)
+		err := gqlerror.Errorf("this query reads personal data: state its purpose in the %s header (the role %s may state: %s)", auth.PurposeHeader, id.Role, strings.Join(e.Purposes[id.Role], ", "))
+		err.Extensions = map[string]any{"code": string(apperr.PurposeRequired)}
+		return err
+	}
+	return nil
+}
+
+func walk(set ast.SelectionSet, r *reads, seen map[string]bool) {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "myDataAccess" {
+				continue // a citizen reading the log of their own data reads no one's data
+			}
+			if s.Definition != nil && s.Definition.Directives.ForName(DirectiveName) != nil {
+				r.personal = true
+			}
+			if aggregateFields[s.Name] {
+				r.aggregate = true
+			}
+			walk(s.SelectionSet, r, seen)
+		case *ast.InlineFragment:
+			walk(s.SelectionSet, r, seen)
+		case *ast.FragmentSpread:
+			if s.Definition != nil && !seen[s.Name] {
+				seen[s.Name] = true
+				walk(s.Definition.SelectionSet, r, seen)
+			}
+		}
+	}
+}
+
+// InterceptResponse implements graphql.ResponseInterceptor: it runs the operation with a
+// collector, then writes the audit entry before returning the answer.
+func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	opCtx := graphql.GetOperationContext(ctx)
+	r, _ := opCtx.Stats.GetExtension(extensionName).(*reads)
+	if r == nil || (!r.personal && !r.aggregate) {
+		return next(ctx)
+	}
+	c := r.iins
+	resp := next(ctx)
+	if resp == nil {
+		return resp
+	}
+	id, _ := auth.FromContext(ctx)
+	entry := audit.Entry{
+		Subject:   id.Subject,
+		Role:      id.Role,
+		Client:    id.Client,
+		Purpose:   auth.PurposeFrom(ctx),
+		Operation: opCtx.OperationName,
+		QueryHash: audit.QueryHash(opCtx.RawQuery),
+		Aggregate: r.aggregate && !r.personal,
+		IINs:      c.list(),
+	}
+	if entry.Operation == "" && opCtx.Operation != nil {
+		entry.Operation = opCtx.Operation.Name
+	}
+	if e.RequestID != nil {
+		entry.RequestID = e.RequestID(ctx)
+	}
+	if err := e.Audit.Record(ctx, entry); err != nil {
+		e.Logger.ErrorContext(ctx, "audit entry not written: the answer is withheld", "err", err)
+		return &graphql.Response{Errors: gqlerror.List{{
+			Message:    "the audit log could not record this read, so the data is withheld: retry later",
+			Extensions: map[string]any{"code": string(apperr.Internal)},
+		}}}
+	}
+	return resp
+}

@@ -1,0 +1,93 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/birlik/birlik/audit"
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ratelimit"
+)
+
+// Layer is the access control of one gateway, ready to hand to httpapi.Options: who the caller
+// is (API keys, then signed tokens), their rate limit and purpose, their query limits, and the
+// extension that checks purposes and writes the audit log. Add the directive to graph.Config
+// yourself: `Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]}`.
+type Layer struct {
+	Authenticator   auth.Authenticator
+	Tokens          *auth.Tokens // issues the demo tokens; nil when tokens are off
+	QueryMiddleware []func(http.Handler) http.Handler
+	Extensions      []graphql.HandlerExtension
+	Limits          func(ctx context.Context) config.Limits
+	Audit           *audit.Log
+	closers         []func() error
+}
+
+// Close stops the audit writer and closes the rate limiter's Redis client.
+func (l *Layer) Close() error {
+	var first error
+	for i := len(l.closers) - 1; i >= 0; i-- {
+		if err := l.closers[i](); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// NewLayer builds the access layer for cfg over the store (client, dialect d). keys are the API
+// keys (the configured ones and the demo key); the token keys are cfg.Access.JWTKeys, else the
+// embedded default's key in cfg.DataDir when embedded is true, else tokens are off.
+// requestID gives the request id for audit entries (may be nil).
+func NewLayer(cfg config.Config, client *ent.Client, d string, keys []auth.APIKey, embedded bool, log *slog.Logger, requestID func(context.Context) string) (*Layer, error) {
+	l := &Layer{}
+	chain := auth.Chain{auth.NewAPIKeys(keys)}
+	tokenKeys := cfg.Access.JWTKeys
+	if len(tokenKeys) == 0 && embedded {
+		k, err := auth.LoadOrCreateDemoJWTKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		tokenKeys = []auth.SigningKey{k}
+	}
+	if len(tokenKeys) > 0 {
+		t, err := auth.NewTokens(tokenKeys, nil)
+		if err != nil {
+			return nil, fmt.Errorf("BIRLIK_JWT_KEYS: %w", err)
+		}
+		l.Tokens = t
+		chain = append(chain, t)
+	}
+	l.Authenticator = chain
+
+	var limiter ratelimit.Limiter = ratelimit.NewLocal(nil)
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb := redis.NewUniversalClient(&redis.UniversalOptions{
+			Addrs: []string{opts.Addr}, DB: opts.DB, Username: opts.Username, Password: opts.Password, TLSConfig: opts.TLSConfig,
+		})
+		l.closers = append(l.closers, rdb.Close)
+		limiter = ratelimit.NewRedis(rdb)
+	}
+	l.QueryMiddleware = []func(http.Handler) http.Handler{
+		ratelimit.Middleware(limiter, cfg.Access.RateLimits, log),
+		auth.PurposeMiddleware(cfg.Access.Purposes),
+	}
+	l.Limits = func(ctx context.Context) config.Limits {
+		id, _ := auth.FromContext(ctx)
+		return cfg.Access.LimitsFor(id.Role, cfg.Limits)
+	}
+	l.Audit = audit.New(client, d)
+	l.closers = append(l.closers, l.Audit.Close)
+	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: requestID, Purposes: cfg.Access.Purposes}}
+	return l, nil
+}

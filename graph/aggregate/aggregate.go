@@ -1,0 +1,128 @@
+// Package aggregate owns the analysts' grouped aggregates over the store, computed by the
+// database (one SELECT … GROUP BY), never by loading rows into Go.
+//
+// A payment's region is not a column of its own: it is the region of the organisation paid
+// (state-order payments), else of the family supported (family measures), else of the recipient,
+// else of the paying employer — resolved with LEFT JOINs only when grouping by region.
+//
+// aggregate reads the store and nothing else; it never writes.
+package aggregate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/employer"
+	"github.com/birlik/birlik/ent/family"
+	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/person"
+	"github.com/birlik/birlik/ent/school"
+)
+
+// Dimension is what payments can be grouped by.
+type Dimension int
+
+// The dimensions.
+const (
+	ByRegion Dimension = iota + 1
+	ByKind
+	ByMonth
+)
+
+// PaymentRow is one group: the dimensions grouped by are set, the others nil.
+type PaymentRow struct {
+	Region *domain.KATO // nil when not grouped by region, or when the payment's region is unknown
+	Kind   *payment.Kind
+	Month  *domain.Month
+	Count  int64
+	Sum    domain.Tenge
+}
+
+// Payments counts and sums the payments q selects (q carries the filters), grouped by dims,
+// ordered by the dimensions.
+func Payments(ctx context.Context, q *ent.PaymentQuery, dims []Dimension) ([]PaymentRow, error) {
+	var by struct{ region, kind, month bool }
+	for _, d := range dims {
+		switch d {
+		case ByRegion:
+			by.region = true
+		case ByKind:
+			by.kind = true
+		case ByMonth:
+			by.month = true
+		default:
+			return nil, fmt.Errorf("aggregate: unknown dimension %d", d)
+		}
+	}
+	var rows []struct {
+		Region sql.NullString `sql:"region"`
+		Kind   sql.NullString `sql:"kind"`
+		Month  sql.NullString `sql:"month"`
+		Count  int64          `sql:"count"`
+		Sum    int64          `sql:"sum"`
+	}
+	err := q.Modify(func(s *entsql.Selector) {
+		var group []string
+		s.Select()
+		if by.region {
+			d := entsql.Dialect(s.Dialect())
+			sch := d.Table(school.Table).As("agg_school")
+			fam := d.Table(family.Table).As("agg_family")
+			rec := d.Table(person.Table).As("agg_recipient")
+			emp := d.Table(employer.Table).As("agg_payer")
+			s.LeftJoin(sch).On(s.C(payment.FieldSchoolID), sch.C(school.FieldID)).
+				LeftJoin(fam).On(s.C(payment.FieldFamilyID), fam.C(family.FieldID)).
+				LeftJoin(rec).On(s.C(payment.FieldRecipientID), rec.C(person.FieldID)).
+				LeftJoin(emp).On(s.C(payment.FieldPayerID), emp.C(employer.FieldID))
+			region := "COALESCE(" + strings.Join([]string{
+				sch.C(school.FieldRegionKato), fam.C(family.FieldRegionKato),
+				rec.C(person.FieldRegionKato), emp.C(employer.FieldRegionKato),
+			}, ", ") + ")"
+			s.AppendSelectExprAs(entsql.Expr(region), "region")
+			group = append(group, region)
+		}
+		if by.kind {
+			s.AppendSelectAs(s.C(payment.FieldKind), "kind")
+			group = append(group, s.C(payment.FieldKind))
+		}
+		if by.month {
+			s.AppendSelectAs(s.C(payment.FieldPeriod), "month")
+			group = append(group, s.C(payment.FieldPeriod))
+		}
+		s.AppendSelectExprAs(entsql.Expr("COUNT(*)"), "count")
+		s.AppendSelectExprAs(entsql.Expr("CAST(COALESCE(SUM("+s.C(payment.FieldAmount)+"), 0) AS BIGINT)"), "sum")
+		if len(group) > 0 {
+			s.GroupBy(group...)
+			s.OrderBy(group...)
+		}
+	}).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("aggregating payments: %w", err)
+	}
+	out := make([]PaymentRow, len(rows))
+	for i, r := range rows {
+		out[i] = PaymentRow{Count: r.Count, Sum: domain.Tenge(r.Sum)}
+		if by.region && r.Region.Valid {
+			k := domain.KATO(r.Region.String)
+			out[i].Region = &k
+		}
+		if by.kind && r.Kind.Valid {
+			k := payment.Kind(r.Kind.String)
+			out[i].Kind = &k
+		}
+		if by.month && r.Month.Valid {
+			m, err := domain.ParseMonth(r.Month.String)
+			if err != nil {
+				return nil, fmt.Errorf("aggregating payments: stored period %q: %w", r.Month.String, err)
+			}
+			out[i].Month = &m
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,316 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/httpapi"
+)
+
+// fakeSchema is a tiny executable schema: whoami answers the caller's role, fail adds an
+// internal error with a secret in it, boom panics.
+type fakeSchema struct{ s *ast.Schema }
+
+func (f fakeSchema) Schema() *ast.Schema { return f.s }
+func (f fakeSchema) Complexity(context.Context, string, string, int, map[string]any) (int, bool) {
+	return 0, false
+}
+func (f fakeSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx).Operation
+	done := false
+	return func(ctx context.Context) *graphql.Response {
+		if done {
+			return nil
+		}
+		done = true
+		switch op.SelectionSet[0].(*ast.Field).Name {
+		case "fail":
+			graphql.AddError(ctx, errors.New(`pq: syntax error at or near "SELECT secret"`))
+			return &graphql.Response{Data: json.RawMessage(`{"fail":null}`)}
+		case "boom":
+			panic("boom")
+		}
+		id, _ := auth.FromContext(ctx)
+		return &graphql.Response{Data: json.RawMessage(fmt.Sprintf(`{"whoami":%q}`, id.Role))}
+	}
+}
+
+var testSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
+type Query { whoami: String! fail: String boom: String nested: Nested }
+type Nested { nested: Nested leaf: String }
+`})
+
+const key = "0123456789abcdef-admin"
+
+func newServer(t *testing.T) (*httptest.Server, *httpapi.Readiness, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	ready := httpapi.NewReadiness("first sync running")
+	h, err := httpapi.New(httpapi.Options{
+		Schema:        fakeSchema{testSchema},
+		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
+		Limits: func(context.Context) config.Limits {
+			return config.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
+		},
+		Logger:            slog.New(httpapi.LogHandler(slog.NewTextHandler(&logs, nil))),
+		Registry:          prometheus.NewRegistry(),
+		Ready:             ready,
+		PlaygroundHeaders: map[string]string{"Authorization": "Bearer " + key},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, ready, &logs
+}
+
+type gqlResponse struct {
+	Data   map[string]any
+	Errors []struct {
+		Message    string
+		Extensions map[string]any
+	}
+}
+
+func post(t *testing.T, url, token, query string) (int, gqlResponse, http.Header) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest("POST", url+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r gqlResponse
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("response is not JSON: %v: %s", err, b)
+	}
+	return res.StatusCode, r, res.Header
+}
+
+func TestQuery(t *testing.T) {
+	t.Parallel()
+	srv, _, logs := newServer(t)
+	tests := []struct {
+		name       string
+		token      string
+		query      string
+		wantStatus int
+		wantData   string
+		wantCode   string
+		wantMsg    string
+	}{
+		{name: "no token", query: "{ whoami }", wantStatus: 401, wantCode: "UNAUTHENTICATED", wantMsg: "missing Authorization header"},
+		{name: "wrong token", token: "0123456789abcdef-wrong", query: "{ whoami }", wantStatus: 401, wantCode: "UNAUTHENTICATED", wantMsg: "not known"},
+		{name: "identity reaches the resolver", token: key, query: "{ whoami }", wantStatus: 200, wantData: "admin"},
+		{name: "introspection for an authenticated caller", token: key, query: "{ __schema { queryType { name } } }", wantStatus: 200},
+		{name: "too deep", token: key, query: "{ nested { nested { nested { leaf } } } }", wantStatus: 200, wantCode: "QUERY_TOO_COMPLEX", wantMsg: "deeper than the limit of 3"},
+		{name: "too many aliases", token: key, query: "{ a: whoami b: whoami c: whoami }", wantStatus: 200, wantCode: "QUERY_TOO_COMPLEX", wantMsg: "more than 2 aliases"},
+		{name: "syntax error", token: key, query: "{ whoami", wantStatus: 422, wantCode: "GRAPHQL_PARSE_FAILED"},
+		{name: "internal error hides SQL", token: key, query: "{ fail }", wantStatus: 200, wantCode: "INTERNAL", wantMsg: "request id"},
+		// A panic outside field resolution (here in the response handler) is answered 422 by gqlgen.
+		{name: "panic is an internal error", token: key, query: "{ boom }", wantStatus: 422, wantCode: "INTERNAL", wantMsg: "internal error"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, r, hdr := post(t, srv.URL, tc.token, tc.query)
+			if status != tc.wantStatus {
+				t.Errorf("status = %d, want %d (%+v)", status, tc.wantStatus, r)
+			}
+			if hdr.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id in the response")
+			}
+			if tc.wantData != "" && r.Data["whoami"] != tc.wantData {
+				t.Errorf("data = %v, want whoami %q", r.Data, tc.wantData)
+			}
+			if tc.wantCode == "" {
+				if len(r.Errors) > 0 {
+					t.Errorf("errors = %+v, want none", r.Errors)
+				}
+				return
+			}
+			if len(r.Errors) == 0 {
+				t.Fatalf("no errors, want code %s", tc.wantCode)
+			}
+			e := r.Errors[0]
+			if e.Extensions["code"] != tc.wantCode || !strings.Contains(e.Message, tc.wantMsg) {
+				t.Errorf("error = %+v, want code %s and a message containing %q", e, tc.wantCode, tc.wantMsg)
+			}
+			if strings.Contains(e.Message, "SELECT") || strings.Contains(e.Message, "goroutine") {
+				t.Errorf("error message leaks internals: %q", e.Message)
+			}
+			if tc.wantCode == "INTERNAL" && tc.wantMsg == "request id" {
+				id := hdr.Get("X-Request-Id")
+				if !strings.Contains(e.Message, id) {
+					t.Errorf("message %q does not name the request id %s", e.Message, id)
+				}
+				if !strings.Contains(logs.String(), "request_id="+id) || !strings.Contains(logs.String(), "SELECT secret") {
+					t.Errorf("the internal error was not logged with its request id and cause; logs:\n%s", logs)
+				}
+			}
+		})
+	}
+}
+
+func TestGETQuery(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := newServer(t)
+	req, _ := http.NewRequest("GET", srv.URL+"/query?query=%7Bwhoami%7D", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"whoami":"admin"`) {
+		t.Fatalf("GET /query: %d %s", res.StatusCode, b)
+	}
+}
+
+func TestEndpoints(t *testing.T) {
+	t.Parallel()
+	srv, ready, _ := newServer(t)
+	get := func(path string) (int, string) {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "first sync running") {
+		t.Errorf("/readyz before the first sync = %d %s, want 503 saying why", code, body)
+	}
+	ready.Ready()
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz after the first sync = %d %s", code, body)
+	}
+	if code, body := get("/"); code != 200 || !strings.Contains(body, "Bearer "+key) || !strings.Contains(body, "/query") {
+		t.Errorf("playground = %d, want GraphiQL with the demo key in its headers", code)
+	}
+	if code, body := get("/nope"); code != 404 || !strings.Contains(body, "NOT_FOUND") {
+		t.Errorf("/nope = %d %s", code, body)
+	}
+	// Generate some traffic, then check the metrics name it.
+	post(t, srv.URL, key, "query Citizen { whoami }")
+	post(t, srv.URL, key, "{ fail }")
+	code, body := get("/metrics")
+	for _, want := range []string{
+		`birlik_graphql_request_duration_seconds_count{operation="Citizen"} 1`,
+		`birlik_graphql_errors_total{code="INTERNAL"} 1`,
+		`birlik_http_request_duration_seconds_count{code="200",handler="query",method="post"}`,
+	} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := newServer(t)
+	huge := `{"query":"{ whoami }","variables":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
+	req, _ := http.NewRequest("POST", srv.URL+"/query", strings.NewReader(huge))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 400 || !strings.Contains(string(b), "BAD_INPUT") {
+		t.Fatalf("2 MiB body: %d %s, want 400 BAD_INPUT", res.StatusCode, b)
+	}
+}
+
+func TestServeShutsDownGracefully(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+		_, _ = io.WriteString(w, "finished")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- httpapi.Serve(ctx, ln, h, 5*time.Second, slog.New(slog.DiscardHandler)) }()
+
+	got := make(chan string, 1)
+	go func() {
+		res, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	cancel() // like SIGTERM while a request is in flight
+	close(release)
+	if body := <-got; body != "finished" {
+		t.Errorf("in-flight request got %q, want it to finish", body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve returned %v, want nil after a graceful shutdown", err)
+	}
+}
+
+func TestRequestIDFromClient(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := newServer(t)
+	for _, tc := range []struct{ name, sent, want string }{
+		{"sane id is kept", "lb-1234", "lb-1234"},
+		{"hostile id is replaced", "x\" injected=1", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", srv.URL+"/healthz", nil)
+			req.Header.Set("X-Request-Id", tc.sent)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			got := res.Header.Get("X-Request-Id")
+			if tc.want != "" && got != tc.want || tc.want == "" && (got == "" || got == tc.sent) {
+				t.Errorf("X-Request-Id = %q for %q", got, tc.sent)
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package loaders_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+
+	"github.com/birlik/birlik/apperr"
+	"github.com/birlik/birlik/cache"
+	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/connectors/health"
+	"github.com/birlik/birlik/connectors/justice"
+	ctransport "github.com/birlik/birlik/connectors/transport"
+	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/gen"
+	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/model"
+	"github.com/birlik/birlik/loaders"
+	"github.com/birlik/birlik/resolvers"
+	"github.com/birlik/birlik/sim/all"
+	"github.com/birlik/birlik/store/storetest"
+	"github.com/birlik/birlik/syncer"
+	"github.com/birlik/birlik/syncer/synctest"
+)
+
+// countingDriver counts the SQL statements Ent sends.
+type countingDriver struct {
+	dialect.Driver
+	n *atomic.Int64
+}
+
+func (d countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.n.Add(1)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+// gateway is a store synced from a generated country, the five simulators serving the same
+// country, and a GraphQL handler over them with a statement counter.
+type gateway struct {
+	country *gen.Country
+	client  *ent.Client
+	sql     *atomic.Int64
+	sims    *all.Set
+	src     loaders.Sources
+}
+
+func newGateway(t *testing.T, people int) *gateway {
+	t.Helper()
+	ctx := context.Background()
+	c, err := gen.Generate(gen.Config{Seed: 5, People: people})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := storetest.Open(t)
+	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 2000))...); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	sims, err := all.Start(ctx, c, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sims.Close() })
+	n := new(atomic.Int64)
+	client := ent.NewClient(ent.Driver(countingDriver{entsql.OpenDB(s.Dialect, s.DB), n}))
+	live := func(src connectors.Source) ctransport.Config {
+		return ctransport.Config{Source: string(src), MaxRetries: -1, Timeout: 5 * time.Second}
+	}
+	return &gateway{country: c, client: client, sql: n, sims: sims, src: loaders.Sources{
+		Health:  health.New(sims.URL("health"), live(connectors.Health)),
+		Justice: justice.New(sims.URL("justice"), live(connectors.Justice)),
+	}}
+}
+
+// handler returns a GraphQL handler with loaders over c (a fresh in-process cache when nil).
+func (g *gateway) handler(t *testing.T, c *cache.Cache) http.Handler {
+	t.Helper()
+	if c == nil {
+		var err error
+		if c, err = cache.Open(context.Background(), "", cache.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := loaders.NewFactory(loaders.Config{Client: g.client, Sources: g.src, Cache: c, Wait: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Field rules (@personal) are graph/access's business, tested there: pass through here.
+	pass := func(ctx context.Context, _ any, next graphql.Resolver, _ model.PersonalData) (any, error) {
+		return next(ctx)
+	}
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: g.client},
+		Directives: graph.DirectiveRoot{Personal: pass}}))
+	srv.AddTransport(transport.POST{})
+	srv.SetErrorPresenter(apperr.Presenter(slog.Default(), func(context.Context) string { return "test" }))
+	srv.Use(loaders.Extension{})
+	return f.Middleware(srv)
+}
+
+func (g *gateway) simRequests() int64 {
+	var n int64
+	for _, s := range g.sims.Simulators() {
+		n += s.Mux.Counter.Total()
+	}
+	return n
+}
+
+type gqlResponse struct {
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions struct {
+		Stale []loaders.StaleMark `json:"stale"`
+	} `json:"extensions"`
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func post(t *testing.T, h http.Handler, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var r gqlResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		t.Fatalf("response %d %q: %v", rec.Code, rec.Body.String(), err)
+	}
+	return r
+}

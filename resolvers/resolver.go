@@ -1,0 +1,92 @@
+// Package resolvers holds the GraphQL resolvers of the unified graph: thin functions that read
+// the arguments, call the store's Ent client or a package of the graph layer, and return. Lists
+// are entgql connections (paging, filters, ordering in one call); lookups by IIN or BIN validate
+// the identifier first (INVALID_IIN / INVALID_BIN) and answer null for an unknown one.
+//
+// Resolvers never hold business rules and never write to the store.
+package resolvers
+
+import (
+	"context"
+
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/familycard"
+	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/loaders"
+)
+
+// Resolver is the root resolver: what every resolver may use.
+type Resolver struct {
+	Client *ent.Client
+	// ShowOfficial makes myDataAccess name the official who read, not only the organisation
+	// and role (configuration BIRLIK_AUDIT_SHOW_OFFICIAL).
+	ShowOfficial bool
+}
+
+// region is the Region of a KATO code; an unknown code keeps itself as its name.
+func region(k domain.KATO) *domain.Region {
+	if r, ok := domain.RegionOf(k); ok {
+		return &r
+	}
+	return &domain.Region{KATO: k, Name: string(k)}
+}
+
+// orNil turns Ent's not-found into a null answer: an unknown key is not an error.
+func orNil[T any](v *T, err error) (*T, error) {
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// familyAssessment is the family's assessment under the default rules for month (the latest when
+// nil), batched through the request's loaders (one query per level), or read directly when the
+// request carries none.
+func (r *Resolver) familyAssessment(ctx context.Context, f *ent.Family, month *domain.Month) (*ent.FamilyAssessment, error) {
+	if l := loaders.For(ctx); l != nil {
+		k := loaders.AssessmentKey{FamilyID: f.ID, RuleVersion: welfare.Default.Version}
+		if month != nil {
+			k.Month = *month
+		}
+		return l.Assessment(ctx, k)
+	}
+	rd := familycard.NewReader(r.Client)
+	if month == nil {
+		return rd.Latest(ctx, f.ID)
+	}
+	return rd.At(ctx, f.ID, *month)
+}
+
+// assessmentPage pages a family's assessments (by month) forward: those after the cursor, at
+// most first of them (all when first is nil), as a Relay connection.
+func assessmentPage(all []*ent.FamilyAssessment, after *ent.Cursor, first *int) *ent.FamilyAssessmentConnection {
+	start := 0
+	if after != nil {
+		// A cursor that names no assessment of this family pages past the end rather than
+		// starting over, so a client never reads a month twice.
+		start = len(all)
+		for i, a := range all {
+			if a.ID == after.ID {
+				start = i + 1
+				break
+			}
+		}
+	}
+	rest := all[start:]
+	n := len(rest)
+	if first != nil && *first < n {
+		n = max(*first, 0)
+	}
+	c := &ent.FamilyAssessmentConnection{TotalCount: len(all)}
+	for _, a := range rest[:n] {
+		c.Edges = append(c.Edges, &ent.FamilyAssessmentEdge{Node: a, Cursor: ent.Cursor{ID: a.ID, Value: a.Month}})
+	}
+	c.PageInfo.HasNextPage = n < len(rest)
+	c.PageInfo.HasPreviousPage = start > 0
+	if len(c.Edges) > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[len(c.Edges)-1].Cursor
+	}
+	return c
+}

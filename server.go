@@ -1,0 +1,195 @@
+package main
+
+// server.go wires the gateway: configuration, logging, the sources (the embedded simulators or
+// the configured URLs), the store, the first sync, the GraphQL schema and the HTTP surface. It
+// holds no logic of its own: every step is a call into a package.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/gen"
+	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/model"
+	"github.com/birlik/birlik/httpapi"
+	"github.com/birlik/birlik/resolvers"
+	"github.com/birlik/birlik/sim/all"
+	"github.com/birlik/birlik/store"
+)
+
+// firstSync pulls every source's change feed into the store once, then (when interval > 0)
+// keeps pulling until ctx ends; it calls synced after the first complete pass. The sync
+// command's file sets it (it belongs to the syncer); while it is nil the gateway serves what
+// the store holds and /readyz stays 503 saying so.
+var firstSync func(ctx context.Context, client *ent.Client, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, synced func()) error
+
+// gateway is a started gateway: its handler, readiness, demo key and what to close.
+type gateway struct {
+	Handler http.Handler
+	Ready   *httpapi.Readiness
+	DemoKey string // empty unless the embedded default runs
+	// Tokens, DemoCitizen and DemoRegion give the embedded default's demo tokens (cmd_token.go).
+	Tokens      *auth.Tokens
+	DemoCitizen domain.IIN
+	DemoRegion  domain.KATO
+	Sources     map[connectors.Source]string
+	closers     []func() error
+}
+
+// Close stops the simulators and closes the store.
+func (g *gateway) Close() error {
+	var errs []error
+	for i := len(g.closers) - 1; i >= 0; i-- {
+		errs = append(errs, g.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// newLogger returns the process logger for cfg, adding request ids to every line.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(httpapi.LogHandler(h))
+}
+
+// startGateway builds the gateway for cfg: the embedded simulators with a demo country when no
+// source URL is configured, the store, the schema, the HTTP handler, and the first sync in the
+// background (readiness turns on when it finishes).
+func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *gateway, err error) {
+	g := &gateway{Ready: httpapi.NewReadiness("the first sync has not finished"), Sources: cfg.Sources.URLs()}
+	defer func() {
+		if err != nil {
+			_ = g.Close()
+		}
+	}()
+	keys := cfg.APIKeys
+	if cfg.Sources.Embedded() {
+		log.Info("no source URLs configured: generating the demo country", "seed", cfg.Demo.Seed, "people", cfg.Demo.People)
+		country, err := gen.Generate(gen.Config{Seed: cfg.Demo.Seed, People: cfg.Demo.People})
+		if err != nil {
+			return nil, fmt.Errorf("generating the demo country: %w", err)
+		}
+		sims, err := all.Start(ctx, country, "127.0.0.1")
+		if err != nil {
+			return nil, fmt.Errorf("starting the simulators: %w", err)
+		}
+		g.closers = append(g.closers, sims.Close)
+		for _, s := range sims.URLs() {
+			g.Sources[connectors.Source(s.Name)] = s.URL
+		}
+		demo, err := auth.LoadOrCreateDemoKey(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		g.DemoKey = demo.Key
+		if len(country.PersonVersions) > 0 {
+			p := country.PersonVersions[0].Person
+			g.DemoCitizen, g.DemoRegion = p.IIN, p.Region
+		}
+		keys = append(keys, demo)
+	}
+
+	client, _, dialect, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, client.Close)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	headers := map[string]string{}
+	if g.DemoKey != "" {
+		headers["Authorization"] = "Bearer " + g.DemoKey
+	}
+	acc, err := access.NewLayer(cfg, client, dialect, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, acc.Close)
+	g.Tokens = acc.Tokens
+	perf, err := newPerfLayer(ctx, cfg, client, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)
+	if err != nil {
+		return nil, err
+	}
+	g.closers = append(g.closers, perf.Close)
+	g.Handler, err = httpapi.New(httpapi.Options{
+		Schema: graph.NewExecutableSchema(graph.Config{
+			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.Access.ShowOfficial},
+			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]},
+		}),
+		Authenticator:     acc.Authenticator,
+		Limits:            acc.Limits,
+		QueryMiddleware:   append(acc.QueryMiddleware, perf.QueryMiddleware...),
+		Extensions:        append(perf.Extensions, acc.Extensions...), // APQ first: it fills in the query text
+		Logger:            log,
+		Registry:          reg,
+		Ready:             g.Ready,
+		PlaygroundHeaders: headers,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	if firstSync == nil {
+		g.Ready.NotReady("no syncer is wired into this build: serving what the store holds")
+		log.Warn("no syncer in this build: the store is served as it is")
+		return g, nil
+	}
+	go func() {
+		err := firstSync(ctx, client, g.Sources, cfg.SyncInterval, log, func() {
+			g.Ready.Ready()
+			log.Info("first sync finished: ready")
+		})
+		if err != nil && ctx.Err() == nil {
+			g.Ready.NotReady("sync failed: " + err.Error())
+			log.Error("sync failed", "err", err)
+		}
+	}()
+	return g, nil
+}
+
+// runServe serves the gateway for cfg on cfg.Addr until ctx ends, printing the URL (and the
+// demo key) to out.
+func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
+	log := newLogger(cfg, os.Stderr)
+	g, err := startGateway(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on BIRLIK_ADDR=%s: %w", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(out, "Birlik is serving the playground at %s (GraphQL at %squery)\n", url, url)
+	if g.DemoKey != "" {
+		fmt.Fprintf(out, "demo API key (role admin, kept in %s): %s\n", cfg.DataDir, g.DemoKey)
+		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' -d '{\"query\":\"{ regions { kato name } }\"}' %squery\n", g.DemoKey, url)
+		if g.Tokens != nil && g.DemoCitizen != "" {
+			if err := demoTokens(out, g.Tokens, g.DemoCitizen, g.DemoRegion, 8*time.Hour); err != nil {
+				return err
+			}
+		}
+	}
+	return httpapi.Serve(ctx, ln, g.Handler, cfg.ShutdownTimeout, log)
+}

@@ -1,0 +1,64 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/person"
+	"github.com/birlik/birlik/store"
+	"github.com/birlik/birlik/store/storetest"
+)
+
+func TestOpenMigratesAndReopens(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	p, err := s.Client.Person.Create().
+		SetSource("justice").SetSourceKey("900101300015").SetSourceVersion("v1").
+		SetIin("900101300015").SetLastName("Иванов").SetFirstName("Иван").
+		SetBirthDate(domain.MustDate("1990-01-01")).SetSex(person.SexM).SetRegionKato("710000000").
+		Save(ctx)
+	if err != nil {
+		t.Fatalf("create person: %v", err)
+	}
+	if got, want := p.ID>>32, int64(0); int64(got) == want {
+		t.Errorf("person id %d is not in its global range", p.ID)
+	}
+	// Node resolution finds the type from the global ID alone.
+	n, err := s.Client.Noder(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("noder: %v", err)
+	}
+	if _, ok := n.(*ent.Person); !ok {
+		t.Errorf("noder returned %T, want *ent.Person", n)
+	}
+	got, err := s.Client.Person.Query().Where(person.Iin("900101300015")).Only(ctx)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	if got.BirthDate != domain.MustDate("1990-01-01") || got.DeathDate != nil {
+		t.Errorf("dates round-trip: birth %v death %v", got.BirthDate, got.DeathDate)
+	}
+
+	// Migrating again is a no-op.
+	if err := store.Migrate(ctx, s.DB, s.Dialect); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	// A second open of the same store sees the data.
+	c2, _, _, err := store.Open(ctx, s.URL, s.DataDir)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer c2.Close()
+	if n, err := c2.Person.Query().Count(ctx); err != nil || n != 1 {
+		t.Errorf("reopened store has %d persons (err %v), want 1", n, err)
+	}
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	_, _, _, err := store.Open(context.Background(), "mysql://x", t.TempDir())
+	if err == nil {
+		t.Fatal("want an error for a mysql:// DATABASE_URL")
+	}
+}

@@ -1,0 +1,274 @@
+// Package syncer is Birlik's sync engine: it pulls each source's change feed
+// (connectors.Feed) into the Ent store. Every page is applied in one transaction together with
+// the cursor after it, as idempotent upserts by natural key that rewrite a row only when its
+// content changed, so a sync killed at any moment and run again ends with the same store as an
+// uninterrupted one, and a second run with no source change writes nothing. It also stores
+// quarantined records, appends the change sequence (persons, coverage, attachments) that the
+// medical information system pages, and links rows to the records they name.
+//
+// Writers are serialised (a PostgreSQL advisory lock in every transaction; SQLite's single
+// writer), so change numbers commit in order. The package must not decode any source's format
+// (connectors do) nor judge the data (checks do).
+package syncer
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/birlik/birlik/connectors"
+)
+
+// Options configure a Syncer. The zero value logs with slog.Default and shows no progress bar.
+type Options struct {
+	// Logger receives one line per feed started and finished, and periodic progress lines when
+	// no progress bar is shown (default slog.Default()).
+	Logger *slog.Logger
+	// Progress, when it is a terminal, shows a progress bar per source (typically os.Stderr).
+	Progress io.Writer
+	// LogEvery is the interval of progress log lines (default 5s).
+	LogEvery time.Duration
+	// AfterCommit, when set, is called after each page's transaction commits (tests use it).
+	AfterCommit func(src connectors.Source, pages int)
+}
+
+// Syncer applies change feeds to one store.
+type Syncer struct {
+	db   *sql.DB
+	d    string
+	opts Options
+	mu   sync.Mutex // one writer at a time in this process
+}
+
+// New returns a Syncer writing to db, of the Ent dialect d (dialect.SQLite or dialect.Postgres).
+func New(db *sql.DB, d string, opts Options) *Syncer {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.LogEvery <= 0 {
+		opts.LogEvery = 5 * time.Second
+	}
+	return &Syncer{db: db, d: d, opts: opts}
+}
+
+// FeedStats is what syncing one feed did.
+type FeedStats struct {
+	Source      connectors.Source
+	Pages       int   // pages applied (pages that changed nothing are not written)
+	Records     int64 // records received, valid and quarantined
+	Written     int64 // rows inserted or updated
+	Changes     int64 // entries appended to the change sequence
+	Quarantined int64 // quarantined records stored
+	Duration    time.Duration
+}
+
+// Stats is what a Run did.
+type Stats struct {
+	Feeds  []FeedStats
+	Linked int64 // foreign keys filled in by the final link pass
+}
+
+// Written is the number of rows inserted, updated or linked.
+func (s Stats) Written() int64 {
+	n := s.Linked
+	for _, f := range s.Feeds {
+		n += f.Written
+	}
+	return n
+}
+
+// Run syncs each feed in turn, from its stored cursor to the end of the feed, then links rows to
+// the records other sources sent later. Feeds are applied one after another so the change
+// sequence is the same on every run over the same data.
+func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, error) {
+	var st Stats
+	for _, f := range feeds {
+		fs, err := s.SyncFeed(ctx, f)
+		st.Feeds = append(st.Feeds, fs)
+		if err != nil {
+			return st, err
+		}
+	}
+	n, err := s.Link(ctx)
+	st.Linked = n
+	return st, err
+}
+
+type fetched struct {
+	page *connectors.Page
+	err  error
+}
+
+// SyncFeed applies feed from its stored cursor until the feed says Done. While a page is
+// written, the next one is already being fetched.
+func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedStats, err error) {
+	src := feed.Source()
+	st.Source = src
+	start := time.Now()
+	defer func() { st.Duration = time.Since(start) }()
+
+	cur, err := readCursor(ctx, s.db, s.d, src)
+	if err != nil {
+		return st, err
+	}
+	s.opts.Logger.Info("sync: feed started", "source", src, "cursor", cur.cursor, "records_so_far", cur.records)
+
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan fetched, 1)
+	fetch := func(c string) {
+		go func() {
+			p, err := feed.Next(fctx, c)
+			next <- fetched{p, err}
+		}()
+	}
+	fetch(cur.cursor)
+	prog := s.newProgress(src, cur.records)
+	defer prog.finish()
+	for {
+		var f fetched
+		select {
+		case f = <-next:
+		case <-ctx.Done():
+			return st, ctx.Err()
+		}
+		if f.err != nil {
+			return st, fmt.Errorf("sync %s: fetch the page after cursor %q: %w", src, cur.cursor, f.err)
+		}
+		p := f.page
+		if p.Source == "" {
+			p.Source = src
+		}
+		if p.Source != src {
+			return st, fmt.Errorf("sync %s: the feed returned a page of source %q", src, p.Source)
+		}
+		if p.Cursor == "" {
+			p.Cursor = cur.cursor // an empty cursor never moves a feed back to its start
+		}
+		if !p.Done {
+			fetch(p.Cursor) // prefetch while this page is written
+		}
+		n := int64(p.Len())
+		st.Records += n
+		if n > 0 || p.Cursor != cur.cursor || p.Done != cur.done || !cur.found {
+			res, err := s.apply(ctx, p, cur.records+n)
+			if err != nil {
+				return st, fmt.Errorf("sync %s: apply the page after cursor %q: %w", src, cur.cursor, err)
+			}
+			st.Pages++
+			st.Written += int64(res.written)
+			st.Changes += int64(res.changes)
+			st.Quarantined += int64(res.quarantined)
+			cur = cursorState{cursor: p.Cursor, records: cur.records + n, done: p.Done, found: true}
+			if s.opts.AfterCommit != nil {
+				s.opts.AfterCommit(src, st.Pages)
+			}
+		}
+		prog.update(cur.records, p.Total)
+		if p.Done {
+			break
+		}
+	}
+	s.opts.Logger.Info("sync: feed done", "source", src, "records", st.Records, "written", st.Written,
+		"changes", st.Changes, "quarantined", st.Quarantined, "pages", st.Pages, "took", time.Since(start).Round(time.Millisecond))
+	return st, nil
+}
+
+// apply writes one page and its cursor in one transaction.
+func (s *Syncer) apply(ctx context.Context, p *connectors.Page, records int64) (pageResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, err := begin(ctx, s.db, s.d)
+	if err != nil {
+		return pageResult{}, err
+	}
+	res, err := applyPage(ctx, t, p, records)
+	if err != nil {
+		return res, errors.Join(err, rollback(t))
+	}
+	if err := t.Commit(); err != nil {
+		return res, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+func rollback(t *tx) error {
+	if err := t.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
+
+// progress reports a feed's progress: a bar on a terminal, log lines otherwise.
+type progress struct {
+	s       *Syncer
+	src     connectors.Source
+	bar     *progressbar.ProgressBar
+	start   time.Time
+	base    int64
+	last    time.Time
+	records int64
+	total   int64
+}
+
+func (s *Syncer) newProgress(src connectors.Source, base int64) *progress {
+	p := &progress{s: s, src: src, start: time.Now(), base: base, last: time.Now(), records: base}
+	if f, ok := s.opts.Progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(f),
+			progressbar.OptionSetDescription(fmt.Sprintf("sync %-9s", src)),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("rec"),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionFullWidth(),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+func (p *progress) update(records, total int64) {
+	p.records, p.total = records, total
+	if p.bar != nil {
+		if total > 0 && p.bar.GetMax64() != total {
+			p.bar.ChangeMax64(total)
+		}
+		_ = p.bar.Set64(records)
+		return
+	}
+	if time.Since(p.last) < p.s.opts.LogEvery {
+		return
+	}
+	p.last = time.Now()
+	p.log("sync: progress")
+}
+
+func (p *progress) log(msg string) {
+	el := time.Since(p.start)
+	rate := float64(p.records-p.base) / el.Seconds()
+	args := []any{"source", p.src, "records", p.records, "rate_per_s", int64(rate)}
+	if p.total > 0 {
+		args = append(args, "total", p.total)
+		if rate > 0 && p.total > p.records {
+			args = append(args, "remaining", (time.Duration(float64(p.total-p.records)/rate) * time.Second).Round(time.Second))
+		}
+	}
+	p.s.opts.Logger.Info(msg, args...)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
