@@ -31,6 +31,16 @@ const RevisionsTable = "atlas_schema_revisions"
 // Atlas's executor; on PostgreSQL an advisory lock makes concurrent replicas wait for each
 // other. It is a no-op on an up-to-date store.
 func Migrate(ctx context.Context, db *sql.DB, d string) error {
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		if err = migrateOnce(ctx, db, d); !isCatalogRace(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func migrateOnce(ctx context.Context, db *sql.DB, d string) error {
 	dir, err := Dir(d)
 	if err != nil {
 		return err
