@@ -15,6 +15,7 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -109,6 +110,8 @@ type Log struct {
 	wg      sync.WaitGroup
 	// MaxBatch is the most entries committed in one transaction.
 	maxBatch int
+	// head is the chain's head after the last commit (only the writer goroutine touches it).
+	head head
 }
 
 type pending struct {
@@ -199,14 +202,29 @@ func (l *Log) commit(batch []*pending) {
 // appendLockKey is the PostgreSQL advisory lock that serialises appends across replicas.
 const appendLockKey = 7235002
 
+// head is the chain's last entry as this writer last saw it.
+type head struct {
+	known bool
+	seq   int64
+	hash  string
+}
+
+// write appends a batch in one transaction. The hot path costs one transaction with (on
+// PostgreSQL) the advisory lock and one statement: the chain's head is kept in memory and the
+// insert itself checks it (it inserts nothing unless the log's max(seq) is still the head's
+// seq); only when another writer (another replica, a restore) has appended meanwhile is the
+// head read again, inside the same transaction, and the batch rehashed. The unique index on seq
+// is the last guard: two writers can never both append the same position.
 func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow) // the writer reads the chain's head
 	tx, err := l.client.Tx(ctx)
 	if err != nil {
+		l.head = head{}
 		return fmt.Errorf("audit: begin: %w", err)
 	}
 	defer func() {
 		if err != nil {
+			l.head = head{} // re-read the head next time: the batch may have half-failed
 			_ = tx.Rollback()
 		}
 	}()
@@ -215,50 +233,237 @@ func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
 			return fmt.Errorf("audit: lock the chain: %w", err)
 		}
 	}
-	prev, seq := GenesisHash, int64(0)
-	head, err := tx.AuditEntry.Query().Order(ent.Desc(auditentry.FieldSeq)).First(ctx)
-	switch {
-	case err == nil:
-		prev, seq = head.Hash, head.Seq
-	case !ent.IsNotFound(err):
-		return fmt.Errorf("audit: read the chain's head: %w", err)
-	}
-	creates := make([]*ent.AuditEntryCreate, len(batch))
-	iinsOf := make([][]string, len(batch))
-	for i, p := range batch {
-		e := p.e
-		at := e.At.UTC().Truncate(time.Microsecond) // PostgreSQL keeps microseconds
-		iins := joinIINs(e.IINs)
-		iinsOf[i] = iins
-		joined := strings.Join(iins, ",")
-		seq++
-		h := Hash(prev, at, e.Subject, e.Role, e.Client, e.Purpose, e.Operation, e.QueryHash, e.Aggregate, joined, e.RequestID)
-		creates[i] = tx.AuditEntry.Create().SetSeq(seq).SetAt(at).SetSubject(e.Subject).SetRole(e.Role).
-			SetClient(e.Client).SetPurpose(e.Purpose).SetOperation(e.Operation).SetQueryHash(e.QueryHash).
-			SetAggregate(e.Aggregate).SetIins(joined).SetRequestID(e.RequestID).SetPrevHash(prev).SetHash(h)
-		prev = h
-	}
-	saved, err := tx.AuditEntry.CreateBulk(creates...).Save(ctx)
-	if err != nil {
-		return fmt.Errorf("audit: append %d entries: %w", len(creates), err)
-	}
-	var subjects []*ent.AuditSubjectCreate
-	for i, s := range saved {
-		for _, iin := range iinsOf[i] {
-			subjects = append(subjects, tx.AuditSubject.Create().SetEntryID(s.ID).SetIin(domain.IIN(iin)))
+	rows := l.prepare(batch)
+	for attempt := 0; ; attempt++ {
+		if !l.head.known {
+			h, err := readHead(ctx, tx)
+			if err != nil {
+				return err
+			}
+			l.head = h
 		}
-	}
-	for start := 0; start < len(subjects); start += 500 {
-		end := min(start+500, len(subjects))
-		if err := tx.AuditSubject.CreateBulk(subjects[start:end]...).Exec(ctx); err != nil {
-			return fmt.Errorf("audit: index the entries by IIN: %w", err)
+		l.chain(rows)
+		ok, err := l.insert(ctx, tx, rows)
+		if err != nil {
+			return err
 		}
+		if ok {
+			break
+		}
+		if attempt > 0 {
+			// Under the lock (PostgreSQL) or the write lock (SQLite) the head cannot move
+			// between our read and our insert: a second miss is a bug, not a race.
+			return fmt.Errorf("audit: the chain's head moved under the lock (seq %d)", l.head.seq)
+		}
+		l.head = head{} // another writer appended: read the head again
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("audit: commit: %w", err)
 	}
+	last := rows[len(rows)-1]
+	l.head = head{known: true, seq: last.seq, hash: last.hash}
 	return nil
 }
+
+// row is one entry ready to insert.
+type row struct {
+	e      Entry
+	at     time.Time
+	iins   []string
+	joined string
+	seq    int64
+	prev   string
+	hash   string
+}
+
+func (l *Log) prepare(batch []*pending) []row {
+	rows := make([]row, len(batch))
+	for i, p := range batch {
+		iins := joinIINs(p.e.IINs)
+		rows[i] = row{e: p.e, at: p.e.At.UTC().Truncate(time.Microsecond), // PostgreSQL keeps microseconds
+			iins: iins, joined: strings.Join(iins, ",")}
+	}
+	return rows
+}
+
+// chain numbers and hashes rows after l.head.
+func (l *Log) chain(rows []row) {
+	prev, seq := l.head.hash, l.head.seq
+	for i := range rows {
+		r := &rows[i]
+		seq++
+		r.seq, r.prev = seq, prev
+		r.hash = Hash(prev, r.at, r.e.Subject, r.e.Role, r.e.Client, r.e.Purpose, r.e.Operation, r.e.QueryHash, r.e.Aggregate, r.joined, r.e.RequestID)
+		prev = r.hash
+	}
+}
+
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readHead reads the chain's last entry.
+func readHead(ctx context.Context, tx execQuerier) (head, error) {
+	rs, err := tx.QueryContext(ctx, "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1")
+	if err != nil {
+		return head{}, fmt.Errorf("audit: read the chain's head: %w", err)
+	}
+	defer rs.Close()
+	h := head{known: true, hash: GenesisHash}
+	if rs.Next() {
+		if err := rs.Scan(&h.seq, &h.hash); err != nil {
+			return head{}, fmt.Errorf("audit: read the chain's head: %w", err)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return head{}, fmt.Errorf("audit: read the chain's head: %w", err)
+	}
+	return h, nil
+}
+
+const entryColumns = "seq, at, subject, role, client, purpose, operation, query_hash, aggregate, iins, request_id, prev_hash, hash"
+
+// pgInsert appends entries and their subjects in one statement, from arrays (one statement text
+// whatever the batch size), only if the log's head is still the given seq; it answers the
+// number of entries inserted.
+const pgInsert = `WITH head AS (SELECT coalesce(max(seq), 0) AS seq FROM audit_entries),
+e AS (
+  INSERT INTO audit_entries (` + entryColumns + `)
+  SELECT u.seq, u.at, u.subject, u.role, u.client, u.purpose, u.operation, u.query_hash, u.aggregate, u.iins, u.request_id, u.prev_hash, u.hash
+  FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[])
+    AS u(seq, at, subject, role, client, purpose, operation, query_hash, aggregate, iins, request_id, prev_hash, hash), head
+  WHERE head.seq = $14
+  RETURNING id, seq),
+s AS (
+  INSERT INTO audit_subjects (iin, entry_id)
+  SELECT x.iin, e.id FROM unnest($15::text[], $16::bigint[]) AS x(iin, seq) JOIN e ON e.seq = x.seq)
+SELECT count(*) FROM e`
+
+// insert appends rows (entries and subjects) after l.head; false when the head has moved and
+// nothing was inserted.
+func (l *Log) insert(ctx context.Context, tx execQuerier, rows []row) (bool, error) {
+	if l.dialect == dialect.Postgres {
+		n := len(rows)
+		var (
+			seqs                    = make([]int64, n)
+			ats                     = make([]time.Time, n)
+			subj, role, cl, purp    = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			op, qh, iins, rid, prev = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			hash                    = make([]string, n)
+			agg                     = make([]bool, n)
+			sIIN                    []string
+			sSeq                    []int64
+		)
+		for i, r := range rows {
+			seqs[i], ats[i], subj[i], role[i], cl[i], purp[i] = r.seq, r.at, r.e.Subject, r.e.Role, r.e.Client, r.e.Purpose
+			op[i], qh[i], agg[i], iins[i], rid[i], prev[i], hash[i] = r.e.Operation, r.e.QueryHash, r.e.Aggregate, r.joined, r.e.RequestID, r.prev, r.hash
+			for _, v := range r.iins {
+				sIIN, sSeq = append(sIIN, v), append(sSeq, r.seq)
+			}
+		}
+		if sIIN == nil {
+			sIIN, sSeq = []string{}, []int64{}
+		}
+		var inserted int
+		rs, err := tx.QueryContext(ctx, pgInsert, seqs, ats, subj, role, cl, purp, op, qh, agg, iins, rid, prev, hash, l.head.seq, sIIN, sSeq)
+		if err != nil {
+			return false, fmt.Errorf("audit: append %d entries: %w", n, err)
+		}
+		defer rs.Close()
+		if rs.Next() {
+			if err := rs.Scan(&inserted); err != nil {
+				return false, fmt.Errorf("audit: append %d entries: %w", n, err)
+			}
+		}
+		if err := rs.Err(); err != nil {
+			return false, fmt.Errorf("audit: append %d entries: %w", n, err)
+		}
+		if inserted != 0 && inserted != n {
+			return false, fmt.Errorf("audit: appended %d of %d entries", inserted, n)
+		}
+		return inserted == n, nil
+	}
+	// SQLite: no data-modifying CTEs; the transaction holds the write lock (BEGIN IMMEDIATE),
+	// so the head checked by the first statement stays the head.
+	ids := make(map[int64]int64, len(rows))
+	for start := 0; start < len(rows); start += sqliteEntriesPerStatement {
+		part := rows[start:min(start+sqliteEntriesPerStatement, len(rows))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO audit_entries (" + entryColumns + ") SELECT * FROM (VALUES ")
+		args := make([]any, 0, len(part)*13+1)
+		for i, r := range part {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, r.seq, r.at, r.e.Subject, r.e.Role, r.e.Client, r.e.Purpose, r.e.Operation, r.e.QueryHash, r.e.Aggregate, r.joined, r.e.RequestID, r.prev, r.hash)
+		}
+		q.WriteString(") WHERE (SELECT coalesce(max(seq), 0) FROM audit_entries) = ? RETURNING id, seq")
+		args = append(args, part[0].seq-1)
+		rs, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return false, fmt.Errorf("audit: append %d entries: %w", len(part), err)
+		}
+		for rs.Next() {
+			var id, seq int64
+			if err := rs.Scan(&id, &seq); err != nil {
+				rs.Close()
+				return false, fmt.Errorf("audit: append %d entries: %w", len(part), err)
+			}
+			ids[seq] = id
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return false, fmt.Errorf("audit: append %d entries: %w", len(part), err)
+		}
+		if len(ids) == 0 && start == 0 {
+			return false, nil // the head moved before anything was written
+		}
+		if len(ids) != start+len(part) {
+			return false, fmt.Errorf("audit: appended %d of %d entries", len(ids), start+len(part))
+		}
+	}
+	var (
+		q    strings.Builder
+		args []any
+	)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, q.String(), args...)
+		q.Reset()
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("audit: index the entries by IIN: %w", err)
+		}
+		return nil
+	}
+	for _, r := range rows {
+		for _, v := range r.iins {
+			if len(args) == 0 {
+				q.WriteString("INSERT INTO audit_subjects (iin, entry_id) VALUES (?,?)")
+			} else {
+				q.WriteString(",(?,?)")
+			}
+			args = append(args, v, ids[r.seq])
+			if len(args) >= 2*sqliteSubjectsPerStatement {
+				if err := flush(); err != nil {
+					return false, err
+				}
+			}
+		}
+	}
+	return true, flush()
+}
+
+// Rows per SQLite statement (13 and 2 parameters each, well under SQLite's 32,766).
+const (
+	sqliteEntriesPerStatement  = 500
+	sqliteSubjectsPerStatement = 2000
+)
 
 // Page is a page of the entries naming one person, newest first.
 type Page struct {
