@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"os"
 	"time"
@@ -155,11 +156,13 @@ func afterSync(ctx context.Context, db *sql.DB, d string, log *slog.Logger) {
 	start := time.Now()
 	sum, err := checks.Run(ctx, db, d, checks.Defaults())
 	if err != nil {
+		derivedRuns.WithLabelValues("checks", "error").Inc()
 		if ctx.Err() == nil {
 			log.Error("checks failed; they run again after the next sync", "err", err)
 		}
 		return
 	}
+	derivedRuns.WithLabelValues("checks", "ok").Inc()
 	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
 	start = time.Now()
 	a, err := familycard.NewAssessor(db, d, welfare.Default)
@@ -167,10 +170,19 @@ func afterSync(ctx context.Context, db *sql.DB, d string, log *slog.Logger) {
 		_, err = a.AssessAll(ctx)
 	}
 	if err != nil {
+		derivedRuns.WithLabelValues("assessments", "error").Inc()
 		if ctx.Err() == nil {
 			log.Error("family assessment failed; it runs again after the next sync", "err", err)
 		}
 		return
 	}
+	derivedRuns.WithLabelValues("assessments", "ok").Inc()
 	log.Info("family assessments done", "took", time.Since(start).Round(time.Millisecond))
 }
+
+// derivedRuns counts the runs of what afterSync derives, so that operators (and the load
+// benchmark, which waits for the first) see when findings and assessments are up to date.
+var derivedRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "birlik_derived_runs_total",
+	Help: "Runs of the work done after each sync, by job (checks, assessments) and outcome (ok, error).",
+}, []string{"job", "outcome"})

@@ -427,12 +427,37 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				fmt.Fprintf(os.Stderr, "bench: %s: ready after %v\n", c, time.Since(began).Round(100*time.Millisecond))
+			if resp.StatusCode == http.StatusOK && g.derivedDone() {
+				// Ready, and the work after the first sync (checks, family assessments) is
+				// finished: it would compete with the measured requests otherwise.
+				fmt.Fprintf(os.Stderr, "bench: %s: ready and quiet after %v\n", c, time.Since(began).Round(100*time.Millisecond))
 				return g, nil
 			}
 		}
 	}
+}
+
+// derivedDone reports whether the gateway has finished the work it does after its first sync
+// (the metric birlik_derived_runs_total counts it; any outcome counts).
+func (g *gatewayProc) derivedDone() bool {
+	resp, err := g.http.Get(g.base + "/metrics")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, `birlik_derived_runs_total{job="assessments"`) {
+			return true
+		}
+		if strings.HasPrefix(line, `birlik_derived_runs_total{job="checks",outcome="error"}`) {
+			return true // the assessments do not run after failed checks
+		}
+	}
+	return false
 }
 
 func tail(path string, n int) string {

@@ -101,22 +101,17 @@ func familiesOf(sub string) *sql.Selector {
 	return sql.Select(m.C(colFamilyPlatform)).From(m).Where(sql.And(sql.EQ(m.C(colIIN), sub), sql.IsNull(m.C(colTo))))
 }
 
-// regionIINs selects the IINs of the people of regions.
-func regionIINs(regions []string) *sql.Selector {
-	p := sql.Table(personsTable).As("rp")
-	return sql.Select(p.C(colIIN)).From(p).Where(sql.In(p.C(colRegion), anys(regions)...))
-}
-
-// regionFamilies selects the platform ids of the families of regions.
-func regionFamilies(regions []string) *sql.Selector {
-	f := sql.Table(familiesTable).As("rf")
-	return sql.Select(f.C(colPlatformID)).From(f).Where(sql.In(f.C(colRegion), anys(regions)...))
-}
-
-// regionSchools selects the BINs of the organisations of regions.
-func regionSchools(regions []string) *sql.Selector {
-	s := sql.Table(schoolsTable).As("rs")
-	return sql.Select(s.C(colBIN)).From(s).Where(sql.In(s.C(colRegion), anys(regions)...))
+// inRegions is true when the row of table whose key column equals the outer column outer lies in
+// regions. It is a correlated EXISTS rather than "outer IN (SELECT key … WHERE region IN …)": an
+// IN under an OR makes PostgreSQL and SQLite hash every row of the region for each query (a
+// region holds tens of thousands of people), while EXISTS lets the planner look up the few
+// rows an edge or a page holds by the key's index, or hash when a scan is cheaper.
+func inRegions(table, alias, key, outer string, regions []string) *sql.Predicate {
+	t := sql.Table(table).As(alias)
+	return sql.Exists(sql.Select(t.C(key)).From(t).Where(sql.And(
+		sql.ColumnsEQ(t.C(key), outer),
+		sql.In(t.C(colRegion), anys(regions)...),
+	)))
 }
 
 func anys(ss []string) []any {
@@ -142,7 +137,7 @@ func byIIN(sc scope, regionCol string, iinCols ...string) func(*sql.Selector) {
 			ors = append(ors, sql.In(s.C(regionCol), anys(sc.regions)...))
 		default:
 			for _, c := range iinCols {
-				ors = append(ors, sql.In(s.C(c), regionIINs(sc.regions)))
+				ors = append(ors, inRegions(personsTable, "rp", colIIN, s.C(c), sc.regions))
 			}
 		}
 		s.Where(sql.Or(ors...))
@@ -257,10 +252,10 @@ func (Payment) Policy() ent.Policy {
 		}
 		return func(s *sql.Selector) {
 			s.Where(sql.Or(
-				sql.In(s.C("recipient_iin"), regionIINs(sc.regions)),
-				sql.In(s.C("child_iin"), regionIINs(sc.regions)),
-				sql.In(s.C(colFamilyPlatform), regionFamilies(sc.regions)),
-				sql.In(s.C("school_bin"), regionSchools(sc.regions)),
+				inRegions(personsTable, "rp", colIIN, s.C("recipient_iin"), sc.regions),
+				inRegions(personsTable, "rp", colIIN, s.C("child_iin"), sc.regions),
+				inRegions(familiesTable, "rf", colPlatformID, s.C(colFamilyPlatform), sc.regions),
+				inRegions(schoolsTable, "rs", colBIN, s.C("school_bin"), sc.regions),
 			))
 		}, true
 	})}}
