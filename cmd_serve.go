@@ -5,9 +5,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync/atomic"
 
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/httpapi"
 )
 
 func init() {
@@ -29,4 +36,33 @@ func init() {
 			return runServe(ctx, cfg, os.Stdout)
 		},
 	}
+}
+
+// withoutAuditForBenchmark replaces the access layer's audit extension by one that checks
+// purposes and applies every field rule as before but records nothing, when (and only when)
+// cfg.BenchmarkAuditOff: BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off,
+// for bench/load -audit-overhead. It says so loudly at start and every 10,000 reads.
+func withoutAuditForBenchmark(cfg config.Config, acc *access.Layer, log *slog.Logger) {
+	if !cfg.BenchmarkAuditOff {
+		return
+	}
+	msg := "BENCHMARK MODE: THE AUDIT LOG IS OFF: reads of personal data are NOT recorded (" + config.AuditOffEnv + "=1 and --" + config.AuditOffFlag + "); never run this in service"
+	fmt.Fprintln(os.Stderr, "birlik: "+msg)
+	log.Error(msg)
+	acc.Extensions = []graphql.HandlerExtension{access.Extension{
+		Audit: &unrecorded{log: log}, Logger: log, RequestID: httpapi.RequestID, Purposes: cfg.Access.Purposes,
+	}}
+}
+
+// unrecorded is the benchmark's audit recorder: it records nothing and keeps saying so.
+type unrecorded struct {
+	log *slog.Logger
+	n   atomic.Int64
+}
+
+func (u *unrecorded) Record(ctx context.Context, _ audit.Entry) error {
+	if n := u.n.Add(1); n%10000 == 1 {
+		u.log.ErrorContext(ctx, "BENCHMARK MODE: the audit log is off, this read is not recorded", "unrecorded_reads", n)
+	}
+	return nil
 }

@@ -199,8 +199,11 @@ func (l *Log) commit(batch []*pending) {
 	}
 }
 
-// appendLockKey is the PostgreSQL advisory lock that serialises appends across replicas.
-const appendLockKey = 7235002
+// appendLockClass is the PostgreSQL advisory lock that serialises appends across replicas: the
+// two-key form (class, hash of the schema), so that it shares nothing with the one-key locks of
+// sync and migrations (a sync page must not hold up every audited read) and each schema's log
+// (tests, several deployments in one database) has its own.
+const appendLockClass = 7235100
 
 // head is the chain's last entry as this writer last saw it.
 type head struct {
@@ -229,7 +232,7 @@ func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
 		}
 	}()
 	if l.dialect == dialect.Postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", appendLockKey); err != nil {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", appendLockClass); err != nil {
 			return fmt.Errorf("audit: lock the chain: %w", err)
 		}
 	}

@@ -36,6 +36,9 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGINT/SIGTERM
 	LogFormat       string        // "text" or "json"
 	LogLevel        slog.Level
+	// BenchmarkAuditOff serves without writing the audit log: only for measuring its cost,
+	// set only by BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off (benchmark.go).
+	BenchmarkAuditOff bool
 }
 
 // Sources are the base URLs of the five ministry systems.
@@ -143,7 +146,12 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		fs.Var(s.value, s.flag, s.usage+" (env "+s.env+")")
 		byFlag[s.flag] = s.env
 	}
+	auditOff := registerBenchmarkFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	var err error
+	if c.BenchmarkAuditOff, err = benchmarkAuditOff(getenv, *auditOff); err != nil {
 		return Config{}, err
 	}
 	if fs.NArg() > 0 {

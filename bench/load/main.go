@@ -60,6 +60,9 @@ type options struct {
 	redisDB      int
 	gatewayEnv   []string
 	keep         bool
+	// auditOverhead: run the citizen workload with the audit log on and off (audit.go).
+	auditOverhead bool
+	auditRounds   int
 }
 
 func main() {
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.redisDB, "redis-db", 9, "Redis database number the gateway uses (so the benchmark's keys stay apart from tests on REDIS_URL's database); -1 keeps REDIS_URL's")
 	env := fs.String("gateway-env", "", "extra environment for the gateway, comma-separated NAME=VALUE (e.g. a switch measured against its default)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folders and the PostgreSQL database")
+	fs.BoolVar(&o.auditOverhead, "audit-overhead", false, "measure the audit log's cost instead of the workloads: per configuration, the citizen workload against the gateway as in service and against a second one with the audit log off (its benchmark-only switch), alternating; prints the overhead and issue 8's verdict (≤ 20% at 16 clients)")
+	fs.IntVar(&o.auditRounds, "audit-rounds", 3, "with -audit-overhead: rounds of on/off cells per concurrency")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -182,6 +187,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			rows = append(rows, r...)
 			continue
 		}
+		if o.auditOverhead {
+			if last != nil {
+				last.stop()
+				last = nil
+			}
+			r, err := b.auditOverhead(ctx, c, dbURL)
+			rows = append(rows, r...)
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		g, err := b.start(ctx, c, dbURL)
 		if err != nil {
 			return fmt.Errorf("%s: %w", c, err)
@@ -206,6 +223,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	printTable(out, o, rows)
+	if o.auditOverhead {
+		printAuditOverhead(out, rows)
+	}
 	if o.soak > 0 && last != nil {
 		if err := b.soak(ctx, out, last); err != nil {
 			return err
@@ -289,6 +309,9 @@ type bench struct {
 	pgName   string
 	pgURL    string
 	samples  *samples // IINs, regions, cursors: sampled once from the first gateway
+	// extraArgs and tag: the audit-off gateway's switch and log name (audit.go).
+	extraArgs []string
+	tag       string
 }
 
 func (b *bench) cleanup() {
@@ -391,7 +414,8 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 		// The benchmark measures the gateway, not its rate limiter.
 		"--rate-limits", "admin=" + unlimited + ";caseworker=" + unlimited + ";analyst=" + unlimited + ";health=" + unlimited,
 	}
-	logPath := filepath.Join(b.work, c+".log")
+	args = append(args, b.extraArgs...)
+	logPath := filepath.Join(b.work, c+b.tag+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,106 @@
+package main
+
+// The audit log's cost (issue 8: "writing the entry must not make the citizen query more than
+// 20% slower at concurrency 16"). With -audit-overhead, each gateway configuration is started
+// twice over the same store: as in service, and with the audit log switched off by the
+// gateway's benchmark-only switch (BIRLIK_BENCHMARK_AUDIT_OFF=1 together with
+// --benchmark-audit-off; either alone is refused). Both stay up and the citizen workload
+// alternates between them, on, off, on, off…, for -audit-rounds rounds at each concurrency, so
+// that a change in the machine's other load falls on both alike. The overhead is how much
+// longer a request takes on average with the audit, from the summed throughput:
+// rps(off)/rps(on) − 1.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+const auditOffTag = " audit-off"
+
+// auditOverhead runs the comparison for configuration c and returns its cells (the audit-off
+// cells carry c + auditOffTag as their configuration).
+func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, error) {
+	on, err := b.start(ctx, c, dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	defer on.stop()
+	if err := b.prepare(ctx, on); err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	saved := b.o.gatewayEnv
+	b.o.gatewayEnv = append(slices.Clone(saved), "BIRLIK_BENCHMARK_AUDIT_OFF=1")
+	b.extraArgs, b.tag = []string{"--benchmark-audit-off"}, "-audit-off"
+	off, err := b.start(ctx, c, dbURL)
+	b.o.gatewayEnv, b.extraArgs, b.tag = saved, nil, ""
+	if err != nil {
+		return nil, fmt.Errorf("%s%s: %w", c, auditOffTag, err)
+	}
+	defer off.stop()
+	var rows []row
+	for _, n := range b.o.concurrency {
+		for round := 1; round <= b.o.auditRounds; round++ {
+			for _, g := range []struct {
+				p     *gatewayProc
+				label string
+			}{{on, c}, {off, c + auditOffTag}} {
+				if ctx.Err() != nil {
+					return rows, ctx.Err()
+				}
+				r := b.cell(ctx, g.p, g.label, "citizen", n)
+				rows = append(rows, r)
+				fmt.Fprintf(os.Stderr, "bench: round %d: %s\n", round, r)
+			}
+		}
+	}
+	return rows, nil
+}
+
+// printAuditOverhead prints one line per configuration and concurrency measured with the audit
+// on and off, and the verdict of issue 8's budget at 16 clients.
+func printAuditOverhead(out io.Writer, rows []row) {
+	type key struct {
+		config string
+		n      int
+	}
+	type sum struct {
+		requests, errors, cells int
+		seconds                 float64
+	}
+	sums := map[key]*sum{}
+	var order []key
+	for _, r := range rows {
+		if r.workload != "citizen" {
+			continue
+		}
+		k := key{r.config, r.concurrency}
+		if sums[k] == nil {
+			sums[k] = &sum{}
+			order = append(order, k)
+		}
+		s := sums[k]
+		s.requests += r.requests
+		s.errors += r.errors
+		s.cells++
+		s.seconds += r.elapsed.Seconds()
+	}
+	for _, k := range order {
+		offKey := key{k.config + auditOffTag, k.n}
+		off, ok := sums[offKey]
+		on := sums[k]
+		if !ok || on.requests == 0 || off.requests == 0 {
+			continue
+		}
+		rOn, rOff := float64(on.requests)/on.seconds, float64(off.requests)/off.seconds
+		overhead := rOff/rOn - 1
+		line := fmt.Sprintf("audit overhead: %s citizen at %d clients: audit on %.1f req/s, off %.1f req/s (%d rounds each, errors %d/%d): %+.1f%%",
+			k.config, k.n, rOn, rOff, on.cells, on.errors, off.errors, 100*overhead)
+		if k.n == 16 {
+			line += fmt.Sprintf(" — target ≤ 20%% at 16 clients: %s", verdict(overhead <= 0.20 && on.errors == 0))
+		}
+		fmt.Fprintln(out, line)
+	}
+}
