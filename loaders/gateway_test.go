@@ -97,7 +97,11 @@ func (g *gateway) handler(t *testing.T, c *cache.Cache) http.Handler {
 			t.Fatal(err)
 		}
 	}
-	f, err := loaders.NewFactory(loaders.Config{Client: g.client, Sources: g.src, Cache: c, Wait: 20 * time.Millisecond})
+	// A batch closes when its wait ends: the wait must outlast resolving a whole level (100
+	// parents), which under the race detector on a loaded 2-core machine took more than 20ms
+	// (one level split into two justice calls). The gateway's 2ms is for production speed;
+	// this test is about what batching guarantees, so it waits long enough for any machine.
+	f, err := loaders.NewFactory(loaders.Config{Client: g.client, Sources: g.src, Cache: c, Wait: 250 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
