@@ -115,7 +115,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	g.closers = append(g.closers, client.Close)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), derivedRuns)
 	headers := map[string]string{}
 	if g.DemoKey != "" {
 		headers["Authorization"] = "Bearer " + g.DemoKey
@@ -182,6 +182,11 @@ func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
 		return fmt.Errorf("listening on BIRLIK_ADDR=%s: %w", cfg.Addr, err)
 	}
 	url := "http://" + ln.Addr().String() + "/"
+	if cfg.PprofAddr != "" {
+		if err := servePprof(ctx, cfg.PprofAddr, log); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "Birlik is serving the playground at %s (GraphQL at %squery)\n", url, url)
 	if g.DemoKey != "" {
 		fmt.Fprintf(out, "demo API key (role admin, kept in %s): %s\n", cfg.DataDir, g.DemoKey)

@@ -36,6 +36,9 @@ type Config struct {
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGINT/SIGTERM
 	LogFormat       string        // "text" or "json"
 	LogLevel        slog.Level
+	// PprofAddr, when set, serves net/http/pprof on this separate address (BIRLIK_PPROF_ADDR),
+	// for profiling under load; keep it on loopback.
+	PprofAddr string
 	// BenchmarkAuditOff serves without writing the audit log: only for measuring its cost,
 	// set only by BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off (benchmark.go).
 	BenchmarkAuditOff bool
@@ -117,6 +120,7 @@ func (c *Config) settings() []setting {
 		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout)},
 		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat)},
 		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
+		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
 	}, c.accessSettings()...)
 }
 
