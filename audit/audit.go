@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
@@ -220,6 +221,38 @@ type head struct {
 // is the last guard: two writers can never both append the same position.
 func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow) // the writer reads the chain's head
+	rows := l.prepare(batch)
+	if l.dialect == dialect.Postgres && l.head.known {
+		// The hot path: one statement in its own (autocommit, durable) transaction, no lock.
+		// It appends only if the log's head is still ours; if another replica appended
+		// meanwhile it inserts nothing, and if one appends concurrently the unique index on
+		// seq refuses one of the two. Either way: the locked path below.
+		l.chain(rows)
+		ok, err := l.insert(ctx, l.client, rows)
+		if err == nil && ok {
+			last := rows[len(rows)-1]
+			l.head = head{known: true, seq: last.seq, hash: last.hash}
+			return nil
+		}
+		if err != nil && !isUniqueViolation(err) {
+			l.head = head{}
+			return err
+		}
+		l.head = head{}
+	}
+	return l.writeLocked(ctx, rows)
+}
+
+// isUniqueViolation reports whether err is PostgreSQL's unique_violation (another writer took
+// the same seq).
+func isUniqueViolation(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "23505"
+}
+
+// writeLocked appends rows in a transaction holding the chain's lock (PostgreSQL: the advisory
+// lock; SQLite: the write lock of BEGIN IMMEDIATE), reading the head when it is not known.
+func (l *Log) writeLocked(ctx context.Context, rows []row) (err error) {
 	tx, err := l.client.Tx(ctx)
 	if err != nil {
 		l.head = head{}
@@ -236,7 +269,6 @@ func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
 			return fmt.Errorf("audit: lock the chain: %w", err)
 		}
 	}
-	rows := l.prepare(batch)
 	for attempt := 0; ; attempt++ {
 		if !l.head.known {
 			h, err := readHead(ctx, tx)

@@ -41,6 +41,12 @@ import (
 // role (the citizen is citizen, the caseworker works in Astana).
 func accessServer(t testing.TB, st *storetest.Store, citizen domain.IIN, noAudit ...bool) (string, map[string]string, *access.Layer) {
 	t.Helper()
+	return accessServerWith(t, st, citizen, loaders.Sources{}, noAudit...)
+}
+
+// accessServerWith is accessServer with the live sources (health, justice) for the live fields.
+func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src loaders.Sources, noAudit ...bool) (string, map[string]string, *access.Layer) {
+	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
 	keys, err := auth.ParseSigningKeys("t1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
@@ -59,7 +65,7 @@ func accessServer(t testing.TB, st *storetest.Store, citizen domain.IIN, noAudit
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c})
+	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: src})
 	if err != nil {
 		t.Fatal(err)
 	}
