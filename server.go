@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,9 +109,17 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		keys = append(keys, demo)
 	}
 
-	client, _, dialect, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	client, db, dialect, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.DatabaseURL != "" {
+		n := cfg.DBMaxConns
+		if n <= 0 {
+			n = max(8, 4*runtime.GOMAXPROCS(0))
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
 	}
 	g.closers = append(g.closers, client.Close)
 
@@ -126,7 +135,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	}
 	g.closers = append(g.closers, acc.Close)
 	g.Tokens = acc.Tokens
-	withoutAuditForBenchmark(cfg, acc, log) // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
+	withoutAuditForBenchmark(cfg, acc, log)                          // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
 	perf, err := newPerfLayer(ctx, cfg, client, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)
 	if err != nil {
 		return nil, err

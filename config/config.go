@@ -39,6 +39,10 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on this separate address (BIRLIK_PPROF_ADDR),
 	// for profiling under load; keep it on loopback.
 	PprofAddr string
+	// DBMaxConns bounds the open PostgreSQL connections (BIRLIK_DB_MAX_CONNS); 0 picks 4 per
+	// CPU, at least 8. More connections than the database has cores to run them only queue
+	// inside PostgreSQL.
+	DBMaxConns int
 	// BenchmarkAuditOff serves without writing the audit log: only for measuring its cost,
 	// set only by BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off (benchmark.go).
 	BenchmarkAuditOff bool
@@ -120,6 +124,7 @@ func (c *Config) settings() []setting {
 		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout)},
 		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat)},
 		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
+		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns)},
 		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
 	}, c.accessSettings()...)
 }
