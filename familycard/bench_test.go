@@ -2,40 +2,35 @@ package familycard_test
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/gen"
-	"github.com/birlik/birlik/store/storetest"
-	"github.com/birlik/birlik/syncer"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
 // BenchmarkAssessMonth assesses every family of a synced country for one month (indicators by
 // one GROUP BY, classification, upsert of the assessments). BIRLIK_BENCH_PEOPLE sets the size
-// (default 20,000); DATABASE_URL selects PostgreSQL. Setup (generation and sync through in-memory
-// feeds) is not timed.
+// (default 20,000); DATABASE_URL selects PostgreSQL; BIRLIK_BENCH_STORE keeps the loaded store
+// between runs (see synctest.BenchStore), so a large country is generated and loaded once:
+//
+//	BIRLIK_BENCH_STORE='postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=bench1m' \
+//	  BIRLIK_BENCH_PEOPLE=1000000 go test ./familycard -run '^$' -bench AssessMonth -benchtime 1x -timeout 3h
+//
+// Setup (generation and sync through in-memory feeds) is not timed. Each iteration assesses the
+// month again (the first over the month's existing assessments, if the kept store has some).
 func BenchmarkAssessMonth(b *testing.B) {
-	n := 20000
-	if v, err := strconv.Atoi(os.Getenv("BIRLIK_BENCH_PEOPLE")); err == nil && v > 0 {
-		n = v
-	}
+	n := synctest.BenchPeople(b, 20000)
 	ctx := context.Background()
-	t0 := time.Now()
-	c, err := gen.Generate(gen.Config{Seed: 1, People: n})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := storetest.Open(b)
-	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 5000))...); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("setup: %d people generated and synced into %s in %v", n, s.Dialect, time.Since(t0).Round(time.Second))
+	s := synctest.BenchStore(b, n, func() *gen.Country {
+		c, err := gen.Generate(gen.Config{Seed: 1, People: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c
+	})
 	a, err := familycard.NewAssessor(s.DB, s.Dialect, welfare.Default)
 	if err != nil {
 		b.Fatal(err)

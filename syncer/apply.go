@@ -36,14 +36,17 @@ func (t *tx) maxParams() int {
 
 var sqliteMaxParams = 1000
 
-// lockKey is the PostgreSQL advisory lock that serialises sync's writers.
+// lockKey is the PostgreSQL advisory lock that serialises sync's writers, with the store's
+// schema as its second key: stores in different schemas of one database (tests, kept benchmark
+// stores) do not wait for each other.
 const lockKey = 7235002
 
 // pageResult counts what applying one page did.
 type pageResult struct {
-	written     int // rows inserted or updated
-	changes     int // entries appended to the change sequence
-	quarantined int // quarantined records newly stored
+	written     int            // rows inserted or updated
+	changes     int            // entries appended to the change sequence
+	quarantined int            // quarantined records newly stored
+	tables      map[string]int // rows written per table
 }
 
 // tx wraps one write transaction of sync.
@@ -53,6 +56,7 @@ type tx struct {
 	now     time.Time
 	nextSeq int64 // next change sequence number, read lazily
 	stmts   map[stmtKey]*sql.Stmt
+	types   *pgTypes // PostgreSQL: the column types and statements, kept by the Syncer
 }
 
 func (t *tx) q(b interface{ Query() (string, []any) }) (string, []any) { return b.Query() }
@@ -99,14 +103,23 @@ var (
 	sqlCache = map[stmtKey]string{}
 )
 
-// begin opens a write transaction holding the writer lock.
-func begin(ctx context.Context, db *sql.DB, d string) (*tx, error) {
+// begin opens a write transaction holding the writer lock. On PostgreSQL, a page's transaction
+// (page true) also sets its planner for the write path: each statement is driven by the page's
+// keys (a few thousand) into tables of up to millions of rows, so it must probe their indexes,
+// never scan them; a plan is made for each page's arrays (a plan cached while the tables were
+// small would outlive them); and no JIT compilation (it costs more than these statements).
+// Before a store's first ANALYZE the planner cannot tell a big table from a small one.
+func begin(ctx context.Context, db *sql.DB, d string, page bool) (*tx, error) {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	if d == dialect.Postgres {
-		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey); err != nil {
+		q := `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`
+		if page {
+			q += `, set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
+		}
+		if _, err := sqlTx.ExecContext(ctx, q, lockKey); err != nil {
 			sqlTx.Rollback()
 			return nil, fmt.Errorf("take the sync writer lock: %w", err)
 		}
@@ -124,15 +137,28 @@ func applyPage(ctx context.Context, t *tx, p *connectors.Page, records int64) (p
 		if len(rs) == 0 {
 			continue
 		}
-		n, c, err := t.upsert(ctx, s, src, rs)
+		upsert, prune := t.upsert, t.pruneMemberships
+		if t.d == dialect.Postgres {
+			upsert, prune = t.upsertPG, t.pruneMembershipsPG
+		}
+		n, c, err := upsert(ctx, s, src, rs)
 		if err != nil {
 			return res, fmt.Errorf("write %s: %w", s.name, err)
 		}
 		res.written += n
 		res.changes += c
+		if n > 0 {
+			if res.tables == nil {
+				res.tables = map[string]int{}
+			}
+			res.tables[s.table] += n
+			if c > 0 {
+				res.tables[change.Table] += c
+			}
+		}
 		if s == specFamily {
 			// Members the new version of a family no longer lists are removed.
-			if err := t.pruneMemberships(ctx, b[specMembership], rs); err != nil {
+			if err := prune(ctx, b[specMembership], rs); err != nil {
 				return res, fmt.Errorf("prune family memberships: %w", err)
 			}
 		}

@@ -25,6 +25,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/birlik/birlik/connectors"
 )
 
@@ -47,6 +49,10 @@ type Syncer struct {
 	d    string
 	opts Options
 	mu   sync.Mutex // one writer at a time in this process
+	pg   pgTypes    // PostgreSQL: column types and statements of the write path
+	// analyzed and grown count, per table, the rows written by this Syncer up to its last
+	// ANALYZE and since (PostgreSQL).
+	analyzed, grown map[string]int64
 }
 
 // New returns a Syncer writing to db, of the Ent dialect d (dialect.SQLite or dialect.Postgres).
@@ -187,10 +193,11 @@ func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedSta
 func (s *Syncer) apply(ctx context.Context, p *connectors.Page, records int64) (pageResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := begin(ctx, s.db, s.d)
+	t, err := begin(ctx, s.db, s.d, true)
 	if err != nil {
 		return pageResult{}, err
 	}
+	t.types = &s.pg
 	res, err := applyPage(ctx, t, p, records)
 	if err != nil {
 		return res, errors.Join(err, rollback(t))
@@ -198,7 +205,34 @@ func (s *Syncer) apply(ctx context.Context, p *connectors.Page, records int64) (
 	if err := t.Commit(); err != nil {
 		return res, fmt.Errorf("commit: %w", err)
 	}
+	if s.d == dialect.Postgres {
+		if err := s.analyze(ctx, res.tables); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
+}
+
+// analyze refreshes PostgreSQL's statistics of the tables that grew by half since this Syncer
+// last analyzed them (and by at least 10,000 rows), as autovacuum would: the write path's
+// plans (and the readers') depend on them, and a server may run without autovacuum. Without
+// statistics the planner takes a key of a non-unique index for one of 200 values and scans.
+func (s *Syncer) analyze(ctx context.Context, written map[string]int) error {
+	if s.grown == nil {
+		s.analyzed, s.grown = map[string]int64{}, map[string]int64{}
+	}
+	for table, n := range written {
+		s.grown[table] += int64(n)
+		if g := s.grown[table]; g < 10000 || g < s.analyzed[table]/2 {
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, `ANALYZE `+qi(table)); err != nil {
+			return fmt.Errorf("analyze %s: %w", table, err)
+		}
+		s.analyzed[table] += s.grown[table]
+		s.grown[table] = 0
+	}
+	return nil
 }
 
 func rollback(t *tx) error {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -179,15 +181,22 @@ func TestSyncCountryCountsMatchGenerator(t *testing.T) {
 	_ = person.Table
 }
 
+// BenchmarkSyncCountry syncs a generated country (seed 1, BIRLIK_BENCH_PEOPLE people, default
+// 2,000) into a fresh store from in-memory feeds of 5,000-record pages (the checks and family
+// card benchmarks' page size); DATABASE_URL selects PostgreSQL.
 func BenchmarkSyncCountry(b *testing.B) {
-	c := country(b, 1, 2000)
+	people := 2000
+	if v, err := strconv.Atoi(os.Getenv("BIRLIK_BENCH_PEOPLE")); err == nil && v > 0 {
+		people = v
+	}
+	c := country(b, 1, people)
 	b.ReportMetric(float64(c.Records()), "records")
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		s := storetest.Open(b)
 		sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
 		b.StartTimer()
-		if _, err := sy.Run(context.Background(), synctest.Feeds(synctest.CountryFeeds(c, 2000))...); err != nil {
+		if _, err := sy.Run(context.Background(), synctest.Feeds(synctest.CountryFeeds(c, 5000))...); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -800,51 +800,81 @@ var (
 				Name:    "payment_recipient_iin_kind",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[11], PaymentsColumns[6]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "recipient_iin IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_payer_bin_recipient_iin",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[10], PaymentsColumns[11]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "payer_bin IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_school_bin_period",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[13], PaymentsColumns[8]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "school_bin IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_child_iin_school_bin",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[14], PaymentsColumns[13]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "child_iin IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_family_platform_id",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[12]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "family_platform_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_recipient_id",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[18]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "recipient_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_payer_id",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[16]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "payer_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_family_id",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[17]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "family_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_school_id",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[20]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "school_id IS NOT NULL",
+				},
 			},
 			{
 				Name:    "payment_child_id",
 				Unique:  false,
 				Columns: []*schema.Column{PaymentsColumns[19]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "child_id IS NOT NULL",
+				},
 			},
 		},
 	}

@@ -1,0 +1,111 @@
+package synctest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/gen"
+	"github.com/birlik/birlik/store"
+	"github.com/birlik/birlik/store/storetest"
+	"github.com/birlik/birlik/syncer"
+)
+
+// BenchPageSize is the page size of the benchmarks' in-memory feeds.
+const BenchPageSize = 5000
+
+// BenchPeople is BIRLIK_BENCH_PEOPLE, the size of the benchmarks' country, or def.
+func BenchPeople(tb testing.TB, def int) int {
+	v := os.Getenv("BIRLIK_BENCH_PEOPLE")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		tb.Fatalf("BIRLIK_BENCH_PEOPLE=%q: want a number of people", v)
+	}
+	return n
+}
+
+// BenchStore returns the store a benchmark runs on, holding the country country() returns
+// (seed 1 and the benchmark's size), synced through the syncer from in-memory feeds.
+//
+// With BIRLIK_BENCH_STORE set — a folder for SQLite, or a postgres:// URL whose schema exists,
+// e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=bench1m — that store
+// is kept between runs: it is synced only while a source's cursor is not done, so a large
+// country is loaded once and an interrupted load resumes where it stopped. It must hold the
+// same seed and size as the benchmark asks for (the number of persons it holds is logged).
+// Without it, the store is a fresh storetest store (DATABASE_URL selects PostgreSQL).
+//
+// country is called only when the store must be synced. The sync logs its progress on standard
+// error when the country has 100,000 people or more.
+func BenchStore(tb testing.TB, people int, country func() *gen.Country) *storetest.Store {
+	tb.Helper()
+	ctx := context.Background()
+	s := keptStore(tb)
+	if s == nil {
+		s = storetest.Open(tb)
+	} else if done(tb, s) {
+		var n int
+		if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM persons`).Scan(&n); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Logf("kept store %s: loaded, %d persons (the benchmark asks for %d people)", s.Dialect, n, people)
+		return s
+	}
+	t0 := time.Now()
+	c := country()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if people >= 100000 {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: logger, LogEvery: 30 * time.Second})
+	st, err := sy.Run(ctx, Feeds(CountryFeeds(c, BenchPageSize))...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var recs int64
+	for _, f := range st.Feeds {
+		recs += f.Records
+	}
+	el := time.Since(t0)
+	tb.Logf("%s: synced %d people, %d records in %s (%.0f records/s, generation included)", s.Dialect, people, recs,
+		el.Round(time.Second), float64(recs)/el.Seconds())
+	return s
+}
+
+// keptStore opens BIRLIK_BENCH_STORE, or returns nil when it is not set.
+func keptStore(tb testing.TB) *storetest.Store {
+	v := os.Getenv("BIRLIK_BENCH_STORE")
+	if v == "" {
+		return nil
+	}
+	s := &storetest.Store{}
+	if strings.HasPrefix(v, "postgres") {
+		s.URL = v
+	} else {
+		s.DataDir = v
+	}
+	client, db, d, err := store.Open(context.Background(), s.URL, s.DataDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { client.Close() })
+	s.Client, s.DB, s.Dialect = client, db, d
+	return s
+}
+
+// done reports whether every source's cursor says its feed is done.
+func done(tb testing.TB, s *storetest.Store) bool {
+	var n int
+	if err := s.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM sync_cursors WHERE done`).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n == len(connectors.Sources)
+}
