@@ -20,8 +20,7 @@ type AssessmentKey struct {
 }
 
 // Assessment returns the family's assessment for key, nil when none. Batched per query path: one
-// store query for every family of a level, with the assessment's edges eager-loaded from the
-// selection.
+// store query for every family of a level.
 func (l *Loaders) Assessment(ctx context.Context, key AssessmentKey) (*ent.FamilyAssessment, error) {
 	return l.assessment.load(ctx, key)
 }
@@ -71,10 +70,9 @@ func (l *Loaders) batchAssessment(ctx context.Context, keys []AssessmentKey) []*
 		} else {
 			q = q.Where(familyassessment.MonthIn(months...))
 		}
-		q, err := q.CollectFields(ctx)
-		if err != nil {
-			return fail(err)
-		}
+		// Every column, never the selection's (CollectFields): the keys below need family_id
+		// and month, which `category` or `assessment { reason }` do not select, and an
+		// assessment has no edges to eager-load.
 		as, err := q.All(ctx)
 		if err != nil {
 			return fail(err)
@@ -113,14 +111,11 @@ func (l *Loaders) batchHistory(ctx context.Context, keys []HistoryKey) []*datalo
 	}
 	by := make(map[HistoryKey][]*ent.FamilyAssessment, len(keys))
 	for _, v := range versions {
-		q, err := l.cfg.Client.FamilyAssessment.Query().
+		// Every column, as in batchAssessment: the grouping needs family_id.
+		as, err := l.cfg.Client.FamilyAssessment.Query().
 			Where(familyassessment.FamilyIDIn(byVersion[v]...), familyassessment.RuleVersion(v)).
 			Order(ent.Asc(familyassessment.FieldMonth), ent.Asc(familyassessment.FieldID)).
-			CollectFields(ctx)
-		if err != nil {
-			return results[HistoryKey, []*ent.FamilyAssessment](keys, nil, err)
-		}
-		as, err := q.All(ctx)
+			All(ctx)
 		if err != nil {
 			return results[HistoryKey, []*ent.FamilyAssessment](keys, nil, err)
 		}
