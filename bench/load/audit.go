@@ -5,8 +5,9 @@ package main
 // twice over the same store: as in service, and with the audit log switched off by the
 // gateway's benchmark-only switch (BIRLIK_BENCHMARK_AUDIT_OFF=1 together with
 // --benchmark-audit-off; either alone is refused). Both stay up and the citizen workload
-// alternates between them, on, off, on, off…, for -audit-rounds rounds at each concurrency, so
-// that a change in the machine's other load falls on both alike. The overhead is how much
+// alternates between them (after an uncounted warm-up round on both: on-off, off-on, …) for
+// -audit-rounds rounds at each concurrency, so that a change in the machine's other load falls
+// on both alike. The overhead is how much
 // longer a request takes on average with the audit, from the summed throughput:
 // rps(off)/rps(on) − 1.
 
@@ -40,17 +41,30 @@ func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, erro
 		return nil, fmt.Errorf("%s%s: %w", c, auditOffTag, err)
 	}
 	defer off.stop()
+	type gw struct {
+		p     *gatewayProc
+		label string
+	}
 	var rows []row
 	for _, n := range b.o.concurrency {
-		for round := 1; round <= b.o.auditRounds; round++ {
-			for _, g := range []struct {
-				p     *gatewayProc
-				label string
-			}{{on, c}, {off, c + auditOffTag}} {
+		// Round 0 is not counted: it warms both gateways and the cache they share (the first
+		// cell of a fresh gateway would otherwise pay for the second's warm cache). Then the
+		// order alternates, on-off, off-on, …, so that a drift of the machine's load falls on
+		// both alike.
+		for round := 0; round <= b.o.auditRounds; round++ {
+			order := []gw{{on, c}, {off, c + auditOffTag}}
+			if round%2 == 0 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, g := range order {
 				if ctx.Err() != nil {
 					return rows, ctx.Err()
 				}
 				r := b.cell(ctx, g.p, g.label, "citizen", n)
+				if round == 0 {
+					fmt.Fprintf(os.Stderr, "bench: warm-up round, not counted: %s\n", r)
+					continue
+				}
 				rows = append(rows, r)
 				fmt.Fprintf(os.Stderr, "bench: round %d: %s\n", round, r)
 			}
