@@ -201,7 +201,7 @@ func (l *Log) run() {
 
 // maxInFlight is how many batches may be on their way to PostgreSQL at once (each holds a
 // connection while it waits for the batch before it).
-const maxInFlight = 4
+const maxInFlight = 2
 
 // flight is a batch on its way to the store (PostgreSQL).
 type flight struct {
@@ -378,8 +378,22 @@ func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
 }
 
 // appendLocked appends rows after the store's head, read under the chain's lock, and returns
-// the new head (unknown on error).
-func (l *Log) appendLocked(ctx context.Context, rows []row) (head, error) {
+// the new head (unknown on error). Other replicas' unlocked appends (their hot path) can still
+// land between the read and the insert: then it reads the head again (the insert's own check
+// inserted nothing) or starts over (the unique index refused it), a few times.
+func (l *Log) appendLocked(ctx context.Context, rows []row) (h head, err error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		h, err = l.appendLockedOnce(ctx, rows)
+		if err == nil || !(isUniqueViolation(err) || errors.Is(err, errHeadMoved)) {
+			return h, err
+		}
+	}
+	return h, err
+}
+
+var errHeadMoved = errors.New("audit: the chain's head moved")
+
+func (l *Log) appendLockedOnce(ctx context.Context, rows []row) (head, error) {
 	tx, err := l.client.Tx(ctx)
 	if err != nil {
 		return head{}, fmt.Errorf("audit: begin: %w", err)
@@ -403,7 +417,7 @@ func (l *Log) appendLocked(ctx context.Context, rows []row) (head, error) {
 	}
 	ok, err := l.insert(ctx, tx, rows, h.seq)
 	if err == nil && !ok {
-		err = fmt.Errorf("audit: the chain's head moved under the lock (seq %d)", h.seq)
+		err = fmt.Errorf("%w after seq %d (another replica appended)", errHeadMoved, h.seq)
 	}
 	if err != nil {
 		_ = tx.Rollback()
