@@ -103,23 +103,14 @@ var (
 	sqlCache = map[stmtKey]string{}
 )
 
-// begin opens a write transaction holding the writer lock. On PostgreSQL, a page's transaction
-// (page true) also sets its planner for the write path: each statement is driven by the page's
-// keys (a few thousand) into tables of up to millions of rows, so it must probe their indexes,
-// never scan them; a plan is made for each page's arrays (a plan cached while the tables were
-// small would outlive them); and no JIT compilation (it costs more than these statements).
-// Before a store's first ANALYZE the planner cannot tell a big table from a small one.
-func begin(ctx context.Context, db *sql.DB, d string, page bool) (*tx, error) {
+// begin opens a write transaction holding the writer lock.
+func begin(ctx context.Context, db *sql.DB, d string) (*tx, error) {
 	sqlTx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	if d == dialect.Postgres {
-		q := `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`
-		if page {
-			q += `, set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`
-		}
-		if _, err := sqlTx.ExecContext(ctx, q, lockKey); err != nil {
+		if _, err := sqlTx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, lockKey); err != nil {
 			sqlTx.Rollback()
 			return nil, fmt.Errorf("take the sync writer lock: %w", err)
 		}

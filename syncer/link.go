@@ -15,7 +15,7 @@ import (
 func (s *Syncer) Link(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := begin(ctx, s.db, s.d, false)
+	t, err := begin(ctx, s.db, s.d)
 	if err != nil {
 		return 0, err
 	}

@@ -193,7 +193,7 @@ func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedSta
 func (s *Syncer) apply(ctx context.Context, p *connectors.Page, records int64) (pageResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, err := begin(ctx, s.db, s.d, true)
+	t, err := begin(ctx, s.db, s.d)
 	if err != nil {
 		return pageResult{}, err
 	}
