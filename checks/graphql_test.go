@@ -14,6 +14,8 @@ import (
 	"github.com/birlik/birlik/checks"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
 )
@@ -71,7 +73,9 @@ func TestAnalystFindsOverCapacitySchools(t *testing.T) {
 	if _, err := checks.Run(ctx, s.DB, s.Dialect, checks.Defaults()); err != nil {
 		t.Fatal(err)
 	}
-	gh := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: s.Client}}))
+	// The gateway's own field rules (@personal), so the scenario proves what an analyst sees.
+	gh := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: s.Client},
+		Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]}}))
 	gh.AddTransport(transport.POST{})
 	kv, err := cache.Open(ctx, "", cache.Options{})
 	if err != nil {
@@ -85,7 +89,8 @@ func TestAnalystFindsOverCapacitySchools(t *testing.T) {
 	srv := lf.Middleware(gh)
 	as := func(role string) client.Option {
 		return func(r *client.Request) {
-			r.HTTP = r.HTTP.WithContext(auth.NewContext(r.HTTP.Context(), auth.Identity{Subject: "analyst-7", Role: role, Client: "ministry"}))
+			ctx := auth.NewContext(r.HTTP.Context(), auth.Identity{Subject: "analyst-7", Role: role, Client: "ministry"})
+			r.HTTP = r.HTTP.WithContext(auth.WithPurpose(ctx, auth.PurposeIntegrityInspection))
 		}
 	}
 	gql := client.New(srv, as(auth.RoleAnalyst))

@@ -3783,7 +3783,8 @@ func (c *QuarantineClient) GetX(ctx context.Context, id int) *Quarantine {
 
 // Hooks returns the client hooks.
 func (c *QuarantineClient) Hooks() []Hook {
-	return c.hooks.Quarantine
+	hooks := c.hooks.Quarantine
+	return append(hooks[:len(hooks):len(hooks)], quarantine.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -4342,7 +4343,8 @@ func (c *StaffPositionClient) QueryPerson(sp *StaffPosition) *PersonQuery {
 
 // Hooks returns the client hooks.
 func (c *StaffPositionClient) Hooks() []Hook {
-	return c.hooks.StaffPosition
+	hooks := c.hooks.StaffPosition
+	return append(hooks[:len(hooks):len(hooks)], staffposition.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

@@ -87,7 +87,9 @@ func (qc *QuarantineCreate) Mutation() *QuarantineMutation {
 
 // Save creates the Quarantine in the database.
 func (qc *QuarantineCreate) Save(ctx context.Context) (*Quarantine, error) {
-	qc.defaults()
+	if err := qc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, qc.sqlSave, qc.mutation, qc.hooks)
 }
 
@@ -114,15 +116,19 @@ func (qc *QuarantineCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (qc *QuarantineCreate) defaults() {
+func (qc *QuarantineCreate) defaults() error {
 	if _, ok := qc.mutation.Key(); !ok {
 		v := quarantine.DefaultKey
 		qc.mutation.SetKey(v)
 	}
 	if _, ok := qc.mutation.SeenAt(); !ok {
+		if quarantine.DefaultSeenAt == nil {
+			return fmt.Errorf("ent: uninitialized quarantine.DefaultSeenAt (forgotten import ent/runtime?)")
+		}
 		v := quarantine.DefaultSeenAt()
 		qc.mutation.SetSeenAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

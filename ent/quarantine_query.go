@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -330,6 +331,12 @@ func (qq *QuarantineQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		qq.sql = prev
+	}
+	if quarantine.Policy == nil {
+		return errors.New("ent: uninitialized quarantine.Policy (forgotten import ent/runtime?)")
+	}
+	if err := quarantine.Policy.EvalQuery(ctx, qq); err != nil {
+		return err
 	}
 	return nil
 }

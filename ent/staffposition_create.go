@@ -154,7 +154,9 @@ func (spc *StaffPositionCreate) Mutation() *StaffPositionMutation {
 
 // Save creates the StaffPosition in the database.
 func (spc *StaffPositionCreate) Save(ctx context.Context) (*StaffPosition, error) {
-	spc.defaults()
+	if err := spc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, spc.sqlSave, spc.mutation, spc.hooks)
 }
 
@@ -181,11 +183,15 @@ func (spc *StaffPositionCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (spc *StaffPositionCreate) defaults() {
+func (spc *StaffPositionCreate) defaults() error {
 	if _, ok := spc.mutation.SyncedAt(); !ok {
+		if staffposition.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized staffposition.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := staffposition.DefaultSyncedAt()
 		spc.mutation.SetSyncedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -402,6 +403,12 @@ func (spq *StaffPositionQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		spq.sql = prev
+	}
+	if staffposition.Policy == nil {
+		return errors.New("ent: uninitialized staffposition.Policy (forgotten import ent/runtime?)")
+	}
+	if err := staffposition.Policy.EvalQuery(ctx, spq); err != nil {
+		return err
 	}
 	return nil
 }

@@ -2327,8 +2327,35 @@ func (ec *executionContext) _Attachment_institutionBin(ctx context.Context, fiel
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.InstitutionBin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.InstitutionBin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal domain.BIN
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.BIN
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.BIN); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.BIN`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -2371,8 +2398,35 @@ func (ec *executionContext) _Attachment_from(ctx context.Context, field graphql.
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -2415,8 +2469,35 @@ func (ec *executionContext) _Attachment_to(ctx context.Context, field graphql.Co
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -2643,8 +2724,35 @@ func (ec *executionContext) _Attachment_institution(ctx context.Context, field g
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Institution(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Institution(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal *ent.MedicalInstitution
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.MedicalInstitution
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.MedicalInstitution); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.MedicalInstitution`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -5004,8 +5112,35 @@ func (ec *executionContext) _Coverage_category(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Category, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Category, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal coverage.Category
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal coverage.Category
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(coverage.Category); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/ent/coverage.Category`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -5048,8 +5183,35 @@ func (ec *executionContext) _Coverage_from(ctx context.Context, field graphql.Co
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -5092,8 +5254,35 @@ func (ec *executionContext) _Coverage_to(ctx context.Context, field graphql.Coll
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -6279,8 +6468,35 @@ func (ec *executionContext) _Disability_group(ctx context.Context, field graphql
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Group, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Group, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "DISABILITY")
+			if err != nil {
+				var zeroVal int
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal int
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(int); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -6323,8 +6539,35 @@ func (ec *executionContext) _Disability_from(ctx context.Context, field graphql.
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "DISABILITY")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -6367,8 +6610,35 @@ func (ec *executionContext) _Disability_to(ctx context.Context, field graphql.Co
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "DISABILITY")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -6947,8 +7217,35 @@ func (ec *executionContext) _Employer_contracts(ctx context.Context, field graph
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Contracts(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.LabourContractOrder), fc.Args["where"].(*ent.LabourContractWhereInput))
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Contracts(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.LabourContractOrder), fc.Args["where"].(*ent.LabourContractWhereInput))
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal *ent.LabourContractConnection
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.LabourContractConnection
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.LabourContractConnection); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.LabourContractConnection`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -7814,8 +8111,35 @@ func (ec *executionContext) _Enrollment_enrollmentID(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.EnrollmentID, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.EnrollmentID, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -7929,8 +8253,35 @@ func (ec *executionContext) _Enrollment_schoolBin(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SchoolBin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SchoolBin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal domain.BIN
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.BIN
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.BIN); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.BIN`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -7973,8 +8324,35 @@ func (ec *executionContext) _Enrollment_grade(ctx context.Context, field graphql
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Grade, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Grade, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal int
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal int
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(int); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -8017,8 +8395,35 @@ func (ec *executionContext) _Enrollment_year(ctx context.Context, field graphql.
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Year, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Year, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal int
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal int
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(int); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be int`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -8061,8 +8466,35 @@ func (ec *executionContext) _Enrollment_from(ctx context.Context, field graphql.
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -8105,8 +8537,35 @@ func (ec *executionContext) _Enrollment_to(ctx context.Context, field graphql.Co
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -8333,8 +8792,35 @@ func (ec *executionContext) _Enrollment_school(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.School(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.School(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal *ent.School
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.School
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.School); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.School`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -11732,8 +12218,35 @@ func (ec *executionContext) _FamilyMembership_familyPlatformID(ctx context.Conte
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.FamilyPlatformID, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.FamilyPlatformID, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FAMILY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -11847,8 +12360,35 @@ func (ec *executionContext) _FamilyMembership_role(ctx context.Context, field gr
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Role, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Role, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FAMILY")
+			if err != nil {
+				var zeroVal familymembership.Role
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal familymembership.Role
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(familymembership.Role); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/ent/familymembership.Role`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -11891,8 +12431,35 @@ func (ec *executionContext) _FamilyMembership_from(ctx context.Context, field gr
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FAMILY")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -11935,8 +12502,35 @@ func (ec *executionContext) _FamilyMembership_to(ctx context.Context, field grap
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FAMILY")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -12058,8 +12652,35 @@ func (ec *executionContext) _FamilyMembership_family(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Family(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Family(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FAMILY")
+			if err != nil {
+				var zeroVal *ent.Family
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.Family
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.Family); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.Family`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -14946,8 +15567,35 @@ func (ec *executionContext) _LabourContract_contractID(ctx context.Context, fiel
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.ContractID, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.ContractID, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15061,8 +15709,35 @@ func (ec *executionContext) _LabourContract_employerBin(ctx context.Context, fie
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.EmployerBin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.EmployerBin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal domain.BIN
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.BIN
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.BIN); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.BIN`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15105,8 +15780,35 @@ func (ec *executionContext) _LabourContract_position(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Position, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Position, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15149,8 +15851,35 @@ func (ec *executionContext) _LabourContract_start(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Start, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Start, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15193,8 +15922,35 @@ func (ec *executionContext) _LabourContract_end(ctx context.Context, field graph
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.End, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.End, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15234,8 +15990,35 @@ func (ec *executionContext) _LabourContract_wage(ctx context.Context, field grap
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Wage, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Wage, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal domain.Tenge
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Tenge
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Tenge); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Tenge`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15465,8 +16248,35 @@ func (ec *executionContext) _LabourContract_employer(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Employer(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Employer(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal *ent.Employer
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.Employer
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.Employer); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.Employer`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -16799,8 +17609,35 @@ func (ec *executionContext) _MedicalInstitution_attachments(ctx context.Context,
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Attachments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AttachmentOrder), fc.Args["where"].(*ent.AttachmentWhereInput))
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Attachments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AttachmentOrder), fc.Args["where"].(*ent.AttachmentWhereInput))
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "HEALTH_INSURANCE")
+			if err != nil {
+				var zeroVal *ent.AttachmentConnection
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.AttachmentConnection
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.AttachmentConnection); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.AttachmentConnection`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -16862,8 +17699,35 @@ func (ec *executionContext) _MedicalInstitution_visits(ctx context.Context, fiel
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Visits(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.VisitOrder), fc.Args["where"].(*ent.VisitWhereInput))
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Visits(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.VisitOrder), fc.Args["where"].(*ent.VisitWhereInput))
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "MEDICAL")
+			if err != nil {
+				var zeroVal *ent.VisitConnection
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.VisitConnection
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.VisitConnection); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.VisitConnection`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -25472,8 +26336,35 @@ func (ec *executionContext) _RegisterStatus_lastName(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.LastName, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.LastName, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -25516,8 +26407,35 @@ func (ec *executionContext) _RegisterStatus_firstName(ctx context.Context, field
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.FirstName, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.FirstName, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -26197,8 +27115,35 @@ func (ec *executionContext) _School_pupils(ctx context.Context, field graphql.Co
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Pupils(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EnrollmentOrder), fc.Args["where"].(*ent.EnrollmentWhereInput))
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Pupils(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.EnrollmentOrder), fc.Args["where"].(*ent.EnrollmentWhereInput))
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal *ent.EnrollmentConnection
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.EnrollmentConnection
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.EnrollmentConnection); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.EnrollmentConnection`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -26260,8 +27205,35 @@ func (ec *executionContext) _School_staff(ctx context.Context, field graphql.Col
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Staff(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.StaffPositionOrder), fc.Args["where"].(*ent.StaffPositionWhereInput))
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Staff(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.StaffPositionOrder), fc.Args["where"].(*ent.StaffPositionWhereInput))
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal *ent.StaffPositionConnection
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.StaffPositionConnection
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.StaffPositionConnection); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.StaffPositionConnection`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -26453,8 +27425,35 @@ func (ec *executionContext) _School_vouchers(ctx context.Context, field graphql.
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Vouchers(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Vouchers(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal []*ent.Voucher
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal []*ent.Voucher
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.([]*ent.Voucher); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be []*github.com/birlik/birlik/ent.Voucher`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -27488,8 +28487,35 @@ func (ec *executionContext) _StaffPosition_schoolBin(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SchoolBin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SchoolBin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal domain.BIN
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.BIN
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.BIN); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.BIN`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -27603,8 +28629,35 @@ func (ec *executionContext) _StaffPosition_position(ctx context.Context, field g
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Position, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Position, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -27647,8 +28700,35 @@ func (ec *executionContext) _StaffPosition_from(ctx context.Context, field graph
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -27691,8 +28771,35 @@ func (ec *executionContext) _StaffPosition_to(ctx context.Context, field graphql
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -27814,8 +28921,35 @@ func (ec *executionContext) _StaffPosition_school(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.School(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.School(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EMPLOYMENT")
+			if err != nil {
+				var zeroVal *ent.School
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.School
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.School); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.School`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -30050,8 +31184,35 @@ func (ec *executionContext) _Visit_visitID(ctx context.Context, field graphql.Co
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.VisitID, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.VisitID, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "MEDICAL")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -30165,8 +31326,35 @@ func (ec *executionContext) _Visit_institutionBin(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.InstitutionBin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.InstitutionBin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "MEDICAL")
+			if err != nil {
+				var zeroVal domain.BIN
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.BIN
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.BIN); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.BIN`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -30209,8 +31397,35 @@ func (ec *executionContext) _Visit_date(ctx context.Context, field graphql.Colle
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Date, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Date, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "MEDICAL")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -30253,8 +31468,35 @@ func (ec *executionContext) _Visit_kind(ctx context.Context, field graphql.Colle
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Kind, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Kind, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "MEDICAL")
+			if err != nil {
+				var zeroVal visit.Kind
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal visit.Kind
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(visit.Kind); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/ent/visit.Kind`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -30484,8 +31726,35 @@ func (ec *executionContext) _Visit_institution(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Institution(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Institution(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "MEDICAL")
+			if err != nil {
+				var zeroVal *ent.MedicalInstitution
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.MedicalInstitution
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.MedicalInstitution); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.MedicalInstitution`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31082,8 +32351,35 @@ func (ec *executionContext) _Voucher_voucherID(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.VoucherID, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.VoucherID, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31268,8 +32564,35 @@ func (ec *executionContext) _Voucher_schoolBin(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SchoolBin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SchoolBin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal domain.BIN
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.BIN
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.BIN); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.BIN`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31312,8 +32635,35 @@ func (ec *executionContext) _Voucher_from(ctx context.Context, field graphql.Col
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.From, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.From, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31356,8 +32706,35 @@ func (ec *executionContext) _Voucher_to(ctx context.Context, field graphql.Colle
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.To, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.To, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31730,8 +33107,35 @@ func (ec *executionContext) _Voucher_school(ctx context.Context, field graphql.C
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.School(ctx)
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.School(ctx)
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "EDUCATION")
+			if err != nil {
+				var zeroVal *ent.School
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *ent.School
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*ent.School); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/ent.School`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)

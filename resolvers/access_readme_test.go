@@ -71,9 +71,6 @@ func renderAccessTable(t *testing.T) string {
 		fmt.Fprintf(&sb, "| %s | `%s` | %s |", g.typ, strings.Join(names, " "), g.cat)
 		for _, v := range variants {
 			c := cell[expected(v, g.typ, g.cat)]
-			if g.typ == "StaffPosition" && staffGap[v.name] {
-				c += "¹"
-			}
 			sb.WriteString(" " + c + " |")
 		}
 		sb.WriteString("\n")

@@ -565,6 +565,15 @@ func init() {
 	personDescDeathDate := personFields[7].Descriptor()
 	// person.DeathDateValidator is a validator for the "death_date" field. It is called by the builders before save.
 	person.DeathDateValidator = personDescDeathDate.Validators[0].(func(string) error)
+	quarantine.Policy = privacy.NewPolicies(schema.Quarantine{})
+	quarantine.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := quarantine.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	quarantineFields := schema.Quarantine{}.Fields()
 	_ = quarantineFields
 	// quarantineDescKey is the schema descriptor for key field.
@@ -610,6 +619,15 @@ func init() {
 	// school.DefaultStateOrder holds the default value on creation for the state_order field.
 	school.DefaultStateOrder = schoolDescStateOrder.Default.(bool)
 	staffpositionMixin := schema.StaffPosition{}.Mixin()
+	staffposition.Policy = privacy.NewPolicies(schema.StaffPosition{})
+	staffposition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := staffposition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	staffpositionMixinFields0 := staffpositionMixin[0].Fields()
 	_ = staffpositionMixinFields0
 	staffpositionFields := schema.StaffPosition{}.Fields()

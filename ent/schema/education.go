@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/birlik/birlik/auth"
 )
 
 // School is an education organisation: a school, kindergarten or college.
@@ -47,15 +48,15 @@ func (School) Edges() []ent.Edge {
 			Comment("The building the organisation works in (cadastre)."),
 		edge.To("pupils", Enrollment.Type).
 			Comment("Enrolments in the organisation (education).").
-			Annotations(entgql.RelayConnection()),
+			Annotations(entgql.RelayConnection(), personal(auth.CatEducation)),
 		edge.To("staff", StaffPosition.Type).
 			Comment("Lines of the organisation's staff list (education).").
-			Annotations(entgql.RelayConnection()),
+			Annotations(entgql.RelayConnection(), personal(auth.CatEmployment)),
 		edge.To("state_order_payments", Payment.Type).
 			Comment("State-order payments to the organisation (finance).").
 			Annotations(entgql.RelayConnection()),
 		edge.To("income_reports", IncomeReport.Type).Comment("Income reports filed by the organisation (finance)."),
-		edge.To("vouchers", Voucher.Type).Comment("Preschool vouchers naming the organisation (education)."),
+		edge.To("vouchers", Voucher.Type).Comment("Preschool vouchers naming the organisation (education).").Annotations(personal(auth.CatEducation)),
 		edge.From("findings", Finding.Type).Ref("schools").Comment("Integrity findings naming the organisation."),
 	}
 }
@@ -85,13 +86,13 @@ func (Enrollment) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 // Fields of Enrollment.
 func (Enrollment) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("enrollment_id").Unique().Comment("The education database's enrolment id."),
+		field.String("enrollment_id").Unique().Comment("The education database's enrolment id.").Annotations(personal(auth.CatEducation)),
 		iinField("child_iin", "The child's IIN.", false),
-		binField("school_bin", "The organisation's BIN.", false),
-		field.Int("grade").Comment("Grade; 0 for kindergarten groups.").Annotations(entgql.OrderField("GRADE")),
-		field.Int("year").Comment("School year: 2024 is the year 2024/25.").Annotations(entgql.OrderField("YEAR")),
-		dateField("from", "Enrolled from", false, "FROM"),
-		dateField("to", "Enrolled until; null while still enrolled", true, "TO"),
+		withPersonal(binField("school_bin", "The organisation's BIN.", false), auth.CatEducation),
+		field.Int("grade").Comment("Grade; 0 for kindergarten groups.").Annotations(entgql.OrderField("GRADE"), personal(auth.CatEducation)),
+		field.Int("year").Comment("School year: 2024 is the year 2024/25.").Annotations(entgql.OrderField("YEAR"), personal(auth.CatEducation)),
+		withPersonal(dateField("from", "Enrolled from", false, "FROM"), auth.CatEducation),
+		withPersonal(dateField("to", "Enrolled until; null while still enrolled", true, "TO"), auth.CatEducation),
 		fk("child_id"),
 		fk("school_id"),
 	}
@@ -101,7 +102,7 @@ func (Enrollment) Fields() []ent.Field {
 func (Enrollment) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("child", Person.Type).Ref("enrollments").Field("child_id").Unique(),
-		edge.From("school", School.Type).Ref("pupils").Field("school_id").Unique(),
+		edge.From("school", School.Type).Ref("pupils").Field("school_id").Unique().Annotations(personal(auth.CatEducation)),
 	}
 }
 
@@ -126,11 +127,11 @@ func (StaffPosition) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 // Fields of StaffPosition.
 func (StaffPosition) Fields() []ent.Field {
 	return []ent.Field{
-		binField("school_bin", "The organisation's BIN.", false),
+		withPersonal(binField("school_bin", "The organisation's BIN.", false), auth.CatEmployment),
 		iinField("iin", "The staff member's IIN.", false),
-		field.String("position").Comment("Position on the staff list."),
-		dateField("from", "On the list from", false, "FROM"),
-		dateField("to", "On the list until; null while still on it", true, "TO"),
+		field.String("position").Comment("Position on the staff list.").Annotations(personal(auth.CatEmployment)),
+		withPersonal(dateField("from", "On the list from", false, "FROM"), auth.CatEmployment),
+		withPersonal(dateField("to", "On the list until; null while still on it", true, "TO"), auth.CatEmployment),
 		fk("school_id"),
 		fk("person_id"),
 	}
@@ -139,7 +140,7 @@ func (StaffPosition) Fields() []ent.Field {
 // Edges of StaffPosition.
 func (StaffPosition) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("school", School.Type).Ref("staff").Field("school_id").Unique(),
+		edge.From("school", School.Type).Ref("staff").Field("school_id").Unique().Annotations(personal(auth.CatEmployment)),
 		edge.From("person", Person.Type).Ref("staff_positions").Field("person_id").Unique(),
 	}
 }
@@ -165,12 +166,12 @@ func (Voucher) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 // Fields of Voucher.
 func (Voucher) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("voucher_id").Unique().Comment("The education database's voucher id."),
+		field.String("voucher_id").Unique().Comment("The education database's voucher id.").Annotations(personal(auth.CatEducation)),
 		iinField("child_iin", "The child's IIN.", false),
 		iinField("parent_iin", "The parent's IIN.", false),
-		binField("school_bin", "The chosen kindergarten's BIN.", false),
-		dateField("from", "Valid from", false, "FROM"),
-		dateField("to", "Valid until; null while valid", true, "TO"),
+		withPersonal(binField("school_bin", "The chosen kindergarten's BIN.", false), auth.CatEducation),
+		withPersonal(dateField("from", "Valid from", false, "FROM"), auth.CatEducation),
+		withPersonal(dateField("to", "Valid until; null while valid", true, "TO"), auth.CatEducation),
 		fk("child_id"),
 		fk("parent_id"),
 		fk("school_id"),
@@ -182,7 +183,7 @@ func (Voucher) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("child", Person.Type).Ref("vouchers").Field("child_id").Unique(),
 		edge.From("parent", Person.Type).Ref("parent_vouchers").Field("parent_id").Unique(),
-		edge.From("school", School.Type).Ref("vouchers").Field("school_id").Unique(),
+		edge.From("school", School.Type).Ref("vouchers").Field("school_id").Unique().Annotations(personal(auth.CatEducation)),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/birlik/birlik/auth"
 )
 
 // MedicalInstitution is a clinic or hospital.
@@ -40,10 +41,10 @@ func (MedicalInstitution) Edges() []ent.Edge {
 		edge.From("building", Building.Type).Ref("medical_institutions").Field("building_id").Unique(),
 		edge.To("attachments", Attachment.Type).
 			Comment("Attachments of people to the institution (the attached population).").
-			Annotations(entgql.RelayConnection()),
+			Annotations(entgql.RelayConnection(), personal(auth.CatHealthInsurance)),
 		edge.To("visits", Visit.Type).
 			Comment("Encounters at the institution.").
-			Annotations(entgql.RelayConnection()),
+			Annotations(entgql.RelayConnection(), personal(auth.CatMedical)),
 		edge.From("findings", Finding.Type).Ref("medical_institutions").Comment("Integrity findings naming the institution."),
 	}
 }
@@ -70,9 +71,9 @@ func (Attachment) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 func (Attachment) Fields() []ent.Field {
 	return []ent.Field{
 		iinField("iin", "The person's IIN.", false),
-		binField("institution_bin", "The clinic's BIN.", false),
-		dateField("from", "Attached from", false, "FROM"),
-		dateField("to", "Attached until; null while current", true, "TO"),
+		withPersonal(binField("institution_bin", "The clinic's BIN.", false), auth.CatHealthInsurance),
+		withPersonal(dateField("from", "Attached from", false, "FROM"), auth.CatHealthInsurance),
+		withPersonal(dateField("to", "Attached until; null while current", true, "TO"), auth.CatHealthInsurance),
 		fk("person_id"),
 		fk("institution_id"),
 	}
@@ -82,7 +83,7 @@ func (Attachment) Fields() []ent.Field {
 func (Attachment) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("person", Person.Type).Ref("attachment").Field("person_id").Unique(),
-		edge.From("institution", MedicalInstitution.Type).Ref("attachments").Field("institution_id").Unique(),
+		edge.From("institution", MedicalInstitution.Type).Ref("attachments").Field("institution_id").Unique().Annotations(personal(auth.CatHealthInsurance)),
 	}
 }
 
@@ -107,11 +108,11 @@ func (Visit) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 // Fields of Visit.
 func (Visit) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("visit_id").Unique().Comment("UMIS encounter id."),
+		field.String("visit_id").Unique().Comment("UMIS encounter id.").Annotations(personal(auth.CatMedical)),
 		iinField("iin", "The patient's IIN.", false),
-		binField("institution_bin", "The institution's BIN.", false),
-		dateField("date", "Date of the encounter", false, "DATE"),
-		field.Enum("kind").Values("outpatient", "inpatient", "emergency").Comment("Kind of encounter."),
+		withPersonal(binField("institution_bin", "The institution's BIN.", false), auth.CatMedical),
+		withPersonal(dateField("date", "Date of the encounter", false, "DATE"), auth.CatMedical),
+		field.Enum("kind").Values("outpatient", "inpatient", "emergency").Comment("Kind of encounter.").Annotations(personal(auth.CatMedical)),
 		fk("person_id"),
 		fk("institution_id"),
 	}
@@ -121,7 +122,7 @@ func (Visit) Fields() []ent.Field {
 func (Visit) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("person", Person.Type).Ref("visits").Field("person_id").Unique(),
-		edge.From("institution", MedicalInstitution.Type).Ref("visits").Field("institution_id").Unique(),
+		edge.From("institution", MedicalInstitution.Type).Ref("visits").Field("institution_id").Unique().Annotations(personal(auth.CatMedical)),
 	}
 }
 
@@ -147,9 +148,9 @@ func (Coverage) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 func (Coverage) Fields() []ent.Field {
 	return []ent.Field{
 		iinField("iin", "The insured person's IIN.", false),
-		field.Enum("category").Values("employee", "self_employed", "state_funded").Comment("Insurance category."),
-		dateField("from", "Covered from", false, "FROM"),
-		dateField("to", "Covered until; null while still covered", true, "TO"),
+		field.Enum("category").Values("employee", "self_employed", "state_funded").Comment("Insurance category.").Annotations(personal(auth.CatHealthInsurance)),
+		withPersonal(dateField("from", "Covered from", false, "FROM"), auth.CatHealthInsurance),
+		withPersonal(dateField("to", "Covered until; null while still covered", true, "TO"), auth.CatHealthInsurance),
 		fk("person_id"),
 	}
 }

@@ -66,11 +66,11 @@ func (FamilyMembership) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 // Fields of FamilyMembership.
 func (FamilyMembership) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("family_platform_id").Comment("The platform's family id."),
+		field.String("family_platform_id").Comment("The platform's family id.").Annotations(personal(auth.CatFamily)),
 		iinField("iin", "The member's IIN.", false),
-		field.Enum("role").Values("head", "spouse", "child", "other").Comment("The member's place in the family."),
-		dateField("from", "Member since", false, "FROM"),
-		dateField("to", "Member until; null while still a member", true, "TO"),
+		field.Enum("role").Values("head", "spouse", "child", "other").Comment("The member's place in the family.").Annotations(personal(auth.CatFamily)),
+		withPersonal(dateField("from", "Member since", false, "FROM"), auth.CatFamily),
+		withPersonal(dateField("to", "Member until; null while still a member", true, "TO"), auth.CatFamily),
 		fk("family_id"),
 		fk("person_id"),
 	}
@@ -79,7 +79,7 @@ func (FamilyMembership) Fields() []ent.Field {
 // Edges of FamilyMembership.
 func (FamilyMembership) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("family", Family.Type).Ref("members").Field("family_id").Unique(),
+		edge.From("family", Family.Type).Ref("members").Field("family_id").Unique().Annotations(personal(auth.CatFamily)),
 		edge.From("person", Person.Type).Ref("memberships").Field("person_id").Unique(),
 	}
 }
@@ -106,9 +106,9 @@ func (Disability) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 func (Disability) Fields() []ent.Field {
 	return []ent.Field{
 		iinField("iin", "The person's IIN.", false),
-		field.Int("group").Range(1, 3).Comment("Disability group, 1 to 3."),
-		dateField("from", "In force from", false, "FROM"),
-		dateField("to", "In force until; null while in force", true, "TO"),
+		field.Int("group").Range(1, 3).Comment("Disability group, 1 to 3.").Annotations(personal(auth.CatDisability)),
+		withPersonal(dateField("from", "In force from", false, "FROM"), auth.CatDisability),
+		withPersonal(dateField("to", "In force until; null while in force", true, "TO"), auth.CatDisability),
 		fk("person_id"),
 	}
 }
@@ -149,7 +149,7 @@ func (Employer) Fields() []ent.Field {
 func (Employer) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("contracts", LabourContract.Type).Comment("Labour contracts with the employer.").
-			Annotations(entgql.RelayConnection()),
+			Annotations(entgql.RelayConnection(), personal(auth.CatEmployment)),
 		edge.To("contributions", Payment.Type).Comment("Pension contributions the employer paid.").
 			Annotations(entgql.RelayConnection()),
 		edge.To("staffing_declarations", StaffingDeclaration.Type).Comment("The employer's declared staffing schedule."),
@@ -178,14 +178,14 @@ func (LabourContract) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
 // Fields of LabourContract.
 func (LabourContract) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("contract_id").Unique().Comment("The platform's contract id."),
+		field.String("contract_id").Unique().Comment("The platform's contract id.").Annotations(personal(auth.CatEmployment)),
 		iinField("iin", "The employee's IIN.", false),
-		binField("employer_bin", "The employer's BIN.", false),
-		regionField("Region of the workplace"),
-		field.String("position").Comment("Position held."),
-		dateField("start", "Start of the contract", false, "START"),
-		dateField("end", "End of the contract; null while in force", true, "END"),
-		moneyField("wage", "Monthly wage"),
+		withPersonal(binField("employer_bin", "The employer's BIN.", false), auth.CatEmployment),
+		withPersonal(regionField("Region of the workplace"), auth.CatEmployment),
+		field.String("position").Comment("Position held.").Annotations(personal(auth.CatEmployment)),
+		withPersonal(dateField("start", "Start of the contract", false, "START"), auth.CatEmployment),
+		withPersonal(dateField("end", "End of the contract; null while in force", true, "END"), auth.CatEmployment),
+		withPersonal(moneyField("wage", "Monthly wage"), auth.CatEmployment),
 		fk("person_id"),
 		fk("employer_id"),
 	}
@@ -195,7 +195,7 @@ func (LabourContract) Fields() []ent.Field {
 func (LabourContract) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("person", Person.Type).Ref("employment").Field("person_id").Unique(),
-		edge.From("employer", Employer.Type).Ref("contracts").Field("employer_id").Unique(),
+		edge.From("employer", Employer.Type).Ref("contracts").Field("employer_id").Unique().Annotations(personal(auth.CatEmployment)),
 	}
 }
 

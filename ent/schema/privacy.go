@@ -15,6 +15,7 @@ package schema
 //     people, families, payments and findings of those regions; a caseworker without one sees
 //     nothing;
 //   - health: no payments and no findings;
+//   - quarantined records (raw, unvalidated, personal data included): the admin only;
 //   - the audit log: a citizen sees the entries naming them, admin all, nobody else any; and
 //     nobody may update or delete an entry.
 
@@ -214,6 +215,25 @@ func (Visit) Policy() ent.Policy { return personScoped("", colIIN) }
 
 // Policy of Voucher.
 func (Voucher) Policy() ent.Policy { return personScoped("", "child_iin", "parent_iin") }
+
+// Policy of StaffPosition: the staff-list lines naming people in scope.
+func (StaffPosition) Policy() ent.Policy { return personScoped("", colIIN) }
+
+// Policy of Quarantine: quarantined records are what a source sent, personal data included and
+// unvalidated, so only the admin (and the gateway's own work) reads them.
+func (Quarantine) Policy() ent.Policy {
+	return privacy.Policy{Query: privacy.QueryPolicy{privacy.QueryRuleFunc(func(ctx context.Context, q gen.Query) error {
+		if id, ok := auth.FromContext(ctx); !ok || id.Role == auth.RoleAdmin {
+			return privacy.Allow
+		}
+		iq, err := intercept.NewQuery(q)
+		if err != nil {
+			return privacy.Denyf("privacy: %v", err)
+		}
+		iq.WhereP(nothing)
+		return privacy.Allow
+	})}}
+}
 
 // Policy of Change: the change feed of people in scope.
 func (Change) Policy() ent.Policy { return personScoped("", colIIN) }

@@ -21,10 +21,13 @@ import (
 	"github.com/birlik/birlik/domain"
 )
 
-// MarshalDate writes a date as "YYYY-MM-DD" (the zero date as null).
+// MarshalDate writes a date as "YYYY-MM-DD" (the zero date, a withheld value, as "").
 func MarshalDate(d domain.Date) graphql.Marshaler {
 	if d.IsZero() {
-		return graphql.Null
+		// Only a withheld value is a zero Date (optional dates are pointers, null when
+		// absent): a non-null field the caller may not see answers "" beside its FORBIDDEN
+		// error, so that the object around it stays (graph/access).
+		return graphql.MarshalString("")
 	}
 	return graphql.MarshalString(d.String())
 }
