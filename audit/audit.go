@@ -407,14 +407,7 @@ func (l *Log) appendLockedOnce(ctx context.Context, rows []row) (head, error) {
 		_ = tx.Rollback()
 		return head{}, err
 	}
-	prev, seq := h.hash, h.seq
-	for i := range rows {
-		r := &rows[i]
-		seq++
-		r.seq, r.prev = seq, prev
-		r.hash = Hash(prev, r.at, r.e.Subject, r.e.Role, r.e.Client, r.e.Purpose, r.e.Operation, r.e.QueryHash, r.e.Aggregate, r.joined, r.e.RequestID)
-		prev = r.hash
-	}
+	chainAfter(h, rows)
 	ok, err := l.insert(ctx, tx, rows, h.seq)
 	if err == nil && !ok {
 		err = fmt.Errorf("%w after seq %d (another replica appended)", errHeadMoved, h.seq)
@@ -509,8 +502,11 @@ func (l *Log) prepare(batch []*pending) []row {
 }
 
 // chain numbers and hashes rows after l.head.
-func (l *Log) chain(rows []row) {
-	prev, seq := l.head.hash, l.head.seq
+func (l *Log) chain(rows []row) { chainAfter(l.head, rows) }
+
+// chainAfter numbers and hashes rows after the entry h.
+func chainAfter(h head, rows []row) {
+	prev, seq := h.hash, h.seq
 	for i := range rows {
 		r := &rows[i]
 		seq++
