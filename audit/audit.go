@@ -327,11 +327,9 @@ func answer(batch []*pending, err error) {
 	}
 }
 
+// commit writes a batch on SQLite (PostgreSQL batches are pipelined: dispatch) and answers it.
 func (l *Log) commit(batch []*pending) {
-	err := l.write(context.Background(), batch)
-	for _, p := range batch {
-		p.err <- err
-	}
+	answer(batch, l.writeLocked(privacy.DecisionContext(context.Background(), privacy.Allow), l.prepare(batch)))
 }
 
 // appendLockClass is the PostgreSQL advisory lock that serialises appends across replicas: the
@@ -345,36 +343,6 @@ type head struct {
 	known bool
 	seq   int64
 	hash  string
-}
-
-// write appends a batch in one transaction. The hot path costs one transaction with (on
-// PostgreSQL) the advisory lock and one statement: the chain's head is kept in memory and the
-// insert itself checks it (it inserts nothing unless the log's max(seq) is still the head's
-// seq); only when another writer (another replica, a restore) has appended meanwhile is the
-// head read again, inside the same transaction, and the batch rehashed. The unique index on seq
-// is the last guard: two writers can never both append the same position.
-func (l *Log) write(ctx context.Context, batch []*pending) (err error) {
-	ctx = privacy.DecisionContext(ctx, privacy.Allow) // the writer reads the chain's head
-	rows := l.prepare(batch)
-	if l.dialect == dialect.Postgres && l.head.known {
-		// The hot path: one statement in its own (autocommit, durable) transaction, no lock.
-		// It appends only if the log's head is still ours; if another replica appended
-		// meanwhile it inserts nothing, and if one appends concurrently the unique index on
-		// seq refuses one of the two. Either way: the locked path below.
-		l.chain(rows)
-		ok, err := l.insert(ctx, l.client, rows, l.head.seq)
-		if err == nil && ok {
-			last := rows[len(rows)-1]
-			l.head = head{known: true, seq: last.seq, hash: last.hash}
-			return nil
-		}
-		if err != nil && !isUniqueViolation(err) {
-			l.head = head{}
-			return err
-		}
-		l.head = head{}
-	}
-	return l.writeLocked(ctx, rows)
 }
 
 // appendLocked appends rows after the store's head, read under the chain's lock, and returns
@@ -430,8 +398,9 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pg) && pg.Code == "23505"
 }
 
-// writeLocked appends rows in a transaction holding the chain's lock (PostgreSQL: the advisory
-// lock; SQLite: the write lock of BEGIN IMMEDIATE), reading the head when it is not known.
+// writeLocked appends rows on SQLite in one transaction holding the write lock (BEGIN
+// IMMEDIATE), reading the head when it is not known; the insert itself checks the head, so
+// another process's append is found and the batch rehashed after it.
 func (l *Log) writeLocked(ctx context.Context, rows []row) (err error) {
 	tx, err := l.client.Tx(ctx)
 	if err != nil {
@@ -444,11 +413,6 @@ func (l *Log) writeLocked(ctx context.Context, rows []row) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if l.dialect == dialect.Postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", appendLockClass); err != nil {
-			return fmt.Errorf("audit: lock the chain: %w", err)
-		}
-	}
 	for attempt := 0; ; attempt++ {
 		if !l.head.known {
 			h, err := readHead(ctx, tx)
@@ -466,8 +430,8 @@ func (l *Log) writeLocked(ctx context.Context, rows []row) (err error) {
 			break
 		}
 		if attempt > 0 {
-			// Under the lock (PostgreSQL) or the write lock (SQLite) the head cannot move
-			// between our read and our insert: a second miss is a bug, not a race.
+			// Under the write lock the head cannot move between our read and our insert: a
+			// second miss is a bug, not a race.
 			return fmt.Errorf("audit: the chain's head moved under the lock (seq %d)", l.head.seq)
 		}
 		l.head = head{} // another writer appended: read the head again
