@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/store"
@@ -57,6 +59,7 @@ func BenchStore(tb testing.TB, people int, country func() *gen.Country) *storete
 			tb.Fatal(err)
 		}
 		tb.Logf("kept store %s: loaded, %d persons (the benchmark asks for %d people)", s.Dialect, n, people)
+		restore(tb, s, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 		return s
 	}
 	t0 := time.Now()
@@ -64,6 +67,19 @@ func BenchStore(tb testing.TB, people int, country func() *gen.Country) *storete
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if people >= 100000 {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if s.Dialect == dialect.Postgres && people >= BulkPeople {
+		var loaded bool
+		if err := s.DB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM persons)`).Scan(&loaded); err != nil {
+			tb.Fatal(err)
+		}
+		if !loaded {
+			n, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			logger.Info("bulk load: deferred secondary indexes and foreign keys until the load is done", "deferred", n)
+		}
 	}
 	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: logger, LogEvery: 30 * time.Second})
 	st, err := sy.Run(ctx, Feeds(CountryFeeds(c, BenchPageSize))...)
@@ -74,10 +90,29 @@ func BenchStore(tb testing.TB, people int, country func() *gen.Country) *storete
 	for _, f := range st.Feeds {
 		recs += f.Records
 	}
+	restore(tb, s, logger)
 	el := time.Since(t0)
 	tb.Logf("%s: synced %d people, %d records in %s (%.0f records/s, generation included)", s.Dialect, people, recs,
 		el.Round(time.Second), float64(recs)/el.Seconds())
 	return s
+}
+
+// BulkPeople is the size from which a benchmark loads an empty PostgreSQL store in bulk:
+// secondary indexes and foreign keys deferred until the load is done (syncer.DeferIndexes).
+const BulkPeople = 100000
+
+// restore rebuilds the indexes and foreign keys a bulk load deferred, if any (a load that was
+// interrupted during the rebuild is finished here).
+func restore(tb testing.TB, s *storetest.Store, logger *slog.Logger) {
+	tb.Helper()
+	t0 := time.Now()
+	n, err := syncer.RestoreIndexes(context.Background(), s.DB, s.Dialect, "1GB", logger)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n > 0 {
+		tb.Logf("bulk load: rebuilt %d indexes and foreign keys in %s", n, time.Since(t0).Round(time.Second))
+	}
 }
 
 // keptStore opens BIRLIK_BENCH_STORE, or returns nil when it is not set.

@@ -1,0 +1,125 @@
+package syncer_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/birlik/birlik/store/storetest"
+	"github.com/birlik/birlik/syncer"
+	"github.com/birlik/birlik/syncer/synctest"
+)
+
+// schemaDDL lists the current schema's indexes and constraints, as PostgreSQL prints them.
+func schemaDDL(t *testing.T, s *storetest.Store) string {
+	t.Helper()
+	rows, err := s.DB.QueryContext(context.Background(), `
+		SELECT c.relname || ' ' || pg_get_indexdef(x.indexrelid) FROM pg_index x
+		JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema()
+		UNION ALL
+		SELECT c.relname || ' ' || con.conname || ' ' || pg_get_constraintdef(con.oid) FROM pg_constraint con
+		JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema()
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(out, "\n")
+}
+
+// A bulk load (indexes deferred, then rebuilt) leaves the same schema and the same data as an
+// ordinary sync, and an interrupted rebuild is finished by the next one.
+func TestBulkLoad(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	if s.Dialect != dialect.Postgres {
+		if _, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect); err == nil {
+			t.Fatal("DeferIndexes on SQLite: no error")
+		}
+		t.Skip("bulk loading is PostgreSQL's (set DATABASE_URL)")
+	}
+	c := country(t, 3, 1000)
+	want := schemaDDL(t, s)
+
+	n, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deferred := schemaDDL(t, s)
+	if n < 10 || deferred == want {
+		t.Fatalf("deferred %d definitions; the schema changed: %v", n, deferred != want)
+	}
+	for _, l := range strings.Split(want, "\n") {
+		if strings.Contains(l, "UNIQUE INDEX") && !strings.Contains(deferred, l) {
+			t.Errorf("a unique key was dropped: %s", l)
+		}
+	}
+	written := map[string]bool{}
+	for _, tb := range syncer.BulkTables() {
+		written[tb] = true
+	}
+	for _, l := range strings.Split(deferred, "\n") {
+		if tb, _, _ := strings.Cut(l, " "); written[tb] && strings.Contains(l, "FOREIGN KEY") {
+			t.Errorf("a foreign key of a table sync writes was left: %s", l)
+		}
+	}
+	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+	if _, err := sy.Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 400))...); err != nil {
+		t.Fatalf("bulk sync: %v", err)
+	}
+	if _, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect); err == nil || !strings.Contains(err.Error(), "already holds persons") {
+		t.Errorf("DeferIndexes on a loaded store: %v, want a refusal", err)
+	}
+
+	// A rebuild that stops part-way (here: cancelled after its first definition) is finished by
+	// the next one.
+	cctx, cancel := context.WithCancel(ctx)
+	first := true
+	stop := func(string, string) {
+		if first {
+			first = false
+			cancel()
+		}
+	}
+	got, err := syncer.RestoreIndexesObserved(cctx, s.DB, s.Dialect, "64MB", quiet, stop)
+	if err == nil || got != 1 {
+		t.Fatalf("interrupted rebuild: %d rebuilt, err %v; want 1 and the cancellation", got, err)
+	}
+	got, err = syncer.RestoreIndexes(ctx, s.DB, s.Dialect, "64MB", quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != n-1 {
+		t.Errorf("rebuilt %d after the interruption, want %d", got, n-1)
+	}
+	if after := schemaDDL(t, s); after != want {
+		t.Errorf("schema after the rebuild differs from the migrated one:\n got %s\nwant %s", after, want)
+	}
+	if again, err := syncer.RestoreIndexes(ctx, s.DB, s.Dialect, "", quiet); err != nil || again != 0 {
+		t.Errorf("second rebuild: %d, %v; want 0, nil", again, err)
+	}
+
+	// The same country synced the ordinary way holds the same content.
+	o := storetest.Open(t)
+	if _, err := syncer.New(o.DB, o.Dialect, syncer.Options{Logger: quiet}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 400))...); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dump(t, s, false), dump(t, o, false); a != b {
+		t.Error("the bulk-loaded store's content differs from an ordinary sync's")
+	}
+}
