@@ -134,6 +134,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		return nil, err
 	}
 	g.closers = append(g.closers, acc.Close)
+	reg.MustRegister(acc.Audit.Collectors()...)
 	g.Tokens = acc.Tokens
 	withoutAuditForBenchmark(cfg, acc, log)                          // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
 	perf, err := newPerfLayer(ctx, cfg, client, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)

@@ -27,6 +27,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
@@ -118,17 +119,47 @@ type Log struct {
 	last     *flight
 	inFlight chan struct{}
 	flights  sync.WaitGroup
+	m        logMetrics
 }
 
 type pending struct {
 	e   Entry
 	err chan error
+	enq time.Time // when Record queued it
+}
+
+// logMetrics are the log's Prometheus metrics (Collectors registers them): where a request's
+// wait for its entry goes.
+type logMetrics struct {
+	wait    prometheus.Histogram     // Record: queued to committed, what the log adds to a request
+	queue   prometheus.Histogram     // queued to its batch's write started
+	write   *prometheus.HistogramVec // a batch's write, by path
+	entries prometheus.Histogram     // entries per batch
+}
+
+func newLogMetrics() logMetrics {
+	buckets := []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}
+	return logMetrics{
+		wait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "birlik_audit_wait_seconds",
+			Help: "Time a request waits for its audit entry: from queued to committed.", Buckets: buckets}),
+		queue: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "birlik_audit_queue_seconds",
+			Help: "Time an audit entry waits before its batch is sent to the store.", Buckets: buckets}),
+		write: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "birlik_audit_write_seconds",
+			Help: "Time a batch of audit entries takes from sent to committed, by write path (pipelined: nothing before it in flight; gated: commits after the batch before it; locked: under the chain's lock; sqlite).", Buckets: buckets}, []string{"path"}),
+		entries: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "birlik_audit_batch_entries",
+			Help: "Audit entries per batch (group commit).", Buckets: prometheus.ExponentialBuckets(1, 2, 9)}),
+	}
+}
+
+// Collectors returns the log's metrics, to register with a Prometheus registry.
+func (l *Log) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{l.m.wait, l.m.queue, l.m.write, l.m.entries}
 }
 
 // New starts a Log writing with client; d is the store's dialect (dialect.SQLite or
 // dialect.Postgres). Close it when done.
 func New(client *ent.Client, d string) *Log {
-	l := &Log{client: client, dialect: d, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, maxInFlight)}
+	l := &Log{client: client, dialect: d, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, maxInFlight), m: newLogMetrics()}
 	l.wg.Add(1)
 	go l.run()
 	return l
@@ -143,7 +174,7 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	p := &pending{e: e, err: make(chan error, 1)}
+	p := &pending{e: e, err: make(chan error, 1), enq: time.Now()}
 	select {
 	case l.reqs <- p:
 	case <-l.done:
@@ -153,6 +184,7 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	}
 	select {
 	case err := <-p.err:
+		l.m.wait.Observe(time.Since(p.enq).Seconds())
 		return err
 	case <-ctx.Done():
 		// The entry may still be committed; the data is not returned either way.
@@ -221,8 +253,15 @@ type flight struct {
 // replica appended, the store is down), every batch chained after it is written again, in
 // order, by the locked path, which reads the head from the store.
 func (l *Log) dispatch(batch []*pending) {
+	now := time.Now()
+	for _, p := range batch {
+		l.m.queue.Observe(now.Sub(p.enq).Seconds())
+	}
+	l.m.entries.Observe(float64(len(batch)))
 	if l.dialect != dialect.Postgres {
-		l.commit(batch)
+		err := l.writeLocked(privacy.DecisionContext(context.Background(), privacy.Allow), l.prepare(batch))
+		l.m.write.WithLabelValues("sqlite").Observe(time.Since(now).Seconds())
+		answer(batch, err)
 		return
 	}
 	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
@@ -246,6 +285,7 @@ func (l *Log) dispatch(batch []*pending) {
 		h, err := l.appendLocked(ctx, rows)
 		l.head = h
 		l.last = nil
+		l.m.write.WithLabelValues("locked").Observe(time.Since(now).Seconds())
 		answer(batch, err)
 		return
 	}
@@ -266,6 +306,12 @@ func (l *Log) dispatch(batch []*pending) {
 // fly writes f after prev (nil: nothing before it is in flight).
 func (l *Log) fly(ctx context.Context, f *flight, prev *flight) {
 	defer close(f.done)
+	start, path := time.Now(), "pipelined"
+	// The write is observed before the batch is answered, so that a request sees it counted.
+	answer := func(batch []*pending, err error) {
+		l.m.write.WithLabelValues(path).Observe(time.Since(start).Seconds())
+		answer(batch, err)
+	}
 	var err error
 	if prev == nil {
 		// Nothing in flight before it: one statement, committed on its own, appending only if
@@ -278,6 +324,7 @@ func (l *Log) fly(ctx context.Context, f *flight, prev *flight) {
 			return
 		}
 	} else {
+		path = "gated"
 		f.ok, err = l.gated(ctx, f, prev)
 		if f.ok {
 			answer(f.batch, nil)
@@ -293,6 +340,7 @@ func (l *Log) fly(ctx context.Context, f *flight, prev *flight) {
 	if prev != nil {
 		<-prev.done
 	}
+	path = "locked"
 	_, err = l.appendLocked(ctx, f.rows)
 	answer(f.batch, err)
 }
@@ -325,11 +373,6 @@ func answer(batch []*pending, err error) {
 	for _, p := range batch {
 		p.err <- err
 	}
-}
-
-// commit writes a batch on SQLite (PostgreSQL batches are pipelined: dispatch) and answers it.
-func (l *Log) commit(batch []*pending) {
-	answer(batch, l.writeLocked(privacy.DecisionContext(context.Background(), privacy.Allow), l.prepare(batch)))
 }
 
 // appendLockClass is the PostgreSQL advisory lock that serialises appends across replicas: the

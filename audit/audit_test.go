@@ -9,6 +9,8 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/store/storetest"
@@ -211,5 +213,49 @@ func TestManyConcurrentRecords(t *testing.T) {
 	}
 	if n := s.Client.AuditSubject.Query().CountX(context.Background()); n != 400 {
 		t.Errorf("%d subjects, want 400", n)
+	}
+}
+
+// The log's metrics account for every entry: each one waited, was queued and was written in a
+// batch.
+func TestMetrics(t *testing.T) {
+	s := storetest.Open(t)
+	l := audit.New(s.Client, s.Dialect)
+	defer l.Close()
+	const n = 30
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Record(context.Background(), audit.Entry{Subject: "s", Role: "caseworker", Client: "c",
+				QueryHash: audit.QueryHash("{ person }"), IINs: []domain.IIN{iin(t, 300+i)}}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(l.Collectors()...)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			h := m.GetHistogram()
+			got[f.GetName()+"_count"] += float64(h.GetSampleCount())
+			got[f.GetName()+"_sum"] += h.GetSampleSum()
+		}
+	}
+	if got["birlik_audit_wait_seconds_count"] != n || got["birlik_audit_queue_seconds_count"] != n {
+		t.Errorf("wait and queue observations: %v and %v, want %d each", got["birlik_audit_wait_seconds_count"], got["birlik_audit_queue_seconds_count"], n)
+	}
+	if got["birlik_audit_batch_entries_sum"] != n {
+		t.Errorf("entries in batches: %v, want %d", got["birlik_audit_batch_entries_sum"], n)
+	}
+	if b := got["birlik_audit_batch_entries_count"]; b < 1 || got["birlik_audit_write_seconds_count"] != b {
+		t.Errorf("%v batches, %v writes: want as many writes as batches", b, got["birlik_audit_write_seconds_count"])
 	}
 }
