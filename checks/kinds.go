@@ -52,10 +52,16 @@ func paidJoin(a, bin, cond string) string {
   AND NOT EXISTS (SELECT 1 FROM payments q WHERE q.school_bin = ` + a + `.school_bin AND q.period = ` + a + `.period AND q.kind = 'state_order' AND q.id < ` + a + `.id)`
 }
 
-// enrolledAt counts the enrolments of organisation bin active in month m: Enrolled(b, M).
-func enrolledAt(bin, m string) string {
-	return `(SELECT COUNT(*) FROM enrollments en WHERE en.school_bin = ` + bin + ` AND ` + activeIn("en", `"from"`, `"to"`, m) + `)`
-}
+// enrolledPaid is Enrolled(b, M) for every organisation b and month M it was paid a state
+// order for: one row (school_bin, period, enrolled) per such pair, counted in one grouped join
+// rather than once per payment (an organisation is paid many times a month). Enrolments are
+// first counted by organisation and dates (most of a school's pupils share their school year's
+// dates), so the join meets a few rows per organisation, not every pupil.
+var enrolledPaid = `(SELECT m.school_bin, m.period, CAST(COALESCE(SUM(en.n), 0) AS BIGINT) AS enrolled
+  FROM (SELECT DISTINCT school_bin, period FROM payments WHERE kind = 'state_order') m
+  LEFT JOIN (SELECT school_bin, "from", "to", COUNT(*) AS n FROM enrollments GROUP BY school_bin, "from", "to") en
+    ON en.school_bin = m.school_bin AND ` + activeIn("en", `"from"`, `"to"`, "m.period") + `
+  GROUP BY m.school_bin, m.period)`
 
 // payFact is the evidence of a finance or labour payment aliased a.
 func payFact(b sqlb, a string, kv ...string) string {
@@ -86,7 +92,10 @@ WHERE p.death_date IS NOT NULL AND ` + activeOn("e", `"from"`, `"to"`, "p.death_
 		money: "min(Norm(kind b1), Norm(kind b2)) × each month in which the child is enrolled at both state-funded organisations and both were paid",
 		facts: func(b sqlb) string {
 			so := `(SELECT bin, kind, region_kato FROM schools WHERE state_order AND kind IN ('school', 'college'))`
-			months := `SELECT DISTINCT e1.child_iin, e1.school_bin AS b1, e2.school_bin AS b2, p1.period, p1.id AS id1, p2.id AS id2,
+			// First the children enrolled at two state-funded organisations with overlapping
+			// enrolments (few), then their months paid at both: joined the other way round, every
+			// pupil meets every month their organisation was paid first (millions of rows).
+			pairs := `SELECT e1.child_iin, e1.school_bin AS b1, e2.school_bin AS b2, e1."from" AS f1, e1."to" AS t1, e2."from" AS f2, e2."to" AS t2,
     (CASE WHEN s1.region_kato < s2.region_kato THEN s1.region_kato ELSE s2.region_kato END) AS region,
     (CASE WHEN ` + b.norm("s1.kind") + ` < ` + b.norm("s2.kind") + ` THEN ` + b.norm("s1.kind") + ` ELSE ` + b.norm("s2.kind") + ` END) AS money
   FROM enrollments e1
@@ -94,18 +103,20 @@ WHERE p.death_date IS NOT NULL AND ` + activeOn("e", `"from"`, `"to"`, "p.death_
   JOIN enrollments e2 ON e2.child_iin = e1.child_iin AND e2.school_bin > e1.school_bin
     AND substr(e1."from", 1, 7) <= substr(COALESCE(e2."to", '9999-12-31'), 1, 7)
     AND substr(e2."from", 1, 7) <= substr(COALESCE(e1."to", '9999-12-31'), 1, 7)
-  JOIN ` + so + ` s2 ON s2.bin = e2.school_bin
-  ` + paidJoin("p1", "e1.school_bin", activeIn("e1", `"from"`, `"to"`, "p1.period")) + `
-  ` + paidJoin("p2", "e2.school_bin", `p2.period = p1.period AND `+activeIn("e2", `"from"`, `"to"`, "p1.period"))
+  JOIN ` + so + ` s2 ON s2.bin = e2.school_bin`
+			months := `SELECT DISTINCT pr.child_iin, pr.b1, pr.b2, p1.period, p1.id AS id1, p2.id AS id2, pr.region, pr.money
+  FROM pairs pr
+  ` + paidJoin("p1", "pr.b1", activeIn("pr", "f1", "t1", "p1.period")) + `
+  ` + paidJoin("p2", "pr.b2", `p2.period = p1.period AND `+activeIn("pr", "f2", "t2", "p1.period"))
 			// Each month once (with the first organisation's payment), then the second
 			// organisation's payment of the month as a fact without money.
 			one := func(pid, money string) string {
 				return sel(b, "m.child_iin", "m.b1", "m.b2", none, none, none, "m.region", money, "pay.id",
 					b.obj("month", "m.period", "finance", payFact(b, "pay", "bin", "pay.school_bin", "contingent", "pay.contingent"))) + `
-FROM (` + months + `) m
+FROM months m
 JOIN payments pay ON pay.id = m.` + pid
 			}
-			return one("id1", "m.money") + "\nUNION ALL\n" + one("id2", noMony)
+			return "WITH pairs AS MATERIALIZED (" + pairs + "),\nmonths AS MATERIALIZED (" + months + ")\n" + one("id1", "m.money") + "\nUNION ALL\n" + one("id2", noMony)
 		},
 	},
 	{
@@ -287,9 +298,10 @@ func contingentFacts(b sqlb, over bool) string {
 	}
 	inner := `SELECT pay.*, s.region_kato AS region, s.kind AS org_kind, COALESCE(bl.design_capacity, 0) AS capacity,
     bl.id AS building_id_, bl.source AS b_source, bl.source_key AS b_source_key, bl.synced_at AS b_synced_at, bl.cadastral AS b_cadastral, bl.designation AS b_designation,
-    ` + enrolledAt("pay.school_bin", "pay.period") + ` AS enrolled
+    ec.enrolled AS enrolled
   FROM payments pay
   JOIN schools s ON s.bin = pay.school_bin
+  JOIN ` + enrolledPaid + ` ec ON ec.school_bin = pay.school_bin AND ec.period = pay.period
   LEFT JOIN buildings bl ON bl.cadastral = s.cadastral
   WHERE pay.kind = 'state_order'`
 	return sel(b, none, "x.school_bin", none, none, none, none, "x.region", "(x.contingent - x.enrolled) * "+b.norm("x.org_kind"), "x.id",

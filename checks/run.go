@@ -57,6 +57,18 @@ func Run(ctx context.Context, db *sql.DB, d string, cfg Config) (Summary, error)
 		return Summary{}, fmt.Errorf("checks: connect to the store: %w", err)
 	}
 	defer conn.Close()
+	if b.pg() {
+		for _, set := range pgSession {
+			if _, err := conn.ExecContext(ctx, "SET "+set[0]+" = "+set[1]); err != nil {
+				return Summary{}, fmt.Errorf("checks: SET %s: %w", set[0], err)
+			}
+		}
+		defer func() {
+			for _, set := range pgSession { // the connection goes back to the pool as it came
+				_, _ = conn.ExecContext(context.WithoutCancel(ctx), "RESET "+set[0])
+			}
+		}()
+	}
 	if err := b.analyze(ctx, conn); err != nil {
 		return Summary{}, err
 	}
@@ -83,6 +95,16 @@ func Run(ctx context.Context, db *sql.DB, d string, cfg Config) (Summary, error)
 	sum.Took = time.Since(start)
 	return sum, err
 }
+
+// pgSession are the PostgreSQL settings of the checks' connection, for their few big
+// set-based queries (measured at 1,000,000 people, bench/README.md):
+//   - work_mem: the hash joins over payments and enrolments fit in memory instead of spilling in
+//     batches (the server's default is 4 MB);
+//   - jit off: compiling each query costs more than it saves on queries this short;
+//   - no merge joins: the planner cannot estimate how few organisations some filters keep (a
+//     handful of the schools) and walked every state-order payment in index order to meet them
+//     (seconds); a hash join reads them once.
+var pgSession = [][2]string{{"work_mem", "'256MB'"}, {"jit", "off"}, {"enable_mergejoin", "off"}}
 
 // readTables are the tables the checks read.
 var readTables = []string{"persons", "buildings", "families", "family_memberships", "employers", "labour_contracts",
@@ -266,45 +288,68 @@ ON CONFLICT ("key") DO UPDATE SET
 	}
 	r.Resolved = int(n)
 
+	// Which subjects the cases name: a link statement scans the kind's findings, so those that
+	// cannot link anything (no case names such a subject) are skipped.
+	var iins, bins, others, cads, pays int
+	if err := tx.QueryRowContext(ctx, `SELECT
+  COALESCE(SUM(CASE WHEN subject_iin <> '' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN subject_bin <> '' THEN 1 ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN other_bin <> '' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN cadastral <> '' THEN 1 ELSE 0 END), 0),
+  COALESCE(SUM(CASE WHEN payment_id IS NOT NULL THEN 1 ELSE 0 END), 0) FROM `+st).Scan(&iins, &bins, &others, &cads, &pays); err != nil {
+		return fmt.Errorf("read the subjects of the cases: %w", err)
+	}
+	linked := pays
+	if linked == 0 { // payments linked by an earlier run are unlinked below
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM finding_payments fp JOIN findings f ON f.id = fp.finding_id WHERE f.kind = `+kind).Scan(&linked); err != nil {
+			return fmt.Errorf("read the linked payments: %w", err)
+		}
+	}
+	capacityKind := c.kind == domain.ContingentOverCapacity || c.kind == domain.PaidForAbsentPupils
+
 	// Links to the subjects, by natural key (subjects never change for a key).
-	links := []struct{ what, q string }{
+	links := []struct {
+		what, q string
+		need    bool
+	}{
 		{"link persons", `INSERT INTO finding_persons (finding_id, person_id)
 SELECT f.id, p.id FROM findings f JOIN persons p ON p.iin = f.subject_iin
-WHERE f.kind = ` + kind + ` AND f.subject_iin <> '' AND NOT EXISTS (SELECT 1 FROM finding_persons x WHERE x.finding_id = f.id AND x.person_id = p.id)`},
+WHERE f.kind = ` + kind + ` AND f.subject_iin <> '' AND NOT EXISTS (SELECT 1 FROM finding_persons x WHERE x.finding_id = f.id AND x.person_id = p.id)`, iins > 0},
 		{"link schools", `INSERT INTO finding_schools (finding_id, school_id)
 SELECT f.id, s.id FROM findings f JOIN schools s ON s.bin = f.subject_bin
-WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_schools x WHERE x.finding_id = f.id AND x.school_id = s.id)`},
+WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_schools x WHERE x.finding_id = f.id AND x.school_id = s.id)`, bins > 0},
 		{"link second schools", `INSERT INTO finding_schools (finding_id, school_id)
 SELECT f.id, s.id FROM findings f JOIN schools s ON s.bin = f.other_bin
-WHERE f.kind = ` + kind + ` AND f.other_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_schools x WHERE x.finding_id = f.id AND x.school_id = s.id)`},
+WHERE f.kind = ` + kind + ` AND f.other_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_schools x WHERE x.finding_id = f.id AND x.school_id = s.id)`, others > 0},
 		{"link employers", `INSERT INTO finding_employers (finding_id, employer_id)
 SELECT f.id, e.id FROM findings f JOIN employers e ON e.bin = f.subject_bin
-WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_employers x WHERE x.finding_id = f.id AND x.employer_id = e.id)`},
+WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_employers x WHERE x.finding_id = f.id AND x.employer_id = e.id)`, bins > 0},
 		{"link medical institutions", `INSERT INTO finding_medical_institutions (finding_id, medical_institution_id)
 SELECT f.id, m.id FROM findings f JOIN medical_institutions m ON m.bin = f.subject_bin
-WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_medical_institutions x WHERE x.finding_id = f.id AND x.medical_institution_id = m.id)`},
+WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_medical_institutions x WHERE x.finding_id = f.id AND x.medical_institution_id = m.id)`, bins > 0},
 		{"link buildings", `INSERT INTO finding_buildings (finding_id, building_id)
 SELECT f.id, bl.id FROM findings f JOIN buildings bl ON bl.cadastral = f.cadastral
-WHERE f.kind = ` + kind + ` AND f.cadastral <> '' AND NOT EXISTS (SELECT 1 FROM finding_buildings x WHERE x.finding_id = f.id AND x.building_id = bl.id)`},
+WHERE f.kind = ` + kind + ` AND f.cadastral <> '' AND NOT EXISTS (SELECT 1 FROM finding_buildings x WHERE x.finding_id = f.id AND x.building_id = bl.id)`, cads > 0},
 		// The building of the organisation whose capacity or contingent the case is about.
 		{"link capacity buildings", `INSERT INTO finding_buildings (finding_id, building_id)
 SELECT f.id, bl.id FROM findings f JOIN schools s ON s.bin = f.subject_bin JOIN buildings bl ON bl.cadastral = s.cadastral
 WHERE f.kind = ` + kind + ` AND f.kind IN ('contingent_over_capacity', 'paid_for_absent_pupils')
-  AND NOT EXISTS (SELECT 1 FROM finding_buildings x WHERE x.finding_id = f.id AND x.building_id = bl.id)`},
+  AND NOT EXISTS (SELECT 1 FROM finding_buildings x WHERE x.finding_id = f.id AND x.building_id = bl.id)`, capacityKind},
 		// Payments: the cases the data shows now name exactly the payments of their facts.
 		{"unlink payments", `DELETE FROM finding_payments WHERE finding_id IN (
   SELECT f.id FROM findings f WHERE f.kind = ` + kind + ` AND EXISTS (SELECT 1 FROM ` + st + ` t WHERE t."key" = f."key"))
 AND NOT EXISTS (SELECT 1 FROM findings f JOIN ` + st + ` t ON t."key" = f."key"
-  WHERE f.id = finding_payments.finding_id AND t.payment_id = finding_payments.payment_id)`},
+  WHERE f.id = finding_payments.finding_id AND t.payment_id = finding_payments.payment_id)`, linked > 0},
 		{"link payments", `INSERT INTO finding_payments (finding_id, payment_id)
 SELECT DISTINCT f.id, p.id FROM ` + st + ` t JOIN findings f ON f."key" = t."key" JOIN payments p ON p.id = t.payment_id
-WHERE NOT EXISTS (SELECT 1 FROM finding_payments x WHERE x.finding_id = f.id AND x.payment_id = p.id)`},
+WHERE NOT EXISTS (SELECT 1 FROM finding_payments x WHERE x.finding_id = f.id AND x.payment_id = p.id)`, pays > 0},
 		{"link families", `INSERT INTO finding_families (finding_id, family_id)
 SELECT DISTINCT f.id, p.family_id FROM findings f JOIN finding_payments fp ON fp.finding_id = f.id JOIN payments p ON p.id = fp.payment_id
 WHERE f.kind = ` + kind + ` AND p.family_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM finding_families x WHERE x.finding_id = f.id AND x.family_id = p.family_id)`},
+  AND NOT EXISTS (SELECT 1 FROM finding_families x WHERE x.finding_id = f.id AND x.family_id = p.family_id)`, pays > 0},
 	}
 	for _, l := range links {
+		if !l.need {
+			continue
+		}
 		if _, err := exec(l.what, l.q); err != nil {
 			return err
 		}
