@@ -280,6 +280,22 @@ ON CONFLICT ("key") DO UPDATE SET
 	if _, err := exec("write the findings", upsert, now, now); err != nil {
 		return err
 	}
+	// A table that grew by many rows is analyzed before the statements that join it: with the
+	// statistics of a smaller (or empty) table the planner joins it row by row, and a first
+	// run over a large country took minutes instead of seconds (the server may run no
+	// autovacuum).
+	grew := func(table string, n int64) error {
+		if !b.pg() || n < analyzeAfter {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, "ANALYZE "+table); err != nil {
+			return fmt.Errorf("analyze %s: %w", table, err)
+		}
+		return nil
+	}
+	if err := grew("findings", int64(r.New)); err != nil {
+		return err
+	}
 	n, err := exec("resolve the cases the data no longer shows",
 		`UPDATE findings SET status = 'resolved', resolved_at = ? WHERE kind = `+kind+` AND status <> 'resolved'
   AND NOT EXISTS (SELECT 1 FROM `+st+` t WHERE t."key" = findings."key")`, now)
@@ -306,10 +322,7 @@ ON CONFLICT ("key") DO UPDATE SET
 	capacityKind := c.kind == domain.ContingentOverCapacity || c.kind == domain.PaidForAbsentPupils
 
 	// Links to the subjects, by natural key (subjects never change for a key).
-	links := []struct {
-		what, q string
-		need    bool
-	}{
+	links := []link{
 		{"link persons", `INSERT INTO finding_persons (finding_id, person_id)
 SELECT f.id, p.id FROM findings f JOIN persons p ON p.iin = f.subject_iin
 WHERE f.kind = ` + kind + ` AND f.subject_iin <> '' AND NOT EXISTS (SELECT 1 FROM finding_persons x WHERE x.finding_id = f.id AND x.person_id = p.id)`, iins > 0},
@@ -350,11 +363,33 @@ WHERE f.kind = ` + kind + ` AND p.family_id IS NOT NULL
 		if !l.need {
 			continue
 		}
-		if _, err := exec(l.what, l.q); err != nil {
+		n, err := exec(l.what, l.q)
+		if err != nil {
+			return err
+		}
+		if err := grew(l.table(), n); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// analyzeAfter is how many rows a run adds to a table before it analyzes it (PostgreSQL).
+const analyzeAfter = 1000
+
+// link is one statement linking findings to their subjects.
+type link struct {
+	what, q string
+	need    bool
+}
+
+// table is the table the statement writes (its INSERT INTO or DELETE FROM target).
+func (l link) table() string {
+	f := strings.Fields(l.q)
+	if len(f) > 2 {
+		return f[2]
+	}
+	return ""
 }
 
 func prefixed(p string, cols []string) string {
