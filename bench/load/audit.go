@@ -15,8 +15,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 const auditOffTag = " audit-off"
@@ -60,6 +63,7 @@ func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, erro
 				if ctx.Err() != nil {
 					return rows, ctx.Err()
 				}
+				before := auditStats(g.p)
 				r := b.cell(ctx, g.p, g.label, "citizen", n)
 				if round == 0 {
 					fmt.Fprintf(os.Stderr, "bench: warm-up round, not counted: %s\n", r)
@@ -67,6 +71,9 @@ func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, erro
 				}
 				rows = append(rows, r)
 				fmt.Fprintf(os.Stderr, "bench: round %d: %s\n", round, r)
+				if g.p == on {
+					fmt.Fprintf(os.Stderr, "bench: round %d: %s\n", round, auditBreakdown(before, auditStats(g.p)))
+				}
 			}
 		}
 	}
@@ -117,4 +124,53 @@ func printAuditOverhead(out io.Writer, rows []row) {
 		}
 		fmt.Fprintln(out, line)
 	}
+}
+
+// auditStats reads the sums and counts of the gateway's audit histograms (birlik_audit_*, all
+// label values summed) from /metrics; empty when they cannot be read.
+func auditStats(g *gatewayProc) map[string]float64 {
+	m := map[string]float64{}
+	resp, err := g.http.Get(g.base + "/metrics")
+	if err != nil {
+		return m
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return m
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "birlik_audit_") {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		if !strings.HasSuffix(name, "_sum") && !strings.HasSuffix(name, "_count") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64); err == nil {
+			m[name] += v
+		}
+	}
+	return m
+}
+
+// auditBreakdown says where a cell's requests waited for their audit entries: the means of the
+// gateway's audit histograms between two readings.
+func auditBreakdown(a, b map[string]float64) string {
+	mean := func(n string) float64 {
+		c := b[n+"_count"] - a[n+"_count"]
+		if c <= 0 {
+			return 0
+		}
+		return (b[n+"_sum"] - a[n+"_sum"]) / c
+	}
+	if b["birlik_audit_wait_seconds_count"] == 0 {
+		return "audit breakdown: the gateway's /metrics has no birlik_audit_* histograms"
+	}
+	return fmt.Sprintf("audit breakdown: a request waited %.2f ms for its entry (%.2f ms queued before its batch was sent); a batch took %.2f ms to commit and held %.1f entries",
+		1000*mean("birlik_audit_wait_seconds"), 1000*mean("birlik_audit_queue_seconds"),
+		1000*mean("birlik_audit_write_seconds"), mean("birlik_audit_batch_entries"))
 }
