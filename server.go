@@ -118,6 +118,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		if n <= 0 {
 			n = max(8, 4*runtime.GOMAXPROCS(0))
 		}
+		n++ // the audit log keeps one for itself (audit.Log), so the queries keep n
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
 	}

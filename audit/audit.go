@@ -34,6 +34,7 @@ import (
 	"github.com/birlik/birlik/ent/auditentry"
 	"github.com/birlik/birlik/ent/auditsubject"
 	"github.com/birlik/birlik/ent/privacy"
+	"github.com/birlik/birlik/store"
 )
 
 // GenesisHash is the prev_hash of the first entry.
@@ -120,6 +121,12 @@ type Log struct {
 	inFlight chan struct{}
 	flights  sync.WaitGroup
 	m        logMetrics
+	// db is the store's pool under client (PostgreSQL, when the client came from store.Open);
+	// conn, taken from it on first use and kept, is the connection the batches with nothing
+	// before them in flight are written on, so that they never wait for the pool behind the
+	// gateway's queries. Only one such batch is in flight at a time.
+	db   *sql.DB
+	conn *sql.Conn
 }
 
 type pending struct {
@@ -160,6 +167,9 @@ func (l *Log) Collectors() []prometheus.Collector {
 // dialect.Postgres). Close it when done.
 func New(client *ent.Client, d string) *Log {
 	l := &Log{client: client, dialect: d, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, maxInFlight), m: newLogMetrics()}
+	if db, sd, ok := store.DBOf(client); ok && sd == dialect.Postgres {
+		l.db = db
+	}
 	l.wg.Add(1)
 	go l.run()
 	return l
@@ -196,7 +206,35 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 func (l *Log) Close() error {
 	l.closing.Do(func() { close(l.done) })
 	l.wg.Wait()
+	if l.conn != nil {
+		return l.conn.Close()
+	}
 	return nil
+}
+
+// writer is what a batch with nothing before it in flight is written on: the log's own
+// connection when it has a pool to take one from, the client otherwise.
+func (l *Log) writer(ctx context.Context) execQuerier {
+	if l.db == nil {
+		return l.client
+	}
+	if l.conn == nil {
+		c, err := l.db.Conn(ctx)
+		if err != nil {
+			return l.client
+		}
+		l.conn = c
+	}
+	return l.conn
+}
+
+// dropConn lets the log's connection go after a failed write (the server may have closed it);
+// the next batch takes another.
+func (l *Log) dropConn() {
+	if l.conn != nil {
+		_ = l.conn.Close()
+		l.conn = nil
+	}
 }
 
 func (l *Log) run() {
@@ -210,6 +248,7 @@ func (l *Log) run() {
 			for {
 				select {
 				case p := <-l.reqs:
+					l.slot()
 					l.dispatch([]*pending{p})
 				default:
 					l.flights.Wait()
@@ -217,6 +256,9 @@ func (l *Log) run() {
 				}
 			}
 		}
+		// Wait for a free slot before gathering the batch: the entries that arrive meanwhile
+		// join it (group commit).
+		l.slot()
 		batch := []*pending{first}
 	fill:
 		for len(batch) < l.maxBatch {
@@ -233,7 +275,15 @@ func (l *Log) run() {
 
 // maxInFlight is how many batches may be on their way to PostgreSQL at once (each holds a
 // connection while it waits for the batch before it).
-const maxInFlight = 2
+const maxInFlight = 1
+
+// slot waits until a batch may be sent (PostgreSQL); dispatch releases it when the batch is
+// answered.
+func (l *Log) slot() {
+	if l.dialect == dialect.Postgres {
+		l.inFlight <- struct{}{}
+	}
+}
 
 // flight is a batch on its way to the store (PostgreSQL).
 type flight struct {
@@ -287,6 +337,7 @@ func (l *Log) dispatch(batch []*pending) {
 		l.last = nil
 		l.m.write.WithLabelValues("locked").Observe(time.Since(now).Seconds())
 		answer(batch, err)
+		<-l.inFlight
 		return
 	}
 	l.chain(rows)
@@ -294,7 +345,6 @@ func (l *Log) dispatch(batch []*pending) {
 	l.head = head{known: true, seq: last.seq, hash: last.hash}
 	f := &flight{batch: batch, rows: rows, done: make(chan struct{})}
 	l.last = f
-	l.inFlight <- struct{}{}
 	l.flights.Add(1)
 	go func() {
 		defer l.flights.Done()
@@ -317,7 +367,10 @@ func (l *Log) fly(ctx context.Context, f *flight, prev *flight) {
 		// Nothing in flight before it: one statement, committed on its own, appending only if
 		// the store's head is the one f was chained after.
 		var ok bool
-		ok, err = l.insert(ctx, l.client, f.rows, f.rows[0].seq-1)
+		ok, err = l.insert(ctx, l.writer(ctx), f.rows, f.rows[0].seq-1)
+		if err != nil && !isUniqueViolation(err) {
+			l.dropConn()
+		}
 		if err == nil && ok {
 			f.ok = true
 			answer(f.batch, nil)

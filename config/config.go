@@ -124,7 +124,7 @@ func (c *Config) settings() []setting {
 		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout)},
 		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat)},
 		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
-		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns)},
+		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns)},
 		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
 	}, c.accessSettings()...)
 }
