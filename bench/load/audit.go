@@ -15,7 +15,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -130,16 +129,7 @@ func printAuditOverhead(out io.Writer, rows []row) {
 // label values summed) from /metrics; empty when they cannot be read.
 func auditStats(g *gatewayProc) map[string]float64 {
 	m := map[string]float64{}
-	resp, err := g.http.Get(g.base + "/metrics")
-	if err != nil {
-		return m
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return m
-	}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range g.metrics() {
 		if !strings.HasPrefix(line, "birlik_audit_") {
 			continue
 		}

@@ -464,16 +464,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 // derivedDone reports whether the gateway has finished the work it does after its first sync
 // (the metric birlik_derived_runs_total counts it; any outcome counts).
 func (g *gatewayProc) derivedDone() bool {
-	resp, err := g.http.Get(g.base + "/metrics")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range g.metrics() {
 		if strings.HasPrefix(line, `birlik_derived_runs_total{job="assessments"`) {
 			return true
 		}
@@ -482,6 +473,20 @@ func (g *gatewayProc) derivedDone() bool {
 		}
 	}
 	return false
+}
+
+// metrics reads the gateway's /metrics, a line each (nil when it cannot be read).
+func (g *gatewayProc) metrics() []string {
+	resp, err := g.http.Get(g.base + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil
+	}
+	return strings.Split(string(b), "\n")
 }
 
 func tail(path string, n int) string {
