@@ -115,16 +115,17 @@ type Log struct {
 	maxBatch int
 	// head is the chain's head after the last batch sent (only the writer goroutine touches it).
 	head head
-	// PostgreSQL pipelining (dispatch): the last batch sent, a slot per batch in flight, and
-	// the flights to wait for on Close.
-	last     *flight
-	inFlight chan struct{}
-	flights  sync.WaitGroup
-	m        logMetrics
+	// PostgreSQL (dispatch): the slot of the one batch in flight, the batches to wait for on
+	// Close, and whether the last batch left the in-memory head stale (written after the slot
+	// was taken, read after it was taken again).
+	inFlight  chan struct{}
+	flights   sync.WaitGroup
+	headStale bool
+	m         logMetrics
 	// db is the store's pool under client (PostgreSQL, when the client came from store.Open);
-	// conn, taken from it on first use and kept, is the connection the batches with nothing
-	// before them in flight are written on, so that they never wait for the pool behind the
-	// gateway's queries. Only one such batch is in flight at a time.
+	// conn, taken from it on first use and kept, is the connection the batches are written on,
+	// so that they never wait for the pool behind the gateway's queries (one batch is in flight
+	// at a time).
 	db   *sql.DB
 	conn *sql.Conn
 }
@@ -152,7 +153,7 @@ func newLogMetrics() logMetrics {
 		queue: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "birlik_audit_queue_seconds",
 			Help: "Time an audit entry waits before its batch is sent to the store.", Buckets: buckets}),
 		write: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "birlik_audit_write_seconds",
-			Help: "Time a batch of audit entries takes from sent to committed, by write path (pipelined: nothing before it in flight; gated: commits after the batch before it; locked: under the chain's lock; sqlite).", Buckets: buckets}, []string{"path"}),
+			Help: "Time a batch of audit entries takes from sent to committed, by write path (chained: one statement after the head in memory; locked: under the chain's lock, after the store's head; sqlite).", Buckets: buckets}, []string{"path"}),
 		entries: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "birlik_audit_batch_entries",
 			Help: "Audit entries per batch (group commit).", Buckets: prometheus.ExponentialBuckets(1, 2, 9)}),
 	}
@@ -166,7 +167,7 @@ func (l *Log) Collectors() []prometheus.Collector {
 // New starts a Log writing with client; d is the store's dialect (dialect.SQLite or
 // dialect.Postgres). Close it when done.
 func New(client *ent.Client, d string) *Log {
-	l := &Log{client: client, dialect: d, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, maxInFlight), m: newLogMetrics()}
+	l := &Log{client: client, dialect: d, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, 1), m: newLogMetrics()}
 	if db, sd, ok := store.DBOf(client); ok && sd == dialect.Postgres {
 		l.db = db
 	}
@@ -212,8 +213,8 @@ func (l *Log) Close() error {
 	return nil
 }
 
-// writer is what a batch with nothing before it in flight is written on: the log's own
-// connection when it has a pool to take one from, the client otherwise.
+// writer is what a batch is written on: the log's own connection when it has a pool to take
+// one from, the client otherwise.
 func (l *Log) writer(ctx context.Context) execQuerier {
 	if l.db == nil {
 		return l.client
@@ -273,38 +274,22 @@ func (l *Log) run() {
 	}
 }
 
-// maxInFlight is how many batches may be on their way to PostgreSQL at once. One: the entries
-// that arrive while a batch commits form the next, and each batch is a single round trip. Two
-// (pipelined, gated transactions) made a request wait 12–13 ms instead of 7 ms at 16 clients.
-const maxInFlight = 1
-
-// slot waits until a batch may be sent (PostgreSQL); dispatch releases it when the batch is
-// answered.
+// slot waits until the batch before has been answered (PostgreSQL: one batch is in flight at a
+// time, and the entries that arrive while it commits form the next, so each batch is a single
+// round trip; two in flight, pipelined in gated transactions, made a request wait 12–13 ms
+// instead of 7 ms at 16 clients). dispatch releases the slot once the batch is answered.
 func (l *Log) slot() {
 	if l.dialect == dialect.Postgres {
 		l.inFlight <- struct{}{}
 	}
 }
 
-// flight is a batch on its way to the store (PostgreSQL).
-type flight struct {
-	batch []*pending
-	rows  []row
-	done  chan struct{}
-	// ok: committed as chained (its successors, chained after it, may commit); valid once done
-	// is closed.
-	ok bool
-}
-
-// dispatch writes a batch. On SQLite: now, in this goroutine. On PostgreSQL the batch is
-// chained after the one before it in memory and sent by a goroutine while this one gathers the
-// next. With one batch in flight (maxInFlight = 1, what measured best: bench/README.md, "Audit
-// overhead") the batch before has always committed, and the batch is one autocommit statement
-// on the log's own connection that appends only after the head it was chained to. With more in
-// flight, a batch sent while the one before is still committing commits only after it (its own
-// transaction waits: gated), so the log never holds an entry whose predecessor is missing. When a
-// batch fails (another replica appended, the store is down), every batch chained after it is
-// written again, in order, by the locked path, which reads the head from the store.
+// dispatch writes a batch. On SQLite: now, in this goroutine. On PostgreSQL the batch is chained
+// after the head in memory and written by a goroutine while this one gathers the next: one
+// autocommit statement on the log's own connection, which appends only if the store's head is
+// still the one it was chained after. When it is not (another replica appended) the batch is
+// written again by the locked path, which reads the head from the store, and the next batch
+// reads it again too.
 func (l *Log) dispatch(batch []*pending) {
 	now := time.Now()
 	for _, p := range batch {
@@ -318,26 +303,13 @@ func (l *Log) dispatch(batch []*pending) {
 		return
 	}
 	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
-	prev := l.last
-	if prev != nil {
-		select {
-		case <-prev.done:
-			if !prev.ok {
-				l.head = head{} // the store's head is not ours: read it again
-			}
-			prev = nil
-		default:
-		}
+	if l.headStale { // set by the batch before, which released the slot after setting it
+		l.head, l.headStale = head{}, false
 	}
 	rows := l.prepare(batch)
 	if !l.head.known {
-		if prev != nil {
-			<-prev.done
-			prev = nil
-		}
 		h, err := l.appendLocked(ctx, rows)
 		l.head = h
-		l.last = nil
 		l.m.write.WithLabelValues("locked").Observe(time.Since(now).Seconds())
 		answer(batch, err)
 		<-l.inFlight
@@ -346,83 +318,38 @@ func (l *Log) dispatch(batch []*pending) {
 	l.chain(rows)
 	last := rows[len(rows)-1]
 	l.head = head{known: true, seq: last.seq, hash: last.hash}
-	f := &flight{batch: batch, rows: rows, done: make(chan struct{})}
-	l.last = f
 	l.flights.Add(1)
 	go func() {
 		defer l.flights.Done()
-		defer func() { <-l.inFlight }()
-		l.fly(ctx, f, prev)
+		l.headStale = !l.fly(ctx, batch, rows)
+		<-l.inFlight
 	}()
 }
 
-// fly writes f after prev (nil: nothing before it is in flight).
-func (l *Log) fly(ctx context.Context, f *flight, prev *flight) {
-	defer close(f.done)
-	start, path := time.Now(), "pipelined"
+// fly writes rows, chained after the head, and answers batch; it reports whether they were
+// appended as chained (otherwise the in-memory head is not the store's).
+func (l *Log) fly(ctx context.Context, batch []*pending, rows []row) bool {
+	start, path := time.Now(), "chained"
 	// The write is observed before the batch is answered, so that a request sees it counted.
-	answer := func(batch []*pending, err error) {
+	answer := func(err error) {
 		l.m.write.WithLabelValues(path).Observe(time.Since(start).Seconds())
 		answer(batch, err)
 	}
-	var err error
-	if prev == nil {
-		// Nothing in flight before it: one statement, committed on its own, appending only if
-		// the store's head is the one f was chained after.
-		var ok bool
-		ok, err = l.insert(ctx, l.writer(ctx), f.rows, f.rows[0].seq-1)
-		if err != nil && !isUniqueViolation(err) {
-			l.dropConn()
-		}
-		if err == nil && ok {
-			f.ok = true
-			answer(f.batch, nil)
-			return
-		}
-	} else {
-		path = "gated"
-		f.ok, err = l.gated(ctx, f, prev)
-		if f.ok {
-			answer(f.batch, nil)
-			return
-		}
+	ok, err := l.insert(ctx, l.writer(ctx), rows, rows[0].seq-1)
+	if err != nil && !isUniqueViolation(err) {
+		l.dropConn()
+		answer(err)
+		return false
 	}
-	if err != nil && !isUniqueViolation(err) && !errors.Is(err, errPredecessor) {
-		answer(f.batch, err)
-		return
+	if err == nil && ok {
+		answer(nil)
+		return true
 	}
-	// Another writer appended, or the batch before failed: append again under the lock, after
-	// the store's head (prev is done: gated waited for it).
-	if prev != nil {
-		<-prev.done
-	}
+	// Another writer appended: append again under the lock, after the store's head.
 	path = "locked"
-	_, err = l.appendLocked(ctx, f.rows)
-	answer(f.batch, err)
-}
-
-var errPredecessor = errors.New("audit: the batch before this one was not committed as chained")
-
-// gated inserts f in a transaction that commits only once prev has committed.
-func (l *Log) gated(ctx context.Context, f *flight, prev *flight) (bool, error) {
-	tx, err := l.client.Tx(ctx)
-	if err != nil {
-		<-prev.done
-		return false, fmt.Errorf("audit: begin: %w", err)
-	}
-	ok, err := l.insert(ctx, tx, f.rows, -1)
-	<-prev.done
-	if err != nil || !ok || !prev.ok {
-		_ = tx.Rollback()
-		if err == nil {
-			err = errPredecessor
-		}
-		return false, err
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("audit: commit: %w", err)
-	}
-	return true, nil
+	_, err = l.appendLocked(ctx, rows)
+	answer(err)
+	return false
 }
 
 func answer(batch []*pending, err error) {

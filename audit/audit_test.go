@@ -31,6 +31,13 @@ func record(t *testing.T, n int) *storetest.Store {
 	s := storetest.Open(t)
 	l := audit.New(s.Client, s.Dialect)
 	t.Cleanup(func() { l.Close() })
+	recordOn(t, l, n)
+	return s
+}
+
+// recordOn writes n entries to l concurrently, each naming one person twice.
+func recordOn(t *testing.T, l *audit.Log, n int) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
@@ -51,7 +58,6 @@ func record(t *testing.T, n int) *storetest.Store {
 			t.Fatal(err)
 		}
 	}
-	return s
 }
 
 func TestChainIntact(t *testing.T) {
@@ -223,18 +229,7 @@ func TestMetrics(t *testing.T) {
 	l := audit.New(s.Client, s.Dialect)
 	defer l.Close()
 	const n = 30
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := l.Record(context.Background(), audit.Entry{Subject: "s", Role: "caseworker", Client: "c",
-				QueryHash: audit.QueryHash("{ person }"), IINs: []domain.IIN{iin(t, 300+i)}}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
+	recordOn(t, l, n)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(l.Collectors()...)
 	fams, err := reg.Gather()

@@ -323,38 +323,38 @@ ON CONFLICT ("key") DO UPDATE SET
 
 	// Links to the subjects, by natural key (subjects never change for a key).
 	links := []link{
-		{"link persons", `INSERT INTO finding_persons (finding_id, person_id)
+		{"link persons", "finding_persons", `INSERT INTO finding_persons (finding_id, person_id)
 SELECT f.id, p.id FROM findings f JOIN persons p ON p.iin = f.subject_iin
 WHERE f.kind = ` + kind + ` AND f.subject_iin <> '' AND NOT EXISTS (SELECT 1 FROM finding_persons x WHERE x.finding_id = f.id AND x.person_id = p.id)`, iins > 0},
-		{"link schools", `INSERT INTO finding_schools (finding_id, school_id)
+		{"link schools", "finding_schools", `INSERT INTO finding_schools (finding_id, school_id)
 SELECT f.id, s.id FROM findings f JOIN schools s ON s.bin = f.subject_bin
 WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_schools x WHERE x.finding_id = f.id AND x.school_id = s.id)`, bins > 0},
-		{"link second schools", `INSERT INTO finding_schools (finding_id, school_id)
+		{"link second schools", "finding_schools", `INSERT INTO finding_schools (finding_id, school_id)
 SELECT f.id, s.id FROM findings f JOIN schools s ON s.bin = f.other_bin
 WHERE f.kind = ` + kind + ` AND f.other_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_schools x WHERE x.finding_id = f.id AND x.school_id = s.id)`, others > 0},
-		{"link employers", `INSERT INTO finding_employers (finding_id, employer_id)
+		{"link employers", "finding_employers", `INSERT INTO finding_employers (finding_id, employer_id)
 SELECT f.id, e.id FROM findings f JOIN employers e ON e.bin = f.subject_bin
 WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_employers x WHERE x.finding_id = f.id AND x.employer_id = e.id)`, bins > 0},
-		{"link medical institutions", `INSERT INTO finding_medical_institutions (finding_id, medical_institution_id)
+		{"link medical institutions", "finding_medical_institutions", `INSERT INTO finding_medical_institutions (finding_id, medical_institution_id)
 SELECT f.id, m.id FROM findings f JOIN medical_institutions m ON m.bin = f.subject_bin
 WHERE f.kind = ` + kind + ` AND f.subject_bin <> '' AND NOT EXISTS (SELECT 1 FROM finding_medical_institutions x WHERE x.finding_id = f.id AND x.medical_institution_id = m.id)`, bins > 0},
-		{"link buildings", `INSERT INTO finding_buildings (finding_id, building_id)
+		{"link buildings", "finding_buildings", `INSERT INTO finding_buildings (finding_id, building_id)
 SELECT f.id, bl.id FROM findings f JOIN buildings bl ON bl.cadastral = f.cadastral
 WHERE f.kind = ` + kind + ` AND f.cadastral <> '' AND NOT EXISTS (SELECT 1 FROM finding_buildings x WHERE x.finding_id = f.id AND x.building_id = bl.id)`, cads > 0},
 		// The building of the organisation whose capacity or contingent the case is about.
-		{"link capacity buildings", `INSERT INTO finding_buildings (finding_id, building_id)
+		{"link capacity buildings", "finding_buildings", `INSERT INTO finding_buildings (finding_id, building_id)
 SELECT f.id, bl.id FROM findings f JOIN schools s ON s.bin = f.subject_bin JOIN buildings bl ON bl.cadastral = s.cadastral
 WHERE f.kind = ` + kind + ` AND f.kind IN ('contingent_over_capacity', 'paid_for_absent_pupils')
   AND NOT EXISTS (SELECT 1 FROM finding_buildings x WHERE x.finding_id = f.id AND x.building_id = bl.id)`, capacityKind},
 		// Payments: the cases the data shows now name exactly the payments of their facts.
-		{"unlink payments", `DELETE FROM finding_payments WHERE finding_id IN (
+		{"unlink payments", "finding_payments", `DELETE FROM finding_payments WHERE finding_id IN (
   SELECT f.id FROM findings f WHERE f.kind = ` + kind + ` AND EXISTS (SELECT 1 FROM ` + st + ` t WHERE t."key" = f."key"))
 AND NOT EXISTS (SELECT 1 FROM findings f JOIN ` + st + ` t ON t."key" = f."key"
   WHERE f.id = finding_payments.finding_id AND t.payment_id = finding_payments.payment_id)`, linked > 0},
-		{"link payments", `INSERT INTO finding_payments (finding_id, payment_id)
+		{"link payments", "finding_payments", `INSERT INTO finding_payments (finding_id, payment_id)
 SELECT DISTINCT f.id, p.id FROM ` + st + ` t JOIN findings f ON f."key" = t."key" JOIN payments p ON p.id = t.payment_id
 WHERE NOT EXISTS (SELECT 1 FROM finding_payments x WHERE x.finding_id = f.id AND x.payment_id = p.id)`, pays > 0},
-		{"link families", `INSERT INTO finding_families (finding_id, family_id)
+		{"link families", "finding_families", `INSERT INTO finding_families (finding_id, family_id)
 SELECT DISTINCT f.id, p.family_id FROM findings f JOIN finding_payments fp ON fp.finding_id = f.id JOIN payments p ON p.id = fp.payment_id
 WHERE f.kind = ` + kind + ` AND p.family_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM finding_families x WHERE x.finding_id = f.id AND x.family_id = p.family_id)`, pays > 0},
@@ -367,7 +367,7 @@ WHERE f.kind = ` + kind + ` AND p.family_id IS NOT NULL
 		if err != nil {
 			return err
 		}
-		if err := grew(l.table(), n); err != nil {
+		if err := grew(l.table, n); err != nil {
 			return err
 		}
 	}
@@ -377,19 +377,11 @@ WHERE f.kind = ` + kind + ` AND p.family_id IS NOT NULL
 // analyzeAfter is how many rows a run adds to a table before it analyzes it (PostgreSQL).
 const analyzeAfter = 1000
 
-// link is one statement linking findings to their subjects.
+// link is one statement linking findings to their subjects: what it does, the table it
+// writes, the statement, and whether this run needs it.
 type link struct {
-	what, q string
-	need    bool
-}
-
-// table is the table the statement writes (its INSERT INTO or DELETE FROM target).
-func (l link) table() string {
-	f := strings.Fields(l.q)
-	if len(f) > 2 {
-		return f[2]
-	}
-	return ""
+	what, table, q string
+	need           bool
 }
 
 func prefixed(p string, cols []string) string {
