@@ -26,6 +26,8 @@ import (
 	"github.com/birlik/birlik/cache"
 	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent/auditentry"
+	"github.com/birlik/birlik/ent/auditsubject"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
@@ -313,6 +315,41 @@ func TestRoleByFieldByEntryPoint(t *testing.T) {
 	})
 }
 
+// TestAuditNamesPersonsShownWithoutIIN: an answer that shows family members by name only (their
+// persons loaded without the IIN column) still names each of them in its audit entry.
+func TestAuditNamesPersonsShownWithoutIIN(t *testing.T) {
+	st := storetest.Open(t)
+	w := seed(t, st.Client)
+	url, tokens, _ := accessServer(t, st, w.parent)
+	ctx := context.Background()
+
+	_, r := ask(t, url, tokens[auth.RoleCaseworker], "case-management",
+		`query Names($iin: String!) { person(iin: $iin) { family { members { person { lastName } } } } }`,
+		map[string]any{"iin": string(w.parent)})
+	if len(r.Errors) != 0 {
+		t.Fatalf("errors %+v", r.Errors)
+	}
+	if !strings.Contains(string(r.Data), "Сейтова") {
+		t.Fatalf("the child's name is not in the answer %s: the test does not show what it should", r.Data)
+	}
+	e := st.Client.AuditEntry.Query().Where(auditentry.Operation("Names")).OnlyX(ctx)
+	got := strings.Split(e.Iins, ",")
+	want := []string{string(w.child), string(w.parent)}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("audit entry names %q, want %q: every person the answer shows, and no empty IIN", got, want)
+	}
+	subjects := st.Client.AuditSubject.Query().Where(auditsubject.EntryID(e.ID)).AllX(ctx)
+	var names []string
+	for _, s := range subjects {
+		names = append(names, string(s.Iin))
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, want) {
+		t.Errorf("audit subjects %q, want %q", names, want)
+	}
+}
+
 func TestCaseworkerReadShowsInMyDataAccess(t *testing.T) {
 	st := storetest.Open(t)
 	w := seed(t, st.Client)
@@ -379,7 +416,8 @@ func (nopRecorder) Record(context.Context, audit.Entry) error { return nil }
 
 func extensions(l *access.Layer, log *slog.Logger, noAudit []bool) []gqlgraphql.HandlerExtension {
 	if len(noAudit) > 0 && noAudit[0] {
-		return []gqlgraphql.HandlerExtension{access.Extension{Audit: nopRecorder{}, Logger: log}}
+		return []gqlgraphql.HandlerExtension{access.Extension{Audit: nopRecorder{}, Logger: log,
+			PersonIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil }}}
 	}
 	return l.Extensions
 }

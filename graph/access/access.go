@@ -9,7 +9,8 @@
 //     and holds no data.
 //
 // Row rules (which persons a caller sees at all) are the store's privacy policies
-// (ent/schema/privacy.go), not this package's. access never reads the store itself.
+// (ent/schema/privacy.go), not this package's. access reads the store only to name, for the
+// audit entry, persons an answer showed without their IIN (PersonIINsFrom).
 package access
 
 import (
@@ -64,14 +65,24 @@ func Personal[C ~string](ctx context.Context, obj any, next graphql.Resolver, ca
 	if err != nil {
 		return res, err
 	}
-	if c := fromContext(ctx); c != nil {
-		if p, ok := obj.(*ent.Person); ok && p != nil {
-			c.add(p.Iin)
-		}
-		if cat == auth.CatIdentity {
-			if v, ok := res.(domain.IIN); ok && v != "" {
-				c.add(v)
+	// The collector is looked up only when there is an IIN to add: the lookup walks the
+	// request's context, and most personal fields are neither on a person nor an IIN.
+	// A person loaded without its IIN column (field collection selects only the fields asked
+	// for) is noted by its ID and named when the entry is written.
+	var owner, value domain.IIN
+	var ownerID int
+	if p, ok := obj.(*ent.Person); ok && p != nil {
+		owner, ownerID = p.Iin, p.ID
+	}
+	if cat == auth.CatIdentity {
+		value, _ = res.(domain.IIN)
+	}
+	if owner != "" || ownerID != 0 || value != "" {
+		if c := fromContext(ctx); c != nil {
+			if owner == "" && ownerID != 0 {
+				c.addPerson(ownerID)
 			}
+			c.add(owner, value)
 		}
 	}
 	if rule == auth.Mask {
@@ -106,15 +117,44 @@ func masked(v any) any {
 	return emptyOf(v)
 }
 
-// collector gathers the IINs one request's answer holds.
+// collector gathers the IINs one request's answer holds, and the IDs of the persons it shows
+// whose IINs were not loaded.
 type collector struct {
-	mu   sync.Mutex
-	iins map[domain.IIN]struct{}
+	mu      sync.Mutex
+	iins    map[domain.IIN]struct{}
+	persons map[int]struct{}
 }
 
-func (c *collector) add(iin domain.IIN) {
+func newCollector() *collector {
+	return &collector{iins: map[domain.IIN]struct{}{}, persons: map[int]struct{}{}}
+}
+
+// addPerson notes a person shown whose IIN is not known yet.
+func (c *collector) addPerson(id int) {
 	c.mu.Lock()
-	c.iins[iin] = struct{}{}
+	c.persons[id] = struct{}{}
+	c.mu.Unlock()
+}
+
+// personIDs returns the persons noted by addPerson.
+func (c *collector) personIDs() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]int, 0, len(c.persons))
+	for id := range c.persons {
+		out = append(out, id)
+	}
+	return out
+}
+
+// add adds the IINs that are not empty.
+func (c *collector) add(iins ...domain.IIN) {
+	c.mu.Lock()
+	for _, v := range iins {
+		if v != "" {
+			c.iins[v] = struct{}{}
+		}
+	}
 	c.mu.Unlock()
 }
 
@@ -128,8 +168,15 @@ func (c *collector) list() []domain.IIN {
 	return out
 }
 
+// collectorKey carries the operation's collector in the context the fields run under, found
+// sooner there than the operation context deep below the field contexts.
+type collectorKey struct{}
+
 // fromContext returns the collector of the operation in ctx (kept in its stats), or nil.
 func fromContext(ctx context.Context) *collector {
+	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
+		return c
+	}
 	if !graphql.HasOperationContext(ctx) {
 		return nil
 	}
@@ -151,6 +198,9 @@ type Extension struct {
 	Logger    *slog.Logger                     // internal errors
 	RequestID func(ctx context.Context) string // the request id for entries (may be nil)
 	Purposes  auth.PurposePolicy               // for PURPOSE_REQUIRED messages (may be nil)
+	// PersonIINs names the persons with the given IDs, for the persons an answer showed without
+	// their IIN (e.g. `members { person { lastName } }`); required with a recording Audit.
+	PersonIINs func(ctx context.Context, ids []int) ([]domain.IIN, error)
 }
 
 var _ interface {
@@ -188,7 +238,7 @@ func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 	if opCtx.Operation == nil {
 		return nil
 	}
-	r := &reads{iins: &collector{iins: map[domain.IIN]struct{}{}}}
+	r := &reads{iins: newCollector()}
 	walk(opCtx.Operation.SelectionSet, r, map[string]bool{})
 	opCtx.Stats.SetExtension(extensionName, r)
 	if r.personal && auth.PurposeFrom(ctx) == "" {
@@ -237,7 +287,7 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		return next(ctx)
 	}
 	c := r.iins
-	resp := next(ctx)
+	resp := next(context.WithValue(ctx, collectorKey{}, c))
 	if resp == nil {
 		return resp
 	}
@@ -251,6 +301,21 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		QueryHash: audit.QueryHash(opCtx.RawQuery),
 		Aggregate: r.aggregate && !r.personal,
 		IINs:      c.list(),
+	}
+	if ids := c.personIDs(); len(ids) > 0 {
+		var more []domain.IIN
+		err := fmt.Errorf("access.Extension has no PersonIINs to name %d persons shown without their IIN", len(ids))
+		if e.PersonIINs != nil {
+			more, err = e.PersonIINs(ctx, ids)
+		}
+		if err != nil {
+			e.Logger.ErrorContext(ctx, "audit entry incomplete: the answer is withheld", "err", err)
+			return &graphql.Response{Errors: gqlerror.List{{
+				Message:    "the audit log could not name everyone this read shows, so the data is withheld: retry later",
+				Extensions: map[string]any{"code": string(apperr.Internal)},
+			}}}
+		}
+		entry.IINs = append(entry.IINs, more...)
 	}
 	if entry.Operation == "" && opCtx.Operation != nil {
 		entry.Operation = opCtx.Operation.Name

@@ -12,7 +12,10 @@ import (
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/person"
+	"github.com/birlik/birlik/ent/privacy"
 	"github.com/birlik/birlik/ratelimit"
 )
 
@@ -88,6 +91,28 @@ func NewLayer(cfg config.Config, client *ent.Client, d string, keys []auth.APIKe
 	}
 	l.Audit = audit.New(client, d)
 	l.closers = append(l.closers, l.Audit.Close)
-	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: requestID, Purposes: cfg.Access.Purposes}}
+	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: requestID, Purposes: cfg.Access.Purposes,
+		PersonIINs: PersonIINsFrom(client)}}
 	return l, nil
+}
+
+// PersonIINsFrom names persons by their IDs from the store, for the audit entry of an answer
+// that showed them without their IIN. It reads past the row rules: the persons were shown to the
+// caller already, and their IINs go only into the audit log, never into the answer.
+func PersonIINsFrom(client *ent.Client) func(ctx context.Context, ids []int) ([]domain.IIN, error) {
+	return func(ctx context.Context, ids []int) ([]domain.IIN, error) {
+		ps, err := client.Person.Query().Where(person.IDIn(ids...)).Select(person.FieldIin).
+			All(privacy.DecisionContext(ctx, privacy.Allow))
+		if err != nil {
+			return nil, fmt.Errorf("naming %d persons for the audit entry: %w", len(ids), err)
+		}
+		if len(ps) != len(ids) {
+			return nil, fmt.Errorf("naming %d persons for the audit entry: %d are in the store", len(ids), len(ps))
+		}
+		out := make([]domain.IIN, len(ps))
+		for i, p := range ps {
+			out[i] = p.Iin
+		}
+		return out, nil
+	}
 }
