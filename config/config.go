@@ -184,8 +184,8 @@ func (c *Config) Validate() error {
 		bad("BIRLIK_ADDR", "port %q is not a number from 0 to 65535", port)
 	}
 	if c.DatabaseURL != "" {
-		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-			bad("DATABASE_URL", "want postgres://user@host:5432/dbname?sslmode=disable, or leave it unset for SQLite in BIRLIK_DATA")
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || (u.Host == "" && u.Query().Get("host") == "") {
+			bad("DATABASE_URL", "want postgres://user@host:5432/dbname?sslmode=disable (or postgres://user@/dbname?host=/var/run/postgresql for a Unix socket), or leave it unset for SQLite in BIRLIK_DATA")
 		}
 	}
 	if c.RedisURL != "" {

@@ -78,6 +78,13 @@ func TestLoad(t *testing.T) {
 		{name: "bad number", env: map[string]string{"BIRLIK_MAX_DEPTH": "deep"}, wantErr: []string{`BIRLIK_MAX_DEPTH="deep": want a whole number`}},
 		{name: "zero limit", env: map[string]string{"BIRLIK_MAX_COMPLEXITY": "0"}, wantErr: []string{"BIRLIK_MAX_COMPLEXITY: 0: want a whole number of at least 1"}},
 		{name: "bad database url", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: []string{"DATABASE_URL: want postgres://"}},
+		{name: "database on a unix socket", env: map[string]string{"DATABASE_URL": "postgres://postgres@/test?host=/var/run/postgresql&sslmode=disable"},
+			check: func(t *testing.T, c config.Config) {
+				if c.DatabaseURL != "postgres://postgres@/test?host=/var/run/postgresql&sslmode=disable" {
+					t.Errorf("DatabaseURL = %q", c.DatabaseURL)
+				}
+			}},
+		{name: "database url without a host", env: map[string]string{"DATABASE_URL": "postgres:///test"}, wantErr: []string{"DATABASE_URL: want postgres://", "host=/var/run/postgresql"}},
 		{name: "bad redis url", env: map[string]string{"REDIS_URL": "127.0.0.1:6379"}, wantErr: []string{"REDIS_URL: want redis://"}},
 		{name: "some sources only", env: map[string]string{"BIRLIK_JUSTICE_URL": "http://127.0.0.1:9001"},
 			wantErr: []string{"BIRLIK_LABOUR_URL: is not set", "BIRLIK_HEALTH_URL: is not set"}},

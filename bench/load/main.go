@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each cell (configuration × workload × concurrency)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each cell")
 	conc := fs.String("concurrency", "1,16,64", "comma-separated numbers of concurrent clients")
-	wl := fs.String("workloads", "citizen,analyst,umis", "comma-separated workloads: citizen, analyst, umis, and overhead ({ regions }, no personal data)")
+	wl := fs.String("workloads", "citizen,analyst,umis", "comma-separated workloads: citizen, analyst, umis, and citizen-live (citizen plus live fields) and overhead ({ regions }, no personal data)")
 	cfgs := fs.String("configs", "auto", "comma-separated configurations: sqlite, sqlite+redis, postgres, postgres+redis, floor; auto: every one the environment allows")
 	fs.DurationVar(&o.soak, "soak", 0, "opt-in memory soak: after the table, run the citizen workload this long (e.g. 5m) at the highest concurrency against the last gateway and report its RSS")
 	fs.StringVar(&o.bin, "bin", "", "a built gateway binary; empty: go build the module in the current folder")
@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	o.workloads = splitList(*wl)
 	for _, w := range o.workloads {
 		if _, ok := workloads[w]; !ok {
-			return fmt.Errorf("-workloads: %q is not one of citizen, analyst, umis, overhead", w)
+			return fmt.Errorf("-workloads: %q is not one of citizen, citizen-live, analyst, umis, overhead", w)
 		}
 	}
 	if *env != "" {
@@ -679,6 +679,21 @@ const citizenQuery = `query Citizen($iin: String!, $from: Month!) {
   }
 }`
 
+// citizenLiveQuery is the citizen query plus the live fields a caseworker may read: CSHI
+// coverage from health and the register status from justice, through the loaders and the
+// shared cache (Redis or in-process), onto the sources the gateway's demo runs.
+const citizenLiveQuery = `query CitizenLive($iin: String!, $from: Month!) {
+  person(iin: $iin) {
+    iin lastName firstName patronymic birthDate sex deathDate
+    region { kato name }
+    liveCoverage { insured current { category from to } }
+    registerStatus { alive deathDate region { kato } lastName firstName }
+    family { platformID region { kato } members { iin role from to person { lastName firstName birthDate } } }
+    enrollments { grade year from to school { bin name kind region { kato name } designCapacity } }
+    payments(first: 100, where: {periodGTE: $from}) { totalCount edges { node { kind amount period paidOn } } }
+  }
+}`
+
 const analystQuery = `query Analyst($region: String!, $from: Month!) {
   schools(first: 50, where: {regionKato: $region}) { totalCount edges { node { bin name kind ownership stateOrder designCapacity } } }
   paymentAggregate(where: {periodGTE: $from}, groupBy: [REGION, KIND]) { region { kato } kind count sum }
@@ -699,6 +714,20 @@ var workloads = map[string]workload{
 		body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, citizenQuery, map[string]any{"iin": iin, "from": s.periodFrom})
 		if err == nil && !bytes.Contains(body, []byte(`"iin":"`+iin+`"`)) {
 			err = fmt.Errorf("person %s is missing from the answer: %s", iin, clip(body))
+		}
+		return err
+	},
+	// citizen-live is not in the default list: citizen plus two live fields (health, justice).
+	"citizen-live": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
+		s := b.samples
+		i := rnd.IntN(len(s.iins))
+		iin := s.iins[i]
+		body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, citizenLiveQuery, map[string]any{"iin": iin, "from": s.periodFrom})
+		if err == nil && !bytes.Contains(body, []byte(`"iin":"`+iin+`"`)) {
+			err = fmt.Errorf("person %s is missing from the answer: %s", iin, clip(body))
+		}
+		if err == nil && !bytes.Contains(body, []byte(`"registerStatus":`)) {
+			err = fmt.Errorf("person %s: the register status is missing from the answer: %s", iin, clip(body))
 		}
 		return err
 	},

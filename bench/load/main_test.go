@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func TestQuantile(t *testing.T) {
@@ -114,5 +119,31 @@ func TestMeasureCountsOnlyMeasuredRequests(t *testing.T) {
 	}
 	if r.requests == 0 || r.p50 < 5*time.Millisecond || r.p99 < r.p50 {
 		t.Errorf("requests %d p50 %v p99 %v: want requests with p50 ≥ 5ms ≤ p99", r.requests, r.p50, r.p99)
+	}
+}
+
+// TestQueriesMatchSchema validates every workload's query against the gateway's schema files,
+// so a schema change that breaks a workload fails here and not only in a measured cell.
+func TestQueriesMatchSchema(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "graph", "*.graphql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no schema files under graph/: %v", err)
+	}
+	var sources []*ast.Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
+	}
+	schema, err := gqlparser.LoadSchema(sources...)
+	if err != nil {
+		t.Fatalf("loading the schema: %v", err)
+	}
+	for name, q := range map[string]string{"citizen": citizenQuery, "citizen-live": citizenLiveQuery, "analyst": analystQuery, "umis": umisQuery} {
+		if _, errs := gqlparser.LoadQuery(schema, q); len(errs) > 0 {
+			t.Errorf("%s: the query does not validate against graph/*.graphql: %v", name, errs)
+		}
 	}
 }
