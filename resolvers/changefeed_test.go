@@ -118,3 +118,52 @@ func TestChangeFeedWhileSyncWrites(t *testing.T) {
 	}
 	t.Logf("read %d changes in %d pages while %d pages were committed", last, pages, commits)
 }
+
+// TestChangePersonWithoutIINSelected: a change's person resolves when the query asks the person
+// for other fields only (field collection loads just those columns; the loader matches the
+// persons to the changes by IIN all the same).
+func TestChangePersonWithoutIINSelected(t *testing.T) {
+	st := storetest.Open(t)
+	srv := server(t, st.Client, 200)
+	c, err := gen.Generate(gen.Config{Seed: 5, People: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sy := syncer.New(st.DB, st.Dialect, syncer.Options{Logger: slog.New(slog.DiscardHandler)})
+	if _, err := sy.Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 50))...); err != nil {
+		t.Fatal(err)
+	}
+	for _, sel := range []string{"person { lastName }", "person { iin lastName }"} {
+		_, r := query(t, srv.URL, `{ changes(first: 100) { edges { node { entity iin `+sel+` } } } }`, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("%s: errors %+v", sel, r.Errors)
+		}
+		var got struct {
+			Changes struct {
+				Edges []struct {
+					Node struct {
+						Entity, Iin string
+						Person      *struct{ LastName string }
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(r.Data, &got); err != nil {
+			t.Fatal(err)
+		}
+		persons := 0
+		for _, e := range got.Changes.Edges {
+			if e.Node.Entity != "person" {
+				continue
+			}
+			persons++
+			if e.Node.Person == nil || e.Node.Person.LastName == "" {
+				t.Errorf("%s: the change of person %s answers person %+v, want the person", sel, e.Node.Iin, e.Node.Person)
+			}
+		}
+		if persons == 0 {
+			t.Fatalf("%s: no person change among the first 100: the test shows nothing", sel)
+		}
+	}
+}
