@@ -154,9 +154,9 @@ func leaf(s *ast.Schema, t *ast.Definition) string {
 // TestNoNPlusOne runs, for every edge of the schema, a query selecting it under 1, 10 and 100
 // parents, and counts the SQL statements the store receives and the requests the simulators
 // serve (live fields). A nested query must cost at most one store query (plus one COUNT per
-// connection, and the membership look-up of person → family) per edge per level, and one
-// request per source per level, whatever the number of parents: the counts stay under a
-// budget set by the query's shape, far below the 100 an N+1 would cost.
+// connection) per edge per level, and one request per source per level, whatever the number
+// of parents: the counts stay under a budget set by the query's shape, far below the 100 an
+// N+1 would cost.
 func TestNoNPlusOne(t *testing.T) {
 	g := newGateway(t, 2000)
 	schema := graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{}}).Schema()

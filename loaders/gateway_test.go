@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/birlik/birlik/connectors/justice"
 	ctransport "github.com/birlik/birlik/connectors/transport"
 	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/familymembership"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/model"
@@ -151,4 +153,65 @@ func post(t *testing.T, h http.Handler, query string, vars map[string]any) gqlRe
 		t.Fatalf("response %d %q: %v", rec.Code, rec.Body.String(), err)
 	}
 	return r
+}
+
+// TestFamilyOfPerson: every person's family, loaded in one batch for a whole page of persons,
+// is the family of their current membership (the latest of several), and none when they have
+// no current membership — as the membership rows say.
+func TestFamilyOfPerson(t *testing.T) {
+	g := newGateway(t, 1000)
+	ctx := context.Background()
+	want := map[string]string{} // IIN → platform ID
+	latest := map[string]int{}
+	for _, m := range g.client.FamilyMembership.Query().Where(familymembership.ToIsNil(), familymembership.FamilyIDNotNil()).WithFamily().AllX(ctx) {
+		if id := *m.FamilyID; id > latest[string(m.Iin)] {
+			latest[string(m.Iin)], want[string(m.Iin)] = id, m.Edges.Family.PlatformID
+		}
+	}
+	r := post(t, g.handler(t, nil), `{ persons(first: 1000) { edges { node { iin family { platformID members { iin } } } } } }`, nil)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors[0].Message)
+	}
+	var got struct {
+		Persons struct {
+			Edges []struct {
+				Node struct {
+					Iin    string
+					Family *struct {
+						PlatformID string
+						Members    []struct{ Iin string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(r.Data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Persons.Edges) < 1000 {
+		t.Fatalf("%d persons answered, want 1000", len(got.Persons.Edges))
+	}
+	shared, with := 0, 0
+	seen := map[string]int{}
+	for _, e := range got.Persons.Edges {
+		n := e.Node
+		w, ok := want[n.Iin]
+		switch {
+		case !ok && n.Family != nil:
+			t.Errorf("person %s has no current membership but answers family %s", n.Iin, n.Family.PlatformID)
+		case ok && (n.Family == nil || n.Family.PlatformID != w):
+			t.Errorf("person %s answers family %+v, want %s", n.Iin, n.Family, w)
+		case ok:
+			with++
+			if seen[w]++; seen[w] == 2 {
+				shared++
+			}
+			if !slices.ContainsFunc(n.Family.Members, func(m struct{ Iin string }) bool { return m.Iin == n.Iin }) {
+				t.Errorf("person %s: family %s's members %+v do not list them", n.Iin, w, n.Family.Members)
+			}
+		}
+	}
+	if with == 0 || shared == 0 {
+		t.Fatalf("%d persons with a family, %d families shared by two of them: the test shows nothing", with, shared)
+	}
 }

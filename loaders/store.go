@@ -2,7 +2,11 @@ package loaders
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/birlik/birlik/domain"
@@ -15,44 +19,68 @@ import (
 )
 
 // FamilyOfPerson returns the family the person currently belongs to (a membership without an
-// end date; of several, the latest family), nil when none. Batched: two store queries per
-// query path, the family's own edges eager-loaded from the selection.
+// end date; of several, the latest family), nil when none. Batched: one store query per query
+// path, the family's own edges eager-loaded from the selection.
 func (l *Loaders) FamilyOfPerson(ctx context.Context, iin domain.IIN) (*ent.Family, error) {
 	return l.familyOfPerson.load(ctx, iin)
 }
 
+// batchMemberIINs is the column batchFamilyOfPerson adds to each family: which of the batch's
+// IINs are its current members, comma-separated.
+const batchMemberIINs = "batch_member_iins"
+
+// batchFamilyOfPerson reads the families that have a current membership of one of iins, each
+// with which of iins they are (a correlated aggregate), in one statement: the membership rows
+// themselves are not read. The row rules apply to the families; the persons asking are the
+// ones the caller already sees (Person.family), so their memberships are theirs to see.
 func (l *Loaders) batchFamilyOfPerson(ctx context.Context, iins []domain.IIN) []*dataloader.Result[*ent.Family] {
-	ms, err := l.cfg.Client.FamilyMembership.Query().
-		Where(familymembership.IinIn(iins...), familymembership.ToIsNil(), familymembership.FamilyIDNotNil()).
-		Select(familymembership.FieldIin, familymembership.FieldFamilyID).
-		All(ctx)
+	args := make([]any, len(iins))
+	for i, v := range iins {
+		args[i] = string(v)
+	}
+	q, err := l.cfg.Client.Family.Query().
+		Where(family.HasMembersWith(familymembership.IinIn(iins...), familymembership.ToIsNil())).
+		CollectFields(ctx)
 	if err != nil {
 		return results[domain.IIN, *ent.Family](iins, nil, err)
 	}
-	famOf := make(map[domain.IIN]int, len(ms))
-	ids := make([]int, 0, len(ms))
-	for _, m := range ms {
-		if cur, ok := famOf[m.Iin]; !ok || *m.FamilyID > cur {
-			famOf[m.Iin] = *m.FamilyID
+	q.Modify(func(s *sql.Selector) {
+		agg := "string_agg" // PostgreSQL
+		if s.Dialect() == dialect.SQLite {
+			agg = "group_concat"
 		}
-		ids = append(ids, *m.FamilyID)
+		d := sql.Dialect(s.Dialect())
+		m := d.Table(familymembership.Table).As("batch_m")
+		sub := d.Select().From(m).Where(sql.And(
+			sql.ColumnsEQ(m.C(familymembership.FieldFamilyID), s.C(family.FieldID)),
+			sql.In(m.C(familymembership.FieldIin), args...),
+			sql.IsNull(m.C(familymembership.FieldTo)),
+		))
+		sub.Select(agg + "(" + m.C(familymembership.FieldIin) + ", ',')")
+		s.AppendSelectExprAs(sub, batchMemberIINs)
+	})
+	fams, err := q.All(ctx)
+	if err != nil {
+		return results[domain.IIN, *ent.Family](iins, nil, err)
 	}
-	byIIN := make(map[domain.IIN]*ent.Family, len(famOf))
-	if len(ids) > 0 {
-		q, err := l.cfg.Client.Family.Query().Where(family.IDIn(ids...)).CollectFields(ctx)
+	byIIN := make(map[domain.IIN]*ent.Family, len(iins))
+	for _, f := range fams {
+		v, err := f.Value(batchMemberIINs)
 		if err != nil {
-			return results[domain.IIN, *ent.Family](iins, nil, err)
+			return results[domain.IIN, *ent.Family](iins, nil, fmt.Errorf("family %s: reading its members in the batch: %w", f.PlatformID, err))
 		}
-		fams, err := q.All(ctx)
-		if err != nil {
-			return results[domain.IIN, *ent.Family](iins, nil, err)
+		var list string
+		switch x := v.(type) {
+		case string:
+			list = x
+		case []byte:
+			list = string(x)
 		}
-		byID := make(map[int]*ent.Family, len(fams))
-		for _, f := range fams {
-			byID[f.ID] = f
-		}
-		for iin, id := range famOf {
-			byIIN[iin] = byID[id]
+		for _, m := range strings.Split(list, ",") {
+			iin := domain.IIN(m)
+			if cur, ok := byIIN[iin]; m != "" && (!ok || f.ID > cur.ID) {
+				byIIN[iin] = f
+			}
 		}
 	}
 	return results(iins, byIIN, nil)
