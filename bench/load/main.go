@@ -703,33 +703,34 @@ const umisQuery = `query Feed($after: Cursor) {
   changes(first: 500, after: $after) { edges { node { seq entity key iin op at } } pageInfo { hasNextPage endCursor } }
 }`
 
+// askCitizen asks query about a random person with the key of a caseworker of their region; the
+// answer must hold the person and each of the fragments in also.
+func askCitizen(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand, query string, also ...string) error {
+	s := b.samples
+	i := rnd.IntN(len(s.iins))
+	iin := s.iins[i]
+	body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, query, map[string]any{"iin": iin, "from": s.periodFrom})
+	if err != nil {
+		return err
+	}
+	for _, want := range append([]string{`"iin":"` + iin + `"`}, also...) {
+		if !bytes.Contains(body, []byte(want)) {
+			return fmt.Errorf("person %s: %s is missing from the answer: %s", iin, want, clip(body))
+		}
+	}
+	return nil
+}
+
 // workload makes one request; it returns an error when the answer is not a clean 200.
 type workload func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error
 
 var workloads = map[string]workload{
 	"citizen": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
-		s := b.samples
-		i := rnd.IntN(len(s.iins))
-		iin := s.iins[i]
-		body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, citizenQuery, map[string]any{"iin": iin, "from": s.periodFrom})
-		if err == nil && !bytes.Contains(body, []byte(`"iin":"`+iin+`"`)) {
-			err = fmt.Errorf("person %s is missing from the answer: %s", iin, clip(body))
-		}
-		return err
+		return askCitizen(ctx, b, g, rnd, citizenQuery)
 	},
 	// citizen-live is not in the default list: citizen plus two live fields (health, justice).
 	"citizen-live": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
-		s := b.samples
-		i := rnd.IntN(len(s.iins))
-		iin := s.iins[i]
-		body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, citizenLiveQuery, map[string]any{"iin": iin, "from": s.periodFrom})
-		if err == nil && !bytes.Contains(body, []byte(`"iin":"`+iin+`"`)) {
-			err = fmt.Errorf("person %s is missing from the answer: %s", iin, clip(body))
-		}
-		if err == nil && !bytes.Contains(body, []byte(`"registerStatus":`)) {
-			err = fmt.Errorf("person %s: the register status is missing from the answer: %s", iin, clip(body))
-		}
-		return err
+		return askCitizen(ctx, b, g, rnd, citizenLiveQuery, `"registerStatus":`)
 	},
 	"analyst": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
 		s := b.samples
