@@ -760,6 +760,7 @@ type row struct {
 	config, workload string
 	concurrency      int
 	requests, errors int
+	unfinished       int // requests still running when the window ended (or abandoned)
 	elapsed          time.Duration
 	p50, p99         time.Duration
 	firstErr         string
@@ -783,6 +784,7 @@ func measure(ctx context.Context, warmup, duration time.Duration, n int, do func
 		mu       sync.Mutex
 		lat      []time.Duration
 		errs     atomic.Int64
+		late     atomic.Int64 // started inside the window, finished after it or abandoned
 		firstErr atomic.Value
 	)
 	start := time.Now()
@@ -808,8 +810,12 @@ func measure(ctx context.Context, warmup, duration time.Duration, n int, do func
 				err := do(ctx, rnd)
 				t1 := time.Now()
 				d := t1.Sub(t0)
-				if t1.Before(measureFrom) || t1.After(end) {
-					continue // finished in the warm-up or after the window
+				if t1.After(end) {
+					late.Add(1) // still running when the window ended
+					continue
+				}
+				if t1.Before(measureFrom) {
+					continue // finished in the warm-up
 				}
 				if err != nil {
 					localErrs++
@@ -829,7 +835,7 @@ func measure(ctx context.Context, warmup, duration time.Duration, n int, do func
 	// completions per second of the window, and a cell slower than the window shows as empty.
 	elapsed := duration
 	slices.Sort(lat)
-	r := row{concurrency: n, requests: len(lat), errors: int(errs.Load()), elapsed: elapsed,
+	r := row{concurrency: n, requests: len(lat), errors: int(errs.Load()), unfinished: int(late.Load()), elapsed: elapsed,
 		p50: quantile(lat, 0.50), p99: quantile(lat, 0.99)}
 	if v, ok := firstErr.Load().(string); ok {
 		r.firstErr = v
@@ -879,6 +885,11 @@ func printTable(out io.Writer, o options, rows []row) {
 	for _, r := range rows {
 		if r.firstErr != "" {
 			fmt.Fprintf(out, "errors in %s %s c=%d, first: %s\n", r.config, r.workload, r.concurrency, r.firstErr)
+		}
+		// A cell whose requests mostly outlast the window measures the window, not the gateway.
+		if r.unfinished > r.requests {
+			fmt.Fprintf(out, "%s %s c=%d: %d requests answered inside the window, %d still running when it ended: the requests are slower than the window\n",
+				r.config, r.workload, r.concurrency, r.requests, r.unfinished)
 		}
 	}
 	// The targets, when the cells they need were measured.

@@ -122,6 +122,21 @@ func TestMeasureCountsOnlyMeasuredRequests(t *testing.T) {
 	}
 }
 
+// TestMeasureCountsUnfinishedRequests: requests slower than the window are neither answers nor
+// errors; they are counted as unfinished, so an empty cell says why it is empty.
+func TestMeasureCountsUnfinishedRequests(t *testing.T) {
+	r := measure(context.Background(), 10*time.Millisecond, 50*time.Millisecond, 3, func(ctx context.Context, rnd *rand.Rand) error {
+		select {
+		case <-time.After(500 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	if r.requests != 0 || r.errors != 0 || r.unfinished != 3 {
+		t.Errorf("requests %d errors %d unfinished %d: want 0, 0 and the 3 clients' requests", r.requests, r.errors, r.unfinished)
+	}
+}
+
 // TestQueriesMatchSchema validates every workload's query against the gateway's schema files,
 // so a schema change that breaks a workload fails here and not only in a measured cell.
 func TestQueriesMatchSchema(t *testing.T) {
