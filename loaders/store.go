@@ -25,6 +25,30 @@ func (l *Loaders) FamilyOfPerson(ctx context.Context, iin domain.IIN) (*ent.Fami
 	return l.familyOfPerson.load(ctx, iin)
 }
 
+// batchKey is the column the key loaders add to every record they read: the key they match it
+// to its callers by. Field collection loads only the columns a query asks for, so the key's own
+// field is empty when the query does not ask for it (`institution { name }`).
+const batchKey = "batch_key"
+
+// selectKey adds the key column col to a query's selection as batchKey.
+func selectKey(col string) func(*sql.Selector) {
+	return func(s *sql.Selector) { s.AppendSelectAs(s.C(col), batchKey) }
+}
+
+// keyOf reads a text column a loader added to a record (from the record's Value method).
+func keyOf(v any, err error) (string, error) {
+	if err != nil {
+		return "", fmt.Errorf("reading the batch key: %w", err)
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case []byte:
+		return string(x), nil
+	}
+	return "", fmt.Errorf("the batch key is a %T, want text", v)
+}
+
 // batchMemberIINs is the column batchFamilyOfPerson adds to each family: which of the batch's
 // IINs are its current members, comma-separated.
 const batchMemberIINs = "batch_member_iins"
@@ -65,16 +89,9 @@ func (l *Loaders) batchFamilyOfPerson(ctx context.Context, iins []domain.IIN) []
 	}
 	byIIN := make(map[domain.IIN]*ent.Family, len(iins))
 	for _, f := range fams {
-		v, err := f.Value(batchMemberIINs)
+		list, err := keyOf(f.Value(batchMemberIINs))
 		if err != nil {
-			return results[domain.IIN, *ent.Family](iins, nil, fmt.Errorf("family %s: reading its members in the batch: %w", f.PlatformID, err))
-		}
-		var list string
-		switch x := v.(type) {
-		case string:
-			list = x
-		case []byte:
-			list = string(x)
+			return results[domain.IIN, *ent.Family](iins, nil, fmt.Errorf("family %d: its members in the batch: %w", f.ID, err))
 		}
 		for _, m := range strings.Split(list, ",") {
 			iin := domain.IIN(m)
@@ -97,13 +114,18 @@ func (l *Loaders) batchPersonByIIN(ctx context.Context, iins []domain.IIN) []*da
 	if err != nil {
 		return results[domain.IIN, *ent.Person](iins, nil, err)
 	}
+	q.Modify(selectKey(person.FieldIin))
 	ps, err := q.All(ctx)
 	if err != nil {
 		return results[domain.IIN, *ent.Person](iins, nil, err)
 	}
 	by := make(map[domain.IIN]*ent.Person, len(ps))
 	for _, p := range ps {
-		by[p.Iin] = p
+		k, err := keyOf(p.Value(batchKey))
+		if err != nil {
+			return results[domain.IIN, *ent.Person](iins, nil, err)
+		}
+		by[domain.IIN(k)] = p
 	}
 	return results(iins, by, nil)
 }
@@ -119,13 +141,18 @@ func (l *Loaders) batchInstitutionByBIN(ctx context.Context, bins []domain.BIN) 
 	if err != nil {
 		return results[domain.BIN, *ent.MedicalInstitution](bins, nil, err)
 	}
+	q.Modify(selectKey(medicalinstitution.FieldBin))
 	ms, err := q.All(ctx)
 	if err != nil {
 		return results[domain.BIN, *ent.MedicalInstitution](bins, nil, err)
 	}
 	by := make(map[domain.BIN]*ent.MedicalInstitution, len(ms))
 	for _, m := range ms {
-		by[m.Bin] = m
+		k, err := keyOf(m.Value(batchKey))
+		if err != nil {
+			return results[domain.BIN, *ent.MedicalInstitution](bins, nil, err)
+		}
+		by[domain.BIN(k)] = m
 	}
 	return results(bins, by, nil)
 }
