@@ -155,11 +155,29 @@ func post(t *testing.T, h http.Handler, query string, vars map[string]any) gqlRe
 	return r
 }
 
-// TestFamilyOfPerson: every person's family, loaded in one batch for a whole page of persons,
+// TestLoadersOnAPage runs the store loaders over whole pages of parents, on one gateway.
+func TestLoadersOnAPage(t *testing.T) {
+	g := newGateway(t, 1000)
+	t.Run("family of person", func(t *testing.T) { testFamilyOfPerson(t, g) })
+	t.Run("keys not selected", func(t *testing.T) { testKeysNotSelected(t, g) })
+}
+
+// postInto posts query to h, fails on any error, and decodes the answer's data into out.
+func postInto(t *testing.T, h http.Handler, query string, out any) {
+	t.Helper()
+	r := post(t, h, query, nil)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors[0].Message)
+	}
+	if err := json.Unmarshal(r.Data, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testFamilyOfPerson: every person's family, loaded in one batch for a whole page of persons,
 // is the family of their current membership (the latest of several), and none when they have
 // no current membership — as the membership rows say.
-func TestFamilyOfPerson(t *testing.T) {
-	g := newGateway(t, 1000)
+func testFamilyOfPerson(t *testing.T, g *gateway) {
 	ctx := context.Background()
 	want := map[string]string{} // IIN → platform ID
 	latest := map[string]int{}
@@ -167,10 +185,6 @@ func TestFamilyOfPerson(t *testing.T) {
 		if id := *m.FamilyID; id > latest[string(m.Iin)] {
 			latest[string(m.Iin)], want[string(m.Iin)] = id, m.Edges.Family.PlatformID
 		}
-	}
-	r := post(t, g.handler(t, nil), `{ persons(first: 1000) { edges { node { iin family { platformID members { iin } } } } } }`, nil)
-	if len(r.Errors) > 0 {
-		t.Fatal(r.Errors[0].Message)
 	}
 	var got struct {
 		Persons struct {
@@ -185,9 +199,7 @@ func TestFamilyOfPerson(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(r.Data, &got); err != nil {
-		t.Fatal(err)
-	}
+	postInto(t, g.handler(t, nil), `{ persons(first: 1000) { edges { node { iin family { platformID members { iin } } } } } }`, &got)
 	if len(got.Persons.Edges) < 1000 {
 		t.Fatalf("%d persons answered, want 1000", len(got.Persons.Edges))
 	}
@@ -213,5 +225,61 @@ func TestFamilyOfPerson(t *testing.T) {
 	}
 	if with == 0 || shared == 0 {
 		t.Fatalf("%d persons with a family, %d families shared by two of them: the test shows nothing", with, shared)
+	}
+}
+
+// testKeysNotSelected: loaders that match records to their keys (a visit's institution by BIN,
+// a change's person by IIN) find them when the query does not ask for the key itself (field
+// collection loads only the columns asked for).
+func testKeysNotSelected(t *testing.T, g *gateway) {
+	var visits struct {
+		Persons struct {
+			Edges []struct {
+				Node struct {
+					LiveVisits []struct {
+						InstitutionBIN string
+						Institution    *struct{ Name string }
+					}
+				}
+			}
+		}
+	}
+	postInto(t, g.handler(t, nil), `{ persons(first: 300) { edges { node { liveVisits(last: 3) { institutionBIN institution { name } } } } } }`, &visits)
+	n := 0
+	for _, e := range visits.Persons.Edges {
+		for _, v := range e.Node.LiveVisits {
+			n++
+			if v.Institution == nil || v.Institution.Name == "" {
+				t.Errorf("visit at %s answers institution %+v, want the institution", v.InstitutionBIN, v.Institution)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no live visits among 300 persons: the test shows nothing")
+	}
+
+	var changes struct {
+		Changes struct {
+			Edges []struct {
+				Node struct {
+					Entity, Iin string
+					Person      *struct{ LastName string }
+				}
+			}
+		}
+	}
+	postInto(t, g.handler(t, nil), `{ changes(first: 100) { edges { node { entity iin person { lastName } } } } }`, &changes)
+	n = 0
+	for _, e := range changes.Changes.Edges {
+		if e.Node.Entity != "person" {
+			continue
+		}
+		n++
+		if e.Node.Person == nil || e.Node.Person.LastName == "" {
+			t.Errorf("the change of person %s answers person %+v, want the person", e.Node.Iin, e.Node.Person)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no person change among the first 100: the test shows nothing")
 	}
 }

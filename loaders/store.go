@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	entgo "entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/graph-gophers/dataloader/v7"
@@ -33,6 +34,25 @@ const batchKey = "batch_key"
 // selectKey adds the key column col to a query's selection as batchKey.
 func selectKey(col string) func(*sql.Selector) {
 	return func(s *sql.Selector) { s.AppendSelectAs(s.C(col), batchKey) }
+}
+
+// byBatchKey answers each of keys with the record of recs (read with selectKey) whose batchKey
+// it is, not-found when none; err, the read's error, answers every key.
+func byBatchKey[K ~string, V interface {
+	Value(string) (entgo.Value, error)
+}](keys []K, recs []V, err error) []*dataloader.Result[V] {
+	if err != nil {
+		return results[K, V](keys, nil, err)
+	}
+	by := make(map[K]V, len(recs))
+	for _, r := range recs {
+		k, err := keyOf(r.Value(batchKey))
+		if err != nil {
+			return results[K, V](keys, nil, err)
+		}
+		by[K(k)] = r
+	}
+	return results(keys, by, nil)
 }
 
 // keyOf reads a text column a loader added to a record (from the record's Value method).
@@ -116,18 +136,7 @@ func (l *Loaders) batchPersonByIIN(ctx context.Context, iins []domain.IIN) []*da
 	}
 	q.Modify(selectKey(person.FieldIin))
 	ps, err := q.All(ctx)
-	if err != nil {
-		return results[domain.IIN, *ent.Person](iins, nil, err)
-	}
-	by := make(map[domain.IIN]*ent.Person, len(ps))
-	for _, p := range ps {
-		k, err := keyOf(p.Value(batchKey))
-		if err != nil {
-			return results[domain.IIN, *ent.Person](iins, nil, err)
-		}
-		by[domain.IIN(k)] = p
-	}
-	return results(iins, by, nil)
+	return byBatchKey(iins, ps, err)
 }
 
 // InstitutionByBIN returns the medical institution with bin, nil when unknown. Batched per
@@ -143,18 +152,7 @@ func (l *Loaders) batchInstitutionByBIN(ctx context.Context, bins []domain.BIN) 
 	}
 	q.Modify(selectKey(medicalinstitution.FieldBin))
 	ms, err := q.All(ctx)
-	if err != nil {
-		return results[domain.BIN, *ent.MedicalInstitution](bins, nil, err)
-	}
-	by := make(map[domain.BIN]*ent.MedicalInstitution, len(ms))
-	for _, m := range ms {
-		k, err := keyOf(m.Value(batchKey))
-		if err != nil {
-			return results[domain.BIN, *ent.MedicalInstitution](bins, nil, err)
-		}
-		by[domain.BIN(k)] = m
-	}
-	return results(bins, by, nil)
+	return byBatchKey(bins, ms, err)
 }
 
 // BuildingByCadastral returns the cadastre's building with the number, nil when unknown.

@@ -168,23 +168,14 @@ func (c *collector) list() []domain.IIN {
 	return out
 }
 
-// collectorKey carries the operation's collector in the context the fields run under, found
-// sooner there than the operation context deep below the field contexts.
+// collectorKey carries the operation's collector in the context its fields run under
+// (InterceptResponse puts it there when the operation writes an entry).
 type collectorKey struct{}
 
-// fromContext returns the collector of the operation in ctx (kept in its stats), or nil.
+// fromContext returns the collector of the operation in ctx, or nil when it writes no entry.
 func fromContext(ctx context.Context) *collector {
-	if c, ok := ctx.Value(collectorKey{}).(*collector); ok {
-		return c
-	}
-	if !graphql.HasOperationContext(ctx) {
-		return nil
-	}
-	r, _ := graphql.GetOperationContext(ctx).Stats.GetExtension(extensionName).(*reads)
-	if r == nil {
-		return nil
-	}
-	return r.iins
+	c, _ := ctx.Value(collectorKey{}).(*collector)
+	return c
 }
 
 // Recorder writes an audit entry durably (audit.Log).
@@ -226,7 +217,6 @@ func (e Extension) Validate(graphql.ExecutableSchema) error {
 type reads struct {
 	personal  bool // selects a @personal field
 	aggregate bool // selects totals or aggregates
-	iins      *collector
 }
 
 // aggregateFields are the fields that answer counts and sums over people.
@@ -238,7 +228,7 @@ func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 	if opCtx.Operation == nil {
 		return nil
 	}
-	r := &reads{iins: newCollector()}
+	r := &reads{}
 	walk(opCtx.Operation.SelectionSet, r, map[string]bool{})
 	opCtx.Stats.SetExtension(extensionName, r)
 	if r.personal && auth.PurposeFrom(ctx) == "" {
@@ -286,7 +276,7 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	if r == nil || (!r.personal && !r.aggregate) {
 		return next(ctx)
 	}
-	c := r.iins
+	c := newCollector()
 	resp := next(context.WithValue(ctx, collectorKey{}, c))
 	if resp == nil {
 		return resp
