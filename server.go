@@ -109,7 +109,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		keys = append(keys, demo)
 	}
 
-	client, db, dialect, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	client, db, dialect, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Pipeline: cfg.DBPipeline})
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +126,14 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), derivedRuns)
+	if p := store.PipelineOf(client); p != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
+				func() float64 { b, _ := p.Stats(); return float64(b) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_reads_total", Help: "Reads those batches carried (reads / batches: the mean batch)."},
+				func() float64 { _, r := p.Stats(); return float64(r) }),
+		)
+	}
 	headers := map[string]string{}
 	if g.DemoKey != "" {
 		headers["Authorization"] = "Bearer " + g.DemoKey

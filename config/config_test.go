@@ -75,6 +75,8 @@ func TestLoad(t *testing.T) {
 				}
 			}},
 		{name: "bad address", env: map[string]string{"BIRLIK_ADDR": "localhost"}, wantErr: []string{"BIRLIK_ADDR", "not host:port"}},
+		{name: "negative pool", env: map[string]string{"BIRLIK_DB_MAX_CONNS": "-1"}, wantErr: []string{"BIRLIK_DB_MAX_CONNS", "negative"}},
+		{name: "pipeline below off", env: map[string]string{"BIRLIK_DB_PIPELINE": "-2"}, wantErr: []string{"BIRLIK_DB_PIPELINE", "-1 (off)"}},
 		{name: "bad number", env: map[string]string{"BIRLIK_MAX_DEPTH": "deep"}, wantErr: []string{`BIRLIK_MAX_DEPTH="deep": want a whole number`}},
 		{name: "zero limit", env: map[string]string{"BIRLIK_MAX_COMPLEXITY": "0"}, wantErr: []string{"BIRLIK_MAX_COMPLEXITY: 0: want a whole number of at least 1"}},
 		{name: "bad database url", env: map[string]string{"DATABASE_URL": "mysql://x"}, wantErr: []string{"DATABASE_URL: want postgres://"}},

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -32,6 +31,7 @@ import (
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
+	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/store/storetest"
 	"github.com/birlik/birlik/syncer"
 	"github.com/birlik/birlik/syncer/synctest"
@@ -80,7 +80,7 @@ func newGateway(t *testing.T, people int) *gateway {
 	}
 	t.Cleanup(func() { sims.Close() })
 	n := new(atomic.Int64)
-	client := ent.NewClient(ent.Driver(countingDriver{entsql.OpenDB(s.Dialect, s.DB), n}))
+	client := ent.NewClient(ent.Driver(countingDriver{store.NewDriver(s.DB, s.Dialect), n}))
 	live := func(src connectors.Source) ctransport.Config {
 		return ctransport.Config{Source: string(src), MaxRetries: -1, Timeout: 5 * time.Second}
 	}

@@ -35,6 +35,18 @@ const FileName = "birlik.db"
 // underlying *sql.DB (for set-based SQL the checks run), and the Ent dialect name
 // (dialect.SQLite or dialect.Postgres). Close the client when done; it closes the DB.
 func Open(ctx context.Context, databaseURL, dataDir string) (*ent.Client, *sql.DB, string, error) {
+	return OpenWith(ctx, databaseURL, dataDir, Options{})
+}
+
+// Options are the store's settings beyond its address.
+type Options struct {
+	// Pipeline is how many connections at once carry PostgreSQL reads in pipeline mode (see
+	// Pipeline): 0 picks 2 per CPU, -1 sends every read on its own round trip.
+	Pipeline int
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, databaseURL, dataDir string, o Options) (*ent.Client, *sql.DB, string, error) {
 	db, d, err := OpenDB(ctx, databaseURL, dataDir)
 	if err != nil {
 		return nil, nil, "", err
@@ -43,8 +55,10 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*ent.Client, *sql.D
 		db.Close()
 		return nil, nil, "", err
 	}
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(d, db)))
-	opened.Store(client, openedDB{db, d})
+	drv := newDriver(db, d, o.Pipeline)
+	client := ent.NewClient(ent.Driver(drv))
+	pipeline, _ := drv.(*Pipeline)
+	opened.Store(client, openedDB{db, d, pipeline})
 	return client, db, d, nil
 }
 
@@ -53,8 +67,9 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*ent.Client, *sql.D
 var opened sync.Map // *ent.Client -> openedDB
 
 type openedDB struct {
-	db *sql.DB
-	d  string
+	db       *sql.DB
+	d        string
+	pipeline *Pipeline // nil unless PostgreSQL with the pipeline on
 }
 
 // DBOf returns the *sql.DB and dialect under a client that Open returned (ok false for any
@@ -66,6 +81,16 @@ func DBOf(client *ent.Client) (db *sql.DB, d string, ok bool) {
 	}
 	o := v.(openedDB)
 	return o.db, o.d, true
+}
+
+// PipelineOf returns the read pipeline under a client that Open returned, or nil when it has
+// none (SQLite, or Options.Pipeline -1).
+func PipelineOf(client *ent.Client) *Pipeline {
+	v, ok := opened.Load(client)
+	if !ok {
+		return nil
+	}
+	return v.(openedDB).pipeline
 }
 
 // OpenDB opens the database without migrating it. See Open.

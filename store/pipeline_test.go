@@ -1,0 +1,305 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/birlik/birlik/store"
+)
+
+// pipelineDB opens a fresh schema of the test PostgreSQL, or skips without one.
+func pipelineDB(t *testing.T) *sql.DB {
+	t.Helper()
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		t.Skip("the pipeline is PostgreSQL's: set DATABASE_URL (.ci/run does)")
+	}
+	ctx := context.Background()
+	u, drop, err := store.TempSchema(ctx, base, "birlik_pipeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.OpenPostgres(ctx, u)
+	if err != nil {
+		drop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		if err := drop(); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	return db
+}
+
+// query runs q through drv and scans every row into fresh values of the types of dests.
+func query(t *testing.T, drv dialect.Driver, q string, args []any, dests ...any) [][]any {
+	t.Helper()
+	var rows entsql.Rows
+	if err := drv.Query(context.Background(), q, args, &rows); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		row := make([]any, len(dests))
+		for i, d := range dests {
+			row[i] = reflect.New(reflect.TypeOf(d).Elem()).Interface()
+		}
+		if err := rows.Scan(row...); err != nil {
+			t.Fatalf("scan %s: %v", q, err)
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// equalRows fails t where the pipeline's rows differ from database/sql's.
+func equalRows(t *testing.T, name string, got, want [][]any) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatalf("%s: database/sql gave no rows", name)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%s: pipeline %d rows, database/sql %d", name, len(got), len(want))
+	}
+	for i := range want {
+		for j := range want[i] {
+			if g, w := reflect.ValueOf(got[i][j]).Elem().Interface(), reflect.ValueOf(want[i][j]).Elem().Interface(); !reflect.DeepEqual(g, w) {
+				t.Errorf("%s: row %d column %d: pipeline %#v (%T), database/sql %#v (%T)", name, i, j, g, g, w, w)
+			}
+		}
+	}
+}
+
+func anys(n int) []any {
+	a := make([]any, n)
+	for i := range a {
+		a[i] = new(any)
+	}
+	return a
+}
+
+// The pipeline's rows scan into every destination Ent uses exactly as database/sql's rows
+// from pgx do, for every column type, NULLs included: the types the store's schema uses
+// through the pipeline, the others (pgx's database/sql driver reads them as text) through
+// database/sql.
+func TestPipelineScansLikeDatabaseSQL(t *testing.T) {
+	db := pipelineDB(t)
+	direct := entsql.OpenDB(dialect.Postgres, db)
+	piped := store.NewPipeline(direct, 2)
+	reads := func() int64 { _, r := piped.Stats(); return r }
+
+	const q = `SELECT * FROM (VALUES
+		(true, 1::int2, 2::int4, 3::int8, 1.5::float4, 2.25::float8, 'Әлия'::text, 'ЖСН'::varchar,
+		 '\x0102'::bytea, '{"a": 1}'::json, '{"b": [1, 2]}'::jsonb, '2026-11-23'::date,
+		 '2026-11-23 10:00:00'::timestamp, '2026-11-23 10:00:00+05'::timestamptz, 7::oid),
+		(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+	) AS v WHERE $1::int > 0`
+	args := []any{1}
+	nulls := []any{new(sql.NullBool), new(sql.NullInt64), new(sql.NullInt64), new(sql.NullInt64),
+		new(sql.NullFloat64), new(sql.NullFloat64), new(sql.NullString), new(sql.NullString),
+		new([]byte), new([]byte), new([]byte), new(sql.NullTime), new(sql.NullTime), new(sql.NullTime),
+		new(sql.NullInt64)}
+	for name, dests := range map[string][]any{"any": anys(15), "null types": nulls} {
+		before := reads()
+		equalRows(t, name, query(t, piped, q, args, dests...), query(t, direct, q, args, dests...))
+		if reads() != before+1 {
+			t.Errorf("%s: the read did not go through the pipeline", name)
+		}
+	}
+
+	// Plain destinations (a count into *int, a string, a time) as well.
+	plain := []any{new(int), new(string), new(time.Time), new(float64)}
+	const pq = `SELECT count(*), 'x', '2026-01-02 03:04:05+00'::timestamptz, 0.5::float8 FROM generate_series(1, $1::int)`
+	equalRows(t, "plain", query(t, piped, pq, []any{5}, plain...), query(t, direct, pq, []any{5}, plain...))
+
+	// A numeric, a uuid and an interval arrive in binary, which pgx's database/sql driver
+	// reads as text: the first read learns it, that read and every later one of the statement
+	// go through database/sql.
+	const other = `SELECT 12.34::numeric, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, '1 day'::interval, $1::int`
+	for round := range 2 {
+		before := reads()
+		equalRows(t, "numeric, uuid, interval", query(t, piped, other, args, anys(4)...), query(t, direct, other, args, anys(4)...))
+		if sent := reads() - before; sent != int64(1-round) {
+			t.Errorf("round %d: %d reads sent through the pipeline, want %d", round, sent, 1-round)
+		}
+	}
+}
+
+// result is one read's answer, or its error.
+type result struct {
+	n   int64
+	err error
+}
+
+// readInt reads one integer through drv.
+func readInt(ctx context.Context, drv dialect.Driver, q string, args ...any) result {
+	var rows entsql.Rows
+	if err := drv.Query(ctx, q, args, &rows); err != nil {
+		return result{err: err}
+	}
+	defer rows.Close()
+	var n sql.NullInt64
+	if !rows.Next() {
+		return result{err: errors.Join(errors.New("no row"), rows.Err())}
+	}
+	if err := rows.Scan(&n); err != nil {
+		return result{err: err}
+	}
+	return result{n: n.Int64}
+}
+
+// blockSender occupies the pipeline's one sender with a read that sleeps, and returns a
+// channel closed when that read is done. Reads submitted meanwhile queue up and go out
+// together in the next batch.
+func blockSender(t *testing.T, p *store.Pipeline) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if r := readInt(context.Background(), p, `SELECT 1 FROM pg_sleep(0.5)`); r.err != nil {
+			t.Errorf("sleeping read: %v", r.err)
+		}
+	}()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if b, _ := p.Stats(); b == 1 {
+			return done
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeping read was not sent")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Reads that arrive while every sender is busy go out together, and each caller gets its own
+// rows, its own error, or its own cancellation; a failed read does not fail its neighbours.
+func TestPipelineBatchesConcurrentReads(t *testing.T) {
+	db := pipelineDB(t)
+	if _, err := db.Exec(`CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	sleeping := blockSender(t, p)
+
+	const n = 20
+	results := make([]result, n)
+	canceled, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			switch i {
+			case 5: // a statement that fails when it runs
+				results[i] = readInt(context.Background(), p, `SELECT 1 / ($1::int - $1::int)`, i)
+			case 9: // a statement that does not prepare
+				results[i] = readInt(context.Background(), p, `SELECT no_such_column FROM notes`)
+			case 13: // a caller that goes away
+				results[i] = readInt(canceled, p, `SELECT $1::int * 2`, i)
+			default:
+				results[i] = readInt(context.Background(), p, `SELECT $1::int * 2`, i)
+			}
+		}()
+	}
+	// Every read is queued behind the sleeping one before it ends.
+	for deadline := time.Now().Add(5 * time.Second); store.Queued(p) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d reads queued", store.Queued(p))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-sleeping
+	wg.Wait()
+
+	for i, r := range results {
+		var pgErr *pgconn.PgError
+		switch i {
+		case 5:
+			if !errors.As(r.err, &pgErr) || pgErr.Code != "22012" {
+				t.Errorf("read %d: got %v, want division_by_zero", i, r.err)
+			}
+		case 9:
+			if !errors.As(r.err, &pgErr) || pgErr.Code != "42703" {
+				t.Errorf("read %d: got %v, want undefined_column", i, r.err)
+			}
+		case 13:
+			if !errors.Is(r.err, context.Canceled) {
+				t.Errorf("read %d: got %v, want its cancellation", i, r.err)
+			}
+		default:
+			if r.err != nil || r.n != int64(2*i) {
+				t.Errorf("read %d: got %+v, want %d", i, r, 2*i)
+			}
+		}
+	}
+	// The sleeping read, then the queued reads (the cancelled one counted but not sent) in one
+	// batch.
+	if b, r := p.Stats(); b != 2 || r != n+1 {
+		t.Errorf("sent %d batches carrying %d reads, want 2 batches carrying %d (1 + %d queued)", b, r, n+1, n)
+	}
+}
+
+// A write through Query (Ent's INSERT … RETURNING) never joins a batch: the batch's implicit
+// transaction would roll it back when a read behind it failed, after its caller was told it
+// succeeded.
+func TestPipelineNeverBatchesWrites(t *testing.T) {
+	db := pipelineDB(t)
+	if _, err := db.Exec(`CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	sleeping := blockSender(t, p)
+	write := make(chan result, 1)
+	go func() {
+		write <- readInt(context.Background(), p, `INSERT INTO notes (body) VALUES ('kept') RETURNING id`)
+	}()
+	// Wait until the write has either gone around the pipeline or joined its queue; then a read
+	// that fails queues behind it.
+	var w result
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if store.Queued(p) == 1 {
+			break
+		}
+		select {
+		case w = <-write:
+		default:
+			if time.Now().After(deadline) {
+				t.Fatal("the write neither finished nor queued")
+			}
+			continue
+		}
+		break
+	}
+	failing := readInt(context.Background(), p, `SELECT 1 / ($1::int - $1::int)`, 1)
+	<-sleeping
+	if w == (result{}) {
+		w = <-write
+	}
+	if w.err != nil || w.n != 1 {
+		t.Errorf("write: got %+v, want id 1", w)
+	}
+	if failing.err == nil {
+		t.Error("the failing read succeeded")
+	}
+	var kept int
+	if err := db.QueryRow(`SELECT count(*) FROM notes WHERE body = 'kept'`).Scan(&kept); err != nil || kept != 1 {
+		t.Errorf("the write its caller was told succeeded: %d rows kept (%v), want 1", kept, err)
+	}
+}
