@@ -44,8 +44,8 @@ type Config struct {
 	// inside PostgreSQL.
 	DBMaxConns int
 	// DBPipeline is how many of those connections carry PostgreSQL reads in pipeline mode,
-	// the reads of concurrent requests together in one round trip (BIRLIK_DB_PIPELINE; 0: 2
-	// per CPU; -1: off, one round trip per read). See store.Pipeline.
+	// the reads of concurrent requests together in one round trip (BIRLIK_DB_PIPELINE; 0: one
+	// per CPU, at least 2; -1: off, one round trip per read). See store.Pipeline.
 	DBPipeline int
 	// BenchmarkAuditOff serves without writing the audit log: only for measuring its cost,
 	// set only by BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off (benchmark.go).
@@ -129,7 +129,7 @@ func (c *Config) settings() []setting {
 		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat)},
 		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
 		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns)},
-		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: 2 per CPU; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline)},
+		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: one per CPU, at least 2; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline)},
 		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
 	}, c.accessSettings()...)
 }
@@ -197,7 +197,7 @@ func (c *Config) Validate() error {
 		bad("BIRLIK_DB_MAX_CONNS", "%d is negative; want 0 (4 per CPU) or a number of connections", c.DBMaxConns)
 	}
 	if c.DBPipeline < -1 {
-		bad("BIRLIK_DB_PIPELINE", "%d: want -1 (off), 0 (2 per CPU) or a number of connections", c.DBPipeline)
+		bad("BIRLIK_DB_PIPELINE", "%d: want -1 (off), 0 (one per CPU) or a number of connections", c.DBPipeline)
 	}
 	if c.RedisURL != "" {
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -48,7 +49,8 @@ func newDriver(db *sql.DB, d string, pipeline int) dialect.Driver {
 // which PostgreSQL skips after an error, are sent again. A batch's statements run in one
 // implicit transaction, so they see one snapshot; that is why writes (Ent's INSERT …
 // RETURNING comes through Query too) never join a batch. A batch is cancelled only when every
-// caller in it has gone.
+// caller in it has gone. A batch still running after 10 ms (a slow statement in it) gives its
+// place to another sender, so that the reads queued behind it do not wait for it.
 type Pipeline struct {
 	*entsql.Driver         // writes, transactions (Tx, BeginTx), Close
 	db             *sql.DB // the pgx connections
@@ -56,23 +58,45 @@ type Pipeline struct {
 	senders        int
 	maxBatch       int
 
+	slow time.Duration // a batch running longer frees its sender's place (stall)
+
 	mu      sync.Mutex
 	queue   []*read
 	sending int
+	stalled int // batches running longer than slow
 
 	batches, reads atomic.Int64
 	direct         sync.Map // statements read through database/sql (errNotPipelined)
 }
 
-// NewPipeline pipelines drv's reads with at most senders connections at once (0: 2
-// per CPU).
+// NewPipeline pipelines drv's reads with at most senders connections at once (0: one per
+// CPU, at least 2).
 func NewPipeline(drv *entsql.Driver, senders int) *Pipeline {
 	if senders <= 0 {
-		senders = 2 * runtime.GOMAXPROCS(0)
+		senders = max(2, runtime.GOMAXPROCS(0))
 	}
 	rows := sql.OpenDB(bufferedConnector{})
 	rows.SetMaxIdleConns(256)
-	return &Pipeline{Driver: drv, db: drv.DB(), rows: rows, senders: senders, maxBatch: 64}
+	return &Pipeline{Driver: drv, db: drv.DB(), rows: rows, senders: senders, maxBatch: 64, slow: 10 * time.Millisecond}
+}
+
+// limit is how many senders may work now: p.senders, plus one for each batch stalled on a
+// slow statement (an analyst's aggregate, say), so that it does not hold up the reads queued
+// behind it; at most 4 × p.senders. Call with p.mu held.
+func (p *Pipeline) limit() int { return min(p.senders+p.stalled, 4*p.senders) }
+
+// stall notes a batch running longer than p.slow and starts a sender in its place.
+func (p *Pipeline) stall() {
+	p.mu.Lock()
+	p.stalled++
+	start := len(p.queue) > 0 && p.sending < p.limit()
+	if start {
+		p.sending++
+	}
+	p.mu.Unlock()
+	if start {
+		go p.send()
+	}
 }
 
 // Stats returns how many batches the pipeline has sent and how many reads they carried.
@@ -138,7 +162,7 @@ func (p *Pipeline) Query(ctx context.Context, query string, args, v any) error {
 func (p *Pipeline) submit(r *read) {
 	p.mu.Lock()
 	p.queue = append(p.queue, r)
-	start := p.sending < p.senders
+	start := p.sending < p.limit()
 	if start {
 		p.sending++
 	}
@@ -166,7 +190,13 @@ func (p *Pipeline) send() {
 		p.mu.Unlock()
 		p.batches.Add(1)
 		p.reads.Add(int64(n))
+		slow := time.AfterFunc(p.slow, p.stall)
 		p.run(batch)
+		if !slow.Stop() {
+			p.mu.Lock()
+			p.stalled--
+			p.mu.Unlock()
+		}
 	}
 }
 

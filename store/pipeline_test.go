@@ -195,6 +195,7 @@ func TestPipelineBatchesConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	store.SetSlow(p, time.Hour) // the sleeping batch keeps its sender's place
 	sleeping := blockSender(t, p)
 
 	const n = 20
@@ -265,6 +266,7 @@ func TestPipelineNeverBatchesWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	store.SetSlow(p, time.Hour)
 	sleeping := blockSender(t, p)
 	write := make(chan result, 1)
 	go func() {
@@ -301,5 +303,28 @@ func TestPipelineNeverBatchesWrites(t *testing.T) {
 	var kept int
 	if err := db.QueryRow(`SELECT count(*) FROM notes WHERE body = 'kept'`).Scan(&kept); err != nil || kept != 1 {
 		t.Errorf("the write its caller was told succeeded: %d rows kept (%v), want 1", kept, err)
+	}
+}
+
+// A slow batch gives its sender's place to another: a read queued behind it is answered while
+// it still runs.
+func TestPipelineSlowBatchLendsItsPlace(t *testing.T) {
+	db := pipelineDB(t)
+	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	sleeping := blockSender(t, p) // 0.5 s, far above the 10 ms a batch may take
+	quick := make(chan result, 1)
+	go func() { quick <- readInt(context.Background(), p, `SELECT $1::int`, 7) }()
+	select {
+	case r := <-quick:
+		if r.err != nil || r.n != 7 {
+			t.Errorf("quick read: got %+v, want 7", r)
+		}
+	case <-sleeping:
+		t.Error("the quick read waited for the slow batch")
+		<-quick
+	}
+	<-sleeping
+	if b, r := p.Stats(); b != 2 || r != 2 {
+		t.Errorf("sent %d batches carrying %d reads, want 2 carrying 2", b, r)
 	}
 }

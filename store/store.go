@@ -41,7 +41,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*ent.Client, *sql.D
 // Options are the store's settings beyond its address.
 type Options struct {
 	// Pipeline is how many connections at once carry PostgreSQL reads in pipeline mode (see
-	// Pipeline): 0 picks 2 per CPU, -1 sends every read on its own round trip.
+	// Pipeline): 0 picks one per CPU (at least 2), -1 sends every read on its own round trip.
 	Pipeline int
 }
 
