@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -326,5 +328,32 @@ func TestPipelineSlowBatchLendsItsPlace(t *testing.T) {
 	<-sleeping
 	if b, r := p.Stats(); b != 2 || r != 2 {
 		t.Errorf("sent %d batches carrying %d reads, want 2 carrying 2", b, r)
+	}
+}
+
+// A statement whose context ends is cancelled on the server, not left running for nobody:
+// through the pipeline too, once the last caller in its batch has gone.
+func TestCancelledStatementStopsOnServer(t *testing.T) {
+	db := pipelineDB(t)
+	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	for name, drv := range map[string]dialect.Driver{"database/sql": entsql.OpenDB(dialect.Postgres, db), "pipeline": p} {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		r := readInt(ctx, drv, `SELECT $1::int FROM pg_sleep(30)`, 1)
+		cancel()
+		if !errors.Is(r.err, context.DeadlineExceeded) && !strings.Contains(fmt.Sprint(r.err), "canceling statement") {
+			t.Errorf("%s: the read ended with %v, want its deadline", name, r.err)
+		}
+		running := -1
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()`).Scan(&running); err != nil {
+				t.Fatal(err)
+			}
+			if running == 0 {
+				break
+			}
+		}
+		if running != 0 {
+			t.Errorf("%s: %d statements still running on the server 3 s after their caller left", name, running)
+		}
 	}
 }
