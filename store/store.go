@@ -2,8 +2,9 @@
 // folder by default, PostgreSQL (pgx) when DATABASE_URL is a postgres:// URL, and brings its
 // schema up to date by applying the versioned migrations of ent/migrate/migrations with Atlas.
 //
-// It owns connection settings (WAL, foreign keys, busy timeout; pool sizes) and the migration
-// revisions table. It must not hold business logic or know any source.
+// It owns connection settings (WAL, foreign keys, busy timeout; pool sizes), the Ent driver
+// (on PostgreSQL, Pipeline: concurrent reads sent together) and the migration revisions table.
+// It must not hold business logic or know any source.
 package store
 
 import (
