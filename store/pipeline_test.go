@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,5 +356,48 @@ func TestCancelledStatementStopsOnServer(t *testing.T) {
 		if running != 0 {
 			t.Errorf("%s: %d statements still running on the server 3 s after their caller left", name, running)
 		}
+	}
+}
+
+// BenchmarkReads reads one row by key from 16 goroutines at once, through database/sql (one
+// round trip per read) and through the pipeline (the reads waiting at once share one):
+//
+//	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
+//	  go test -run '^$' -bench Reads -cpu 2 ./store
+func BenchmarkReads(b *testing.B) {
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		b.Skip("set DATABASE_URL")
+	}
+	ctx := context.Background()
+	u, drop, err := store.TempSchema(ctx, base, "birlik_bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer drop()
+	db, err := store.OpenPostgres(ctx, u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(8)
+	if _, err := db.Exec(`CREATE TABLE people AS SELECT g AS id, 'person ' || g AS name FROM generate_series(1, 10000) g; ALTER TABLE people ADD PRIMARY KEY (id)`); err != nil {
+		b.Fatal(err)
+	}
+	direct := entsql.OpenDB(dialect.Postgres, db)
+	for name, drv := range map[string]dialect.Driver{"database-sql": direct, "pipeline": store.NewPipeline(direct, 0)} {
+		b.Run(name, func(b *testing.B) {
+			b.SetParallelism(8) // 8 × GOMAXPROCS readers: 16 with -cpu 2
+			var next atomic.Int64
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					id := next.Add(1)%10000 + 1
+					if r := readInt(ctx, drv, `SELECT id FROM people WHERE id = $1`, id); r.err != nil || r.n != id {
+						b.Errorf("read %d: %+v", id, r)
+						return
+					}
+				}
+			})
+		})
 	}
 }
