@@ -167,26 +167,41 @@ func readInt(ctx context.Context, drv dialect.Driver, q string, args ...any) res
 	return result{n: n.Int64}
 }
 
-// blockSender occupies the pipeline's one sender with a read that sleeps, and returns a
-// channel closed when that read is done. Reads submitted meanwhile queue up and go out
-// together in the next batch.
-func blockSender(t *testing.T, p *store.Pipeline) <-chan struct{} {
+// blockSender occupies the pipeline's one sender with a read that waits for an advisory lock
+// the test holds, until release is called; done is closed when that read has its answer.
+// Reads submitted meanwhile queue up and go out together in the next batch.
+func blockSender(t *testing.T, p *store.Pipeline, db *sql.DB) (release func(), done <-chan struct{}) {
 	t.Helper()
-	done := make(chan struct{})
+	const key = 5_050_505
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`SELECT pg_advisory_xact_lock($1)`, key); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { tx.Rollback() }) }
+	t.Cleanup(release)
+	d := make(chan struct{})
 	go func() {
-		defer close(done)
-		if r := readInt(context.Background(), p, `SELECT 1 FROM pg_sleep(0.5)`); r.err != nil {
-			t.Errorf("sleeping read: %v", r.err)
+		defer close(d)
+		// A transaction-level lock: the batch's implicit transaction lets it go.
+		if r := readInt(context.Background(), p, `SELECT 1 FROM (SELECT pg_advisory_xact_lock($1::bigint)) AS l`, key); r.err != nil {
+			t.Errorf("blocked read: %v", r.err)
 		}
 	}()
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if b, _ := p.Stats(); b == 1 {
-			return done
-		}
+	waitFor(t, "the blocked read to be sent", func() bool { b, _ := p.Stats(); return b == 1 })
+	return release, d
+}
+
+// waitFor polls cond for up to 10 s, and fails t if it never holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("the sleeping read was not sent")
+			t.Fatalf("waited 10 s for %s", what)
 		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -198,8 +213,8 @@ func TestPipelineBatchesConcurrentReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
-	store.SetSlow(p, time.Hour) // the sleeping batch keeps its sender's place
-	sleeping := blockSender(t, p)
+	store.SetSlow(p, time.Hour) // the blocked batch keeps its sender's place
+	release, blocked := blockSender(t, p, db)
 
 	const n = 20
 	results := make([]result, n)
@@ -221,15 +236,10 @@ func TestPipelineBatchesConcurrentReads(t *testing.T) {
 			}
 		}()
 	}
-	// Every read is queued behind the sleeping one before it ends.
-	for deadline := time.Now().Add(5 * time.Second); store.Queued(p) < n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d reads queued", store.Queued(p))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "every read to queue behind the blocked one", func() bool { return store.Queued(p) == n })
 	cancel()
-	<-sleeping
+	release()
+	<-blocked
 	wg.Wait()
 
 	for i, r := range results {
@@ -253,7 +263,7 @@ func TestPipelineBatchesConcurrentReads(t *testing.T) {
 			}
 		}
 	}
-	// The sleeping read, then the queued reads (the cancelled one counted but not sent) in one
+	// The blocked read, then the queued reads (the cancelled one counted but not sent) in one
 	// batch.
 	if b, r := p.Stats(); b != 2 || r != n+1 {
 		t.Errorf("sent %d batches carrying %d reads, want 2 batches carrying %d (1 + %d queued)", b, r, n+1, n)
@@ -270,38 +280,41 @@ func TestPipelineNeverBatchesWrites(t *testing.T) {
 	}
 	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
 	store.SetSlow(p, time.Hour)
-	sleeping := blockSender(t, p)
+	release, blocked := blockSender(t, p, db)
 	write := make(chan result, 1)
 	go func() {
 		write <- readInt(context.Background(), p, `INSERT INTO notes (body) VALUES ('kept') RETURNING id`)
 	}()
-	// Wait until the write has either gone around the pipeline or joined its queue; then a read
-	// that fails queues behind it.
+	// The write either goes around the pipeline (answered at once) or joins its queue; a read
+	// that fails then queues behind it, and the blocked batch is let go.
 	var w result
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if store.Queued(p) == 1 {
-			break
-		}
+	answered := false
+	waitFor(t, "the write to be answered or queued", func() bool {
 		select {
 		case w = <-write:
+			answered = true
+			return true
 		default:
-			if time.Now().After(deadline) {
-				t.Fatal("the write neither finished nor queued")
-			}
-			continue
+			return store.Queued(p) == 1
 		}
-		break
+	})
+	failing := make(chan result, 1)
+	go func() { failing <- readInt(context.Background(), p, `SELECT 1 / ($1::int - $1::int)`, 1) }()
+	want := 2
+	if answered {
+		want = 1
 	}
-	failing := readInt(context.Background(), p, `SELECT 1 / ($1::int - $1::int)`, 1)
-	<-sleeping
-	if w == (result{}) {
+	waitFor(t, "the failing read to queue", func() bool { return store.Queued(p) == want })
+	release()
+	<-blocked
+	if !answered {
 		w = <-write
+	}
+	if r := <-failing; r.err == nil {
+		t.Error("the failing read succeeded")
 	}
 	if w.err != nil || w.n != 1 {
 		t.Errorf("write: got %+v, want id 1", w)
-	}
-	if failing.err == nil {
-		t.Error("the failing read succeeded")
 	}
 	var kept int
 	if err := db.QueryRow(`SELECT count(*) FROM notes WHERE body = 'kept'`).Scan(&kept); err != nil || kept != 1 {
@@ -314,7 +327,7 @@ func TestPipelineNeverBatchesWrites(t *testing.T) {
 func TestPipelineSlowBatchLendsItsPlace(t *testing.T) {
 	db := pipelineDB(t)
 	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
-	sleeping := blockSender(t, p) // 0.5 s, far above the 10 ms a batch may take
+	release, blocked := blockSender(t, p, db) // blocked far longer than the 10 ms a batch may take
 	quick := make(chan result, 1)
 	go func() { quick <- readInt(context.Background(), p, `SELECT $1::int`, 7) }()
 	select {
@@ -322,11 +335,11 @@ func TestPipelineSlowBatchLendsItsPlace(t *testing.T) {
 		if r.err != nil || r.n != 7 {
 			t.Errorf("quick read: got %+v, want 7", r)
 		}
-	case <-sleeping:
-		t.Error("the quick read waited for the slow batch")
-		<-quick
+	case <-time.After(10 * time.Second):
+		t.Error("the quick read waited for the blocked batch")
 	}
-	<-sleeping
+	release()
+	<-blocked
 	if b, r := p.Stats(); b != 2 || r != 2 {
 		t.Errorf("sent %d batches carrying %d reads, want 2 carrying 2", b, r)
 	}
