@@ -11,3 +11,6 @@ func Queued(p *Pipeline) int {
 
 // SetSlow sets how long a batch runs before its sender's place goes to another.
 func SetSlow(p *Pipeline, d time.Duration) { p.slow = d }
+
+// ReadOnly is readOnly, for tests.
+var ReadOnly = readOnly

@@ -37,11 +37,12 @@ func newDriver(db *sql.DB, d string, pipeline int) dialect.Driver {
 }
 
 // Pipeline is an Ent driver for PostgreSQL that sends concurrent reads together. A read (a
-// SELECT outside a transaction) waits in a queue; at most `senders` connections at once carry
-// the queue to PostgreSQL, each taking every read waiting at that moment (up to 64) and sending
-// them in pgx's pipeline mode: one write carries them all and one read brings their rows back.
-// With few requests each read goes alone, with no added wait; under load, the reads of many
-// requests share one round trip instead of one each.
+// SELECT, or a WITH of SELECTs such as entgql's page per parent, outside a transaction) waits
+// in a queue; at most `senders` connections at once carry the queue to PostgreSQL, each taking
+// every read waiting at that moment (up to 64) and sending them in pgx's pipeline mode: one
+// write carries them all and one read brings their rows back. With few requests each read goes
+// alone, with no added wait; under load, the reads of many requests share one round trip
+// instead of one each.
 //
 // Each read's rows are read in full before its caller scans them, and reach the caller as a
 // *sql.Rows, so Ent scans them exactly as it scans rows from database/sql. A statement that
@@ -127,9 +128,7 @@ func (r *read) finish(res *bufferedRows, err error) {
 func (p *Pipeline) Query(ctx context.Context, query string, args, v any) error {
 	out, ok := v.(*entsql.Rows)
 	argv, ok2 := args.([]any)
-	if !ok || !ok2 || !strings.HasPrefix(query, "SELECT ") {
-		// Ent also writes through Query (INSERT … RETURNING). A write never joins a batch:
-		// the batch's implicit transaction would roll it back if a later read failed.
+	if !ok || !ok2 || !readOnly(query) {
 		return p.Driver.Query(ctx, query, args, v)
 	}
 	if _, direct := p.direct.Load(query); direct {
@@ -156,6 +155,27 @@ func (p *Pipeline) Query(ctx context.Context, query string, args, v any) error {
 	}
 	*out = entsql.Rows{ColumnScanner: rows}
 	return nil
+}
+
+// readOnly reports whether query, as Ent writes SQL, only reads: a SELECT, or a WITH whose
+// parts are SELECTs (entgql pages an edge per parent that way). Ent also writes through Query
+// (INSERT … RETURNING), and a write must never join a batch: the batch's implicit transaction
+// would roll it back if a read after it failed, after its caller was told it succeeded. When
+// in doubt (a keyword that might start a data-modifying part), the query goes alone.
+func readOnly(query string) bool {
+	if strings.HasPrefix(query, "SELECT ") {
+		return true
+	}
+	if !strings.HasPrefix(query, "WITH ") {
+		return false
+	}
+	upper := strings.ToUpper(query)
+	for _, w := range []string{"INSERT ", "UPDATE ", "DELETE ", "MERGE "} {
+		if strings.Contains(upper, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // submit queues r and starts a sender unless p.senders are already at work.

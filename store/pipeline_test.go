@@ -274,6 +274,15 @@ func TestPipelineBatchesConcurrentReads(t *testing.T) {
 // transaction would roll it back when a read behind it failed, after its caller was told it
 // succeeded.
 func TestPipelineNeverBatchesWrites(t *testing.T) {
+	for name, write := range map[string]string{
+		"insert returning": `INSERT INTO notes (body) VALUES ('kept') RETURNING id`,
+		"write in a WITH":  `WITH n AS (INSERT INTO notes (body) VALUES ('kept') RETURNING id) SELECT id FROM n`,
+	} {
+		t.Run(name, func(t *testing.T) { testWriteNeverBatched(t, write) })
+	}
+}
+
+func testWriteNeverBatched(t *testing.T, write string) {
 	db := pipelineDB(t)
 	if _, err := db.Exec(`CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)`); err != nil {
 		t.Fatal(err)
@@ -281,17 +290,15 @@ func TestPipelineNeverBatchesWrites(t *testing.T) {
 	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
 	store.SetSlow(p, time.Hour)
 	release, blocked := blockSender(t, p, db)
-	write := make(chan result, 1)
-	go func() {
-		write <- readInt(context.Background(), p, `INSERT INTO notes (body) VALUES ('kept') RETURNING id`)
-	}()
+	written := make(chan result, 1)
+	go func() { written <- readInt(context.Background(), p, write) }()
 	// The write either goes around the pipeline (answered at once) or joins its queue; a read
 	// that fails then queues behind it, and the blocked batch is let go.
 	var w result
 	answered := false
 	waitFor(t, "the write to be answered or queued", func() bool {
 		select {
-		case w = <-write:
+		case w = <-written:
 			answered = true
 			return true
 		default:
@@ -308,7 +315,7 @@ func TestPipelineNeverBatchesWrites(t *testing.T) {
 	release()
 	<-blocked
 	if !answered {
-		w = <-write
+		w = <-written
 	}
 	if r := <-failing; r.err == nil {
 		t.Error("the failing read succeeded")
@@ -412,5 +419,23 @@ func BenchmarkReads(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// Which statements may join a batch: only those that read.
+func TestReadOnly(t *testing.T) {
+	for q, want := range map[string]bool{
+		`SELECT "persons"."id" FROM "persons" WHERE "persons"."iin" = $1`: true,
+		`WITH "src_query" AS (SELECT "payments"."id", "payments"."updated_at" FROM "payments"), "limited_query" AS (SELECT * FROM "src_query") SELECT * FROM "limited_query"`: true,
+		`INSERT INTO "notes" ("body") VALUES ($1) RETURNING "id"`:                         false,
+		`WITH n AS (INSERT INTO notes (body) VALUES ('x') RETURNING id) SELECT id FROM n`: false,
+		`with n as (delete from notes returning id) select id from n`:                     false,
+		`WITH n AS (UPDATE "notes" SET "body" = $1 RETURNING "id") SELECT "id" FROM n`:    false,
+		`UPDATE "notes" SET "body" = $1 RETURNING "id"`:                                   false,
+		`select 1`: false, // not as Ent writes it: goes alone, which is always safe
+	} {
+		if got := store.ReadOnly(q); got != want {
+			t.Errorf("readOnly(%q) = %v, want %v", q, got, want)
+		}
 	}
 }
