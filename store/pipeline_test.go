@@ -21,7 +21,7 @@ import (
 )
 
 // pipelineDB opens a fresh schema of the test PostgreSQL, or skips without one.
-func pipelineDB(t *testing.T) *sql.DB {
+func pipelineDB(t testing.TB) *sql.DB {
 	t.Helper()
 	base := os.Getenv("DATABASE_URL")
 	if base == "" {
@@ -385,21 +385,8 @@ func TestCancelledStatementStopsOnServer(t *testing.T) {
 //	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable \
 //	  go test -run '^$' -bench Reads -cpu 2 ./store
 func BenchmarkReads(b *testing.B) {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		b.Skip("set DATABASE_URL")
-	}
+	db := pipelineDB(b)
 	ctx := context.Background()
-	u, drop, err := store.TempSchema(ctx, base, "birlik_bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer drop()
-	db, err := store.OpenPostgres(ctx, u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
 	db.SetMaxOpenConns(8)
 	if _, err := db.Exec(`CREATE TABLE people AS SELECT g AS id, 'person ' || g AS name FROM generate_series(1, 10000) g; ALTER TABLE people ADD PRIMARY KEY (id)`); err != nil {
 		b.Fatal(err)
