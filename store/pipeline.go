@@ -39,7 +39,7 @@ func newDriver(db *sql.DB, d string, pipeline int) dialect.Driver {
 // Pipeline is an Ent driver for PostgreSQL that sends concurrent reads together. A read (a
 // SELECT, or a WITH of SELECTs such as entgql's page per parent, outside a transaction) waits
 // in a queue; at most `senders` connections at once carry the queue to PostgreSQL, each taking
-// every read waiting at that moment (up to 64) and sending them in pgx's pipeline mode: one
+// every read waiting at that moment (up to maxBatch) and sending them in pgx's pipeline mode: one
 // write carries them all and one read brings their rows back. With few requests each read goes
 // alone, with no added wait; under load, the reads of many requests share one round trip
 // instead of one each.
@@ -53,11 +53,9 @@ func newDriver(db *sql.DB, d string, pipeline int) dialect.Driver {
 // caller in it has gone. A batch still running after 10 ms (a slow statement in it) gives its
 // place to another sender, so that the reads queued behind it do not wait for it.
 type Pipeline struct {
-	*entsql.Driver         // writes, transactions (Tx, BeginTx), Close
-	db             *sql.DB // the pgx connections
+	*entsql.Driver         // the pgx connections (DB); writes, transactions (Tx, BeginTx), Close
 	rows           *sql.DB // hands buffered results to callers as *sql.Rows (bufferedConnector)
 	senders        int
-	maxBatch       int
 
 	slow time.Duration // a batch running longer frees its sender's place (stall)
 
@@ -70,6 +68,9 @@ type Pipeline struct {
 	direct         sync.Map // statements read through database/sql (errNotPipelined)
 }
 
+// maxBatch is the most reads one batch carries.
+const maxBatch = 64
+
 // NewPipeline pipelines drv's reads with at most senders connections at once (0: one per
 // CPU, at least 2).
 func NewPipeline(drv *entsql.Driver, senders int) *Pipeline {
@@ -78,7 +79,7 @@ func NewPipeline(drv *entsql.Driver, senders int) *Pipeline {
 	}
 	rows := sql.OpenDB(bufferedConnector{})
 	rows.SetMaxIdleConns(256)
-	return &Pipeline{Driver: drv, db: drv.DB(), rows: rows, senders: senders, maxBatch: 64, slow: 10 * time.Millisecond}
+	return &Pipeline{Driver: drv, rows: rows, senders: senders, slow: 10 * time.Millisecond}
 }
 
 // limit is how many senders may work now: p.senders, plus one for each batch stalled on a
@@ -196,7 +197,7 @@ func (p *Pipeline) submit(r *read) {
 func (p *Pipeline) send() {
 	for {
 		p.mu.Lock()
-		n := min(len(p.queue), p.maxBatch)
+		n := min(len(p.queue), maxBatch)
 		if n == 0 {
 			p.sending--
 			p.queue = nil // let the backing array go
@@ -246,7 +247,7 @@ func (p *Pipeline) run(batch []*read) {
 		})
 		defer stop()
 	}
-	conn, err := p.db.Conn(ctx)
+	conn, err := p.DB().Conn(ctx)
 	if err != nil {
 		failAll(live, err)
 		return
