@@ -35,7 +35,11 @@ func main() {
 			gen.FeatureLock,
 			gen.FeaturePrivacy, // row rules: ent/schema/privacy.go
 		},
-	}, entc.Extensions(ex))
+	},
+		entc.Extensions(ex),
+		// After the extension's templates, so its definitions override entgql's.
+		entc.TemplateFiles("template/load_total.tmpl"),
+	)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

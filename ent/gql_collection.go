@@ -829,10 +829,26 @@ func (eq *EmployerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					eq.loadTotal = append(eq.loadTotal, func(ctx context.Context, nodes []*Employer) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedContracts(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[0][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"employer_id"`
@@ -849,11 +865,9 @@ func (eq *EmployerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[0][alias]; !ok {
+								nodes[i].Edges.totalCount[0][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
 						}
 						return nil
 					})
@@ -918,10 +932,26 @@ func (eq *EmployerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					eq.loadTotal = append(eq.loadTotal, func(ctx context.Context, nodes []*Employer) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedContributions(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[1][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"payer_id"`
@@ -938,11 +968,9 @@ func (eq *EmployerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[1][alias]; !ok {
+								nodes[i].Edges.totalCount[1][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -1354,10 +1382,26 @@ func (fq *FamilyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					fq.loadTotal = append(fq.loadTotal, func(ctx context.Context, nodes []*Family) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedPayments(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[1][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"family_id"`
@@ -1374,11 +1418,9 @@ func (fq *FamilyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[1][alias]; !ok {
+								nodes[i].Edges.totalCount[1][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -1936,10 +1978,26 @@ func (fq *FindingQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					fq.loadTotal = append(fq.loadTotal, func(ctx context.Context, nodes []*Finding) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedPayments(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[6][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"finding_id"`
@@ -1960,11 +2018,9 @@ func (fq *FindingQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[6][alias]; !ok {
+								nodes[i].Edges.totalCount[6][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
 						}
 						return nil
 					})
@@ -2557,10 +2613,26 @@ func (miq *MedicalInstitutionQuery) collectField(ctx context.Context, oneNode bo
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					miq.loadTotal = append(miq.loadTotal, func(ctx context.Context, nodes []*MedicalInstitution) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedAttachments(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[1][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"institution_id"`
@@ -2577,11 +2649,9 @@ func (miq *MedicalInstitutionQuery) collectField(ctx context.Context, oneNode bo
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[1][alias]; !ok {
+								nodes[i].Edges.totalCount[1][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -2646,10 +2716,26 @@ func (miq *MedicalInstitutionQuery) collectField(ctx context.Context, oneNode bo
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					miq.loadTotal = append(miq.loadTotal, func(ctx context.Context, nodes []*MedicalInstitution) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedVisits(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[2][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"institution_id"`
@@ -2666,11 +2752,9 @@ func (miq *MedicalInstitutionQuery) collectField(ctx context.Context, oneNode bo
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[2][alias]; !ok {
+								nodes[i].Edges.totalCount[2][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -3199,10 +3283,26 @@ func (pq *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					pq.loadTotal = append(pq.loadTotal, func(ctx context.Context, nodes []*Person) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedPayments(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[3][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"recipient_id"`
@@ -3219,11 +3319,9 @@ func (pq *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[3] == nil {
-								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[3][alias]; !ok {
+								nodes[i].Edges.totalCount[3][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -3288,10 +3386,26 @@ func (pq *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					pq.loadTotal = append(pq.loadTotal, func(ctx context.Context, nodes []*Person) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedChildPayments(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[4][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"child_id"`
@@ -3308,11 +3422,9 @@ func (pq *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[4] == nil {
-								nodes[i].Edges.totalCount[4] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[4][alias]; !ok {
+								nodes[i].Edges.totalCount[4][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -3403,10 +3515,26 @@ func (pq *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					pq.loadTotal = append(pq.loadTotal, func(ctx context.Context, nodes []*Person) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedVisits(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[7][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"person_id"`
@@ -3423,11 +3551,9 @@ func (pq *PersonQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[7] == nil {
-								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[7][alias]; !ok {
+								nodes[i].Edges.totalCount[7][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -3973,10 +4099,26 @@ func (sq *SchoolQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					sq.loadTotal = append(sq.loadTotal, func(ctx context.Context, nodes []*School) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedPupils(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[1][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"school_id"`
@@ -3993,11 +4135,9 @@ func (sq *SchoolQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[1][alias]; !ok {
+								nodes[i].Edges.totalCount[1][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
 						}
 						return nil
 					})
@@ -4062,10 +4202,26 @@ func (sq *SchoolQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					sq.loadTotal = append(sq.loadTotal, func(ctx context.Context, nodes []*School) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedStaff(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[2][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"school_id"`
@@ -4082,11 +4238,9 @@ func (sq *SchoolQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[2][alias]; !ok {
+								nodes[i].Edges.totalCount[2][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
 						}
 						return nil
 					})
@@ -4151,10 +4305,26 @@ func (sq *SchoolQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
 				if hasPagination || ignoredEdges {
 					query := query.Clone()
+					// pageSize is the page the parents' records are loaded in, when its length can tell the
+					// total (a first page without a cursor); 0 when every parent must be counted.
+					pageSize := 0
+					if !ignoredEdges && args.after == nil && args.before == nil {
+						pageSize = paginateLimit(args.first, args.last) - 1
+					}
 					sq.loadTotal = append(sq.loadTotal, func(ctx context.Context, nodes []*School) error {
-						ids := make([]driver.Value, len(nodes))
+						ids := make([]driver.Value, 0, len(nodes))
 						for i := range nodes {
-							ids[i] = nodes[i].ID
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							if page, err := nodes[i].NamedStateOrderPayments(alias); pageSize > 0 && err == nil && len(page) <= pageSize {
+								nodes[i].Edges.totalCount[3][alias] = len(page)
+								continue
+							}
+							ids = append(ids, nodes[i].ID)
+						}
+						if len(ids) == 0 {
+							return nil
 						}
 						var v []struct {
 							NodeID int `sql:"school_id"`
@@ -4171,11 +4341,9 @@ func (sq *SchoolQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 							m[v[i].NodeID] = v[i].Count
 						}
 						for i := range nodes {
-							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[3] == nil {
-								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							if _, ok := nodes[i].Edges.totalCount[3][alias]; !ok {
+								nodes[i].Edges.totalCount[3][alias] = m[nodes[i].ID]
 							}
-							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})

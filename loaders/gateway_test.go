@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 	ctransport "github.com/birlik/birlik/connectors/transport"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/familymembership"
+	"github.com/birlik/birlik/ent/payment"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/model"
@@ -160,6 +162,7 @@ func TestLoadersOnAPage(t *testing.T) {
 	g := newGateway(t, 1000)
 	t.Run("family of person", func(t *testing.T) { testFamilyOfPerson(t, g) })
 	t.Run("keys not selected", func(t *testing.T) { testKeysNotSelected(t, g) })
+	t.Run("total of a paged edge", func(t *testing.T) { testEdgeTotalCount(t, g) })
 }
 
 // postInto posts query to h, fails on any error, and decodes the answer's data into out.
@@ -281,5 +284,76 @@ func testKeysNotSelected(t *testing.T, g *gateway) {
 	}
 	if n == 0 {
 		t.Fatal("no person change among the first 100: the test shows nothing")
+	}
+}
+
+// testEdgeTotalCount: the totalCount of a paged edge (a person's payments) is each parent's
+// number of records whether its first page holds them all (the total is the page's length, and
+// no count statement is sent when no page is full) or not (counted in the store), as the
+// payment rows say.
+func testEdgeTotalCount(t *testing.T, g *gateway) {
+	ctx := context.Background()
+	var rows []struct {
+		RecipientID int `json:"recipient_id"`
+		Count       int `json:"count"`
+	}
+	g.client.Payment.Query().Where(payment.RecipientIDNotNil()).GroupBy(payment.FieldRecipientID).Aggregate(ent.Count()).ScanX(ctx, &rows)
+	want := map[string]int{} // IIN → payments
+	for _, r := range rows {
+		want[g.client.Person.GetX(ctx, r.RecipientID).Iin.String()] = r.Count
+	}
+	type answer struct {
+		Persons struct {
+			Edges []struct {
+				Node struct {
+					Iin      string
+					Payments struct {
+						TotalCount int
+						Edges      []struct{ Node struct{ Amount int64 } }
+					}
+				}
+			}
+		}
+	}
+	h := g.handler(t, nil)
+	run := func(first int, total bool) (answer, int64) {
+		sel := "edges { node { amount } }"
+		if total {
+			sel = "totalCount " + sel
+		}
+		var a answer
+		n0 := g.sql.Load()
+		postInto(t, h, fmt.Sprintf(`{ persons(first: 500) { edges { node { iin payments(first: %d) { %s } } } } }`, first, sel), &a)
+		return a, g.sql.Load() - n0
+	}
+	most := 0
+	for _, n := range want {
+		most = max(most, n)
+	}
+	full, several := 0, 0
+	for _, first := range []int{1, most} {
+		a, stmts := run(first, true)
+		_, without := run(first, false)
+		for _, e := range a.Persons.Edges {
+			n, p := want[e.Node.Iin], e.Node.Payments
+			if p.TotalCount != n || len(p.Edges) != min(n, first) {
+				t.Errorf("first %d: person %s answers totalCount %d and %d edges, want %d and %d", first, e.Node.Iin, p.TotalCount, len(p.Edges), n, min(n, first))
+			}
+			if first == 1 && n > 1 {
+				full++
+			}
+			if first == most && n > 1 {
+				several++
+			}
+		}
+		switch extra := stmts - without; {
+		case first == most && extra != 0:
+			t.Errorf("first %d (no page full): totalCount cost %d statements, want none", first, extra)
+		case first == 1 && extra != 1:
+			t.Errorf("first 1 (%d pages full): totalCount cost %d statements, want one count", full, extra)
+		}
+	}
+	if full == 0 || several == 0 {
+		t.Fatalf("%d full pages of one, %d persons with several payments: the test shows nothing", full, several)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/birlik/birlik/cache"
 	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/auditentry"
 	"github.com/birlik/birlik/ent/auditsubject"
 	"github.com/birlik/birlik/ent/person"
@@ -347,6 +348,38 @@ func TestAuditNamesPersonsShownWithoutIIN(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(names, want) {
 		t.Errorf("audit subjects %q, want %q", names, want)
+	}
+}
+
+// TestPersonsReadWithTheirIIN: persons loaded with some of their columns carry their IIN (the
+// Person row rule adds it), eager-loaded under another record too, so the audit entry can name
+// them without a statement of its own; reads that select no person record are left alone.
+func TestPersonsReadWithTheirIIN(t *testing.T) {
+	st := storetest.Open(t)
+	w := seed(t, st.Client)
+	ctx := context.Background()
+
+	ms := st.Client.FamilyMembership.Query().
+		WithPerson(func(q *ent.PersonQuery) { q.Select(person.FieldLastName) }).AllX(ctx)
+	if len(ms) < 2 {
+		t.Fatalf("%d memberships: the test shows nothing", len(ms))
+	}
+	for _, m := range ms {
+		p := m.Edges.Person
+		if p == nil || p.LastName == "" || p.Iin != m.Iin {
+			t.Errorf("membership %s: eager-loaded person %+v, want its last name and IIN %s", m.Iin, p, m.Iin)
+		}
+	}
+	byName := st.Client.Person.Query().Where(person.Iin(w.child)).Select(person.FieldLastName).OnlyX(ctx)
+	if byName.Iin != w.child || byName.LastName == "" {
+		t.Errorf("person read by its last name: %+v, want IIN %s too", byName, w.child)
+	}
+	// Selections without a person record: one column, the IDs, a count.
+	names := st.Client.Person.Query().Where(person.Iin(w.child)).Select(person.FieldLastName).StringsX(ctx)
+	ids := st.Client.Person.Query().Where(person.Iin(w.child)).IDsX(ctx)
+	n := st.Client.Person.Query().Where(person.Iin(w.child)).CountX(ctx)
+	if len(names) != 1 || names[0] != byName.LastName || len(ids) != 1 || ids[0] != byName.ID || n != 1 {
+		t.Errorf("names %q, IDs %v, count %d: want [%s], [%d], 1", names, ids, n, byName.LastName, byName.ID)
 	}
 }
 

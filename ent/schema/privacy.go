@@ -21,7 +21,6 @@ package schema
 
 import (
 	"context"
-	"slices"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -43,6 +42,7 @@ const (
 	membershipsTable  = "family_memberships"
 	familiesTable     = "families"
 	schoolsTable      = "schools"
+	colID             = "id"
 	colIIN            = "iin"
 	colRegion         = "region_kato"
 	colPlatformID     = "platform_id"
@@ -179,17 +179,29 @@ func personScoped(regionCol string, iinCols ...string) ent.Policy {
 }
 
 // Policy of Person: themselves and family for a citizen, their regions for a regional scope.
-// A query selecting only some columns (entgql field collection) always selects the IIN too:
-// the audit log records whose data an answer holds by it.
+// A query loading persons with only some columns (entgql field collection) always selects the
+// IIN too: the audit log records whose data an answer holds by it, and a person read without
+// it costs the audit a statement of its own to name them (graph/access.PersonIINsFrom).
 func (Person) Policy() ent.Policy {
 	p := personScoped(colRegion, colIIN).(privacy.Policy)
-	p.Query = append(privacy.QueryPolicy{privacy.QueryRuleFunc(func(ctx context.Context, q gen.Query) error {
-		if qc := ent.QueryFromContext(ctx); qc != nil && len(qc.Fields) > 0 && !slices.Contains(qc.Fields, colIIN) {
-			qc.Fields = append(qc.Fields, colIIN)
+	p.Query = append(privacy.QueryPolicy{privacy.QueryRuleFunc(func(_ context.Context, q gen.Query) error {
+		if pq, ok := q.(*gen.PersonQuery); ok {
+			pq.Modify(selectIIN)
 		}
 		return privacy.Skip
 	})}, p.Query...)
 	return p
+}
+
+// selectIIN adds the IIN column to a selection of persons that names their ID and other columns
+// but not the IIN. It acts on the statement, not on the query context: an eager-loaded edge
+// (a membership's person) runs under its parent's context, which names the parent's columns.
+// A count, an existence check or a list of IDs selects no other column and is left alone, as is
+// a selection of all columns (which holds the IIN).
+func selectIIN(s *sql.Selector) {
+	if len(s.SelectedColumns()) > 1 && len(s.FindSelection(colID)) > 0 && len(s.FindSelection(colIIN)) == 0 {
+		s.AppendSelect(s.C(colIIN))
+	}
 }
 
 // Policy of FamilyMembership: memberships of people in scope.
