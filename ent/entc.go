@@ -12,6 +12,19 @@ import (
 	"entgo.io/ent/entc/gen"
 )
 
+// overrides parses templates that redefine some of entgql's (with entgql's functions, which
+// they use) and adds them after the extension's, so that their definitions win.
+func overrides(files ...string) entc.Option {
+	return func(cfg *gen.Config) error {
+		t, err := gen.NewTemplate("birlik").Funcs(entgql.TemplateFuncs).ParseFiles(files...)
+		if err != nil {
+			return err
+		}
+		cfg.Templates = append(cfg.Templates, t)
+		return nil
+	}
+}
+
 func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithConfigPath("../gqlgen.yml"),
@@ -37,8 +50,8 @@ func main() {
 		},
 	},
 		entc.Extensions(ex),
-		// After the extension's templates, so its definitions override entgql's.
-		entc.TemplateFiles("template/load_total.tmpl"),
+		// After the extension's templates, so their definitions override entgql's.
+		overrides("template/load_total.tmpl", "template/paginate.tmpl"),
 	)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)

@@ -293,17 +293,24 @@ func (a *AttachmentQuery) Paginate(
 	}
 	conn := &AttachmentConnection{Edges: []*AttachmentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *AttachmentQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := a.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = a.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -324,6 +331,11 @@ func (a *AttachmentQuery) Paginate(
 	nodes, err := a.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -643,17 +655,24 @@ func (b *BuildingQuery) Paginate(
 	}
 	conn := &BuildingConnection{Edges: []*BuildingEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *BuildingQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := b.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = b.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -674,6 +693,11 @@ func (b *BuildingQuery) Paginate(
 	nodes, err := b.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1011,17 +1035,24 @@ func (c *ChangeQuery) Paginate(
 	}
 	conn := &ChangeConnection{Edges: []*ChangeEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *ChangeQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := c.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = c.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -1042,6 +1073,11 @@ func (c *ChangeQuery) Paginate(
 	nodes, err := c.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1307,17 +1343,24 @@ func (c *CoverageQuery) Paginate(
 	}
 	conn := &CoverageConnection{Edges: []*CoverageEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *CoverageQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := c.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = c.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -1338,6 +1381,11 @@ func (c *CoverageQuery) Paginate(
 	nodes, err := c.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -1657,17 +1705,24 @@ func (d *DisabilityQuery) Paginate(
 	}
 	conn := &DisabilityConnection{Edges: []*DisabilityEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *DisabilityQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := d.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = d.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -1688,6 +1743,11 @@ func (d *DisabilityQuery) Paginate(
 	nodes, err := d.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2007,17 +2067,24 @@ func (e *EmployerQuery) Paginate(
 	}
 	conn := &EmployerConnection{Edges: []*EmployerEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *EmployerQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := e.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = e.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -2038,6 +2105,11 @@ func (e *EmployerQuery) Paginate(
 	nodes, err := e.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2357,17 +2429,24 @@ func (e *EnrollmentQuery) Paginate(
 	}
 	conn := &EnrollmentConnection{Edges: []*EnrollmentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *EnrollmentQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := e.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = e.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -2388,6 +2467,11 @@ func (e *EnrollmentQuery) Paginate(
 	nodes, err := e.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -2743,17 +2827,24 @@ func (f *FamilyQuery) Paginate(
 	}
 	conn := &FamilyConnection{Edges: []*FamilyEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *FamilyQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := f.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = f.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -2774,6 +2865,11 @@ func (f *FamilyQuery) Paginate(
 	nodes, err := f.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3075,17 +3171,24 @@ func (fa *FamilyAssessmentQuery) Paginate(
 	}
 	conn := &FamilyAssessmentConnection{Edges: []*FamilyAssessmentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *FamilyAssessmentQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := fa.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = fa.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -3106,6 +3209,11 @@ func (fa *FamilyAssessmentQuery) Paginate(
 	nodes, err := fa.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3389,17 +3497,24 @@ func (fm *FamilyMembershipQuery) Paginate(
 	}
 	conn := &FamilyMembershipConnection{Edges: []*FamilyMembershipEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *FamilyMembershipQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := fm.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = fm.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -3420,6 +3535,11 @@ func (fm *FamilyMembershipQuery) Paginate(
 	nodes, err := fm.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -3775,17 +3895,24 @@ func (f *FindingQuery) Paginate(
 	}
 	conn := &FindingConnection{Edges: []*FindingEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *FindingQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := f.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = f.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -3806,6 +3933,11 @@ func (f *FindingQuery) Paginate(
 	nodes, err := f.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -4161,17 +4293,24 @@ func (ir *IncomeReportQuery) Paginate(
 	}
 	conn := &IncomeReportConnection{Edges: []*IncomeReportEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *IncomeReportQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := ir.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = ir.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -4192,6 +4331,11 @@ func (ir *IncomeReportQuery) Paginate(
 	nodes, err := ir.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -4529,17 +4673,24 @@ func (lc *LabourContractQuery) Paginate(
 	}
 	conn := &LabourContractConnection{Edges: []*LabourContractEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *LabourContractQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := lc.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = lc.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -4560,6 +4711,11 @@ func (lc *LabourContractQuery) Paginate(
 	nodes, err := lc.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -4897,17 +5053,24 @@ func (mi *MedicalInstitutionQuery) Paginate(
 	}
 	conn := &MedicalInstitutionConnection{Edges: []*MedicalInstitutionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *MedicalInstitutionQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := mi.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = mi.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -4928,6 +5091,11 @@ func (mi *MedicalInstitutionQuery) Paginate(
 	nodes, err := mi.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -5283,17 +5451,24 @@ func (pa *PaymentQuery) Paginate(
 	}
 	conn := &PaymentConnection{Edges: []*PaymentEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *PaymentQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := pa.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = pa.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -5314,6 +5489,11 @@ func (pa *PaymentQuery) Paginate(
 	nodes, err := pa.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -5723,17 +5903,24 @@ func (pe *PersonQuery) Paginate(
 	}
 	conn := &PersonConnection{Edges: []*PersonEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *PersonQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := pe.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = pe.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -5754,6 +5941,11 @@ func (pe *PersonQuery) Paginate(
 	nodes, err := pe.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -6127,17 +6319,24 @@ func (q *QuarantineQuery) Paginate(
 	}
 	conn := &QuarantineConnection{Edges: []*QuarantineEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *QuarantineQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := q.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = q.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -6158,6 +6357,11 @@ func (q *QuarantineQuery) Paginate(
 	nodes, err := q.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -6459,17 +6663,24 @@ func (rp *RegisterPositionQuery) Paginate(
 	}
 	conn := &RegisterPositionConnection{Edges: []*RegisterPositionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *RegisterPositionQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := rp.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = rp.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -6490,6 +6701,11 @@ func (rp *RegisterPositionQuery) Paginate(
 	nodes, err := rp.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -6827,17 +7043,24 @@ func (s *SchoolQuery) Paginate(
 	}
 	conn := &SchoolConnection{Edges: []*SchoolEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *SchoolQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := s.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = s.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -6858,6 +7081,11 @@ func (s *SchoolQuery) Paginate(
 	nodes, err := s.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -7213,17 +7441,24 @@ func (sp *StaffPositionQuery) Paginate(
 	}
 	conn := &StaffPositionConnection{Edges: []*StaffPositionEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *StaffPositionQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := sp.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = sp.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -7244,6 +7479,11 @@ func (sp *StaffPositionQuery) Paginate(
 	nodes, err := sp.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -7563,17 +7803,24 @@ func (sd *StaffingDeclarationQuery) Paginate(
 	}
 	conn := &StaffingDeclarationConnection{Edges: []*StaffingDeclarationEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *StaffingDeclarationQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := sd.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = sd.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -7594,6 +7841,11 @@ func (sd *StaffingDeclarationQuery) Paginate(
 	nodes, err := sd.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -7895,17 +8147,24 @@ func (sc *SyncCursorQuery) Paginate(
 	}
 	conn := &SyncCursorConnection{Edges: []*SyncCursorEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *SyncCursorQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := sc.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = sc.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -7926,6 +8185,11 @@ func (sc *SyncCursorQuery) Paginate(
 	nodes, err := sc.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -8144,17 +8408,24 @@ func (v *VisitQuery) Paginate(
 	}
 	conn := &VisitConnection{Edges: []*VisitEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *VisitQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := v.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = v.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -8175,6 +8446,11 @@ func (v *VisitQuery) Paginate(
 	nodes, err := v.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil
@@ -8476,17 +8752,24 @@ func (v *VoucherQuery) Paginate(
 	}
 	conn := &VoucherConnection{Edges: []*VoucherEdge{}}
 	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	// count is the statement counting the records, nil when the answer needs no total; when the
+	// page read below can tell the total, it runs only if that page is full.
+	var count *VoucherQuery
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
-			c := v.Clone()
-			c.ctx.Fields = nil
-			if conn.TotalCount, err = c.Count(ctx); err != nil {
-				return nil, err
-			}
-			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
-			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+			count = v.Clone()
+			count.ctx.Fields = nil
 		}
+	}
+	firstPage := after == nil && before == nil && ((first != nil && *first > 0) || (last != nil && *last > 0))
+	if count != nil && (ignoredEdges || !firstPage) {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
+		conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+		conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		count = nil
 	}
 	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
 		return conn, nil
@@ -8507,6 +8790,11 @@ func (v *VoucherQuery) Paginate(
 	nodes, err := v.All(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if count != nil && len(nodes) == limit {
+		if conn.TotalCount, err = count.Count(ctx); err != nil {
+			return nil, err
+		}
 	}
 	conn.build(nodes, pager, after, first, before, last)
 	return conn, nil

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/familymembership"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/model"
@@ -163,6 +165,7 @@ func TestLoadersOnAPage(t *testing.T) {
 	t.Run("family of person", func(t *testing.T) { testFamilyOfPerson(t, g) })
 	t.Run("keys not selected", func(t *testing.T) { testKeysNotSelected(t, g) })
 	t.Run("total of a paged edge", func(t *testing.T) { testEdgeTotalCount(t, g) })
+	t.Run("total of a connection", func(t *testing.T) { testConnectionTotalCount(t, g) })
 }
 
 // postInto posts query to h, fails on any error, and decodes the answer's data into out.
@@ -355,5 +358,73 @@ func testEdgeTotalCount(t *testing.T, g *gateway) {
 	}
 	if full == 0 || several == 0 {
 		t.Fatalf("%d full pages of one, %d persons with several payments: the test shows nothing", full, several)
+	}
+}
+
+// testConnectionTotalCount: a top-level connection's totalCount is the number of records its
+// filter matches, read from a first page that holds them all (no count statement) or counted
+// when the page is full, and on a page after a cursor.
+func testConnectionTotalCount(t *testing.T, g *gateway) {
+	ctx := context.Background()
+	all := g.client.Person.Query().CountX(ctx)
+	kato := g.country.PersonVersions[0].Person.Region
+	inRegion := g.client.Person.Query().Where(person.RegionKato(kato)).CountX(ctx)
+	if inRegion < 3 || inRegion == all {
+		t.Fatalf("%d persons in region %s of %d: the test shows nothing", inRegion, kato, all)
+	}
+	h := g.handler(t, nil)
+	type answer struct {
+		Persons struct {
+			TotalCount int
+			PageInfo   struct {
+				HasNextPage bool
+				EndCursor   string
+			}
+			Edges []struct{ Node struct{ Iin string } }
+		}
+	}
+	run := func(args string, total bool) (answer, int64) {
+		sel := "edges { node { iin } }"
+		if total { // pageInfo asks for the count too
+			sel = "totalCount pageInfo { hasNextPage endCursor } " + sel
+		}
+		var a answer
+		n0 := g.sql.Load()
+		postInto(t, h, fmt.Sprintf(`{ persons(%s) { %s } }`, args, sel), &a)
+		return a, g.sql.Load() - n0
+	}
+	where := fmt.Sprintf(`where: {regionKato: "%s"}`, kato)
+	for _, c := range []struct {
+		args       string
+		total      int
+		page       int
+		next       bool
+		statements int64 // the totalCount's own
+	}{
+		{fmt.Sprintf("first: %d, %s", inRegion+5, where), inRegion, inRegion, false, 0},
+		{fmt.Sprintf("last: %d, %s", inRegion, where), inRegion, inRegion, false, 0},
+		{fmt.Sprintf("first: 2, %s", where), inRegion, 2, true, 1},
+		{"first: 5", all, 5, true, 1},
+	} {
+		a, stmts := run(c.args, true)
+		_, without := run(c.args, false)
+		p := a.Persons
+		if p.TotalCount != c.total || len(p.Edges) != c.page || p.PageInfo.HasNextPage != c.next {
+			t.Errorf("persons(%s): totalCount %d, %d edges, hasNextPage %v; want %d, %d, %v", c.args, p.TotalCount, len(p.Edges), p.PageInfo.HasNextPage, c.total, c.page, c.next)
+		}
+		if stmts-without != c.statements {
+			t.Errorf("persons(%s): totalCount cost %d statements, want %d", c.args, stmts-without, c.statements)
+		}
+		if c.next {
+			// The page after a cursor is counted: its length does not tell the total.
+			after := fmt.Sprintf(`first: %d, after: "%s"`, c.total, p.PageInfo.EndCursor)
+			if strings.Contains(c.args, "where") {
+				after += ", " + where
+			}
+			b, _ := run(after, true)
+			if b.Persons.TotalCount != c.total || len(b.Persons.Edges) != c.total-c.page {
+				t.Errorf("persons(%s): totalCount %d, %d edges; want %d, %d", after, b.Persons.TotalCount, len(b.Persons.Edges), c.total, c.total-c.page)
+			}
+		}
 	}
 }
