@@ -180,7 +180,7 @@ func runFloor(ctx context.Context, o options, pgURL string, s *samples) ([]row, 
 			pool.Close()
 			return nil, fmt.Errorf("the hand-written citizen query fails (has the schema changed? see ent/migrate/schema.go): %w", err)
 		}
-		r := measure(ctx, o.warmup, o.duration, n, func(ctx context.Context, rnd *rand.Rand) error {
+		r := measure(ctx, o.warmup, o.duration, n, 0, func(ctx context.Context, rnd *rand.Rand) error {
 			return floorCitizen(ctx, pool, s.iins[rnd.IntN(len(s.iins))], s.periodFrom)
 		})
 		pool.Close()

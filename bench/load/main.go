@@ -764,12 +764,30 @@ type row struct {
 	elapsed          time.Duration
 	p50, p99         time.Duration
 	firstErr         string
+	// cpu is the CPU time the gateway process and the whole machine used during the measured
+	// window (cpu.ok false where /proc cannot tell; gateway 0 when the cell has no gateway).
+	cpu cpuTimes
 }
 
 func (r row) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
+// cpuPerRequest is the CPU time of d per answered request, in milliseconds; false when it
+// cannot be told.
+func (r row) cpuPerRequest(d time.Duration) (float64, bool) {
+	if !r.cpu.ok || r.requests == 0 || d <= 0 {
+		return 0, false
+	}
+	return ms(d) / float64(r.requests), true
+}
+
 func (r row) String() string {
 	s := fmt.Sprintf("%-15s %-8s c=%-3d %8.1f req/s  p50 %-9v p99 %-9v errors %d", r.config, r.workload, r.concurrency, r.rps(), r.p50, r.p99, r.errors)
+	if v, ok := r.cpuPerRequest(r.cpu.gateway); ok {
+		s += fmt.Sprintf("  gateway CPU %.2f ms/req", v)
+	}
+	if v, ok := r.cpuPerRequest(r.cpu.machine); ok {
+		s += fmt.Sprintf("  machine CPU %.2f ms/req", v)
+	}
 	if r.firstErr != "" {
 		s += " (first: " + r.firstErr + ")"
 	}
@@ -779,7 +797,10 @@ func (r row) String() string {
 // measure runs do from n goroutines for warmup (unmeasured) then duration, and returns the
 // cell with the latencies of the successful requests that finished inside the measured window.
 // Errors count apart and stop nothing. Requests in flight 2s after the window are cancelled.
-func measure(ctx context.Context, warmup, duration time.Duration, n int, do func(ctx context.Context, rnd *rand.Rand) error) row {
+// The CPU time the process pid (the gateway; 0 for none) and the machine used in the window is
+// read from /proc at its start and end: on a shared or noisy machine, CPU per request varies
+// far less than requests per second.
+func measure(ctx context.Context, warmup, duration time.Duration, n, pid int, do func(ctx context.Context, rnd *rand.Rand) error) row {
 	var (
 		mu       sync.Mutex
 		lat      []time.Duration
@@ -794,6 +815,15 @@ func measure(ctx context.Context, warmup, duration time.Duration, n int, do func
 	// slow cell cannot hold the run up by the whole queue of 64 clients.
 	ctx, cancel := context.WithDeadline(ctx, end.Add(2*time.Second))
 	defer cancel()
+	var cpu0, cpu1 cpuTimes
+	cpuRead := make(chan struct{})
+	go func() {
+		defer close(cpuRead)
+		time.Sleep(time.Until(measureFrom))
+		cpu0 = readCPU(pid)
+		time.Sleep(time.Until(end))
+		cpu1 = readCPU(pid)
+	}()
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -831,6 +861,7 @@ func measure(ctx context.Context, warmup, duration time.Duration, n int, do func
 		}()
 	}
 	wg.Wait()
+	<-cpuRead
 	// A request counts when it finishes inside the window, whenever it started: throughput is
 	// completions per second of the window, and a cell slower than the window shows as empty.
 	elapsed := duration
@@ -839,6 +870,9 @@ func measure(ctx context.Context, warmup, duration time.Duration, n int, do func
 		p50: quantile(lat, 0.50), p99: quantile(lat, 0.99)}
 	if v, ok := firstErr.Load().(string); ok {
 		r.firstErr = v
+	}
+	if cpu0.ok && cpu1.ok {
+		r.cpu = cpuTimes{gateway: cpu1.gateway - cpu0.gateway, machine: cpu1.machine - cpu0.machine, ok: true}
 	}
 	return r
 }
@@ -861,7 +895,7 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 
 func (b *bench) cell(ctx context.Context, g *gatewayProc, config, w string, n int) row {
 	do := workloads[w]
-	r := measure(ctx, b.o.warmup, b.o.duration, n, func(ctx context.Context, rnd *rand.Rand) error {
+	r := measure(ctx, b.o.warmup, b.o.duration, n, g.cmd.Process.Pid, func(ctx context.Context, rnd *rand.Rand) error {
 		return do(ctx, b, g, rnd)
 	})
 	r.config, r.workload = config, w
@@ -873,15 +907,23 @@ func printTable(out io.Writer, o options, rows []row) {
 	fmt.Fprintf(out, "\nBirlik load benchmark: %d people, %v per cell after %v warm-up, %d CPUs, %s, host %s\n\n",
 		o.people, o.duration, o.warmup, numCPU(), memTotal(), host)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "configuration\tworkload\tclients\treq/s\tp50 ms\tp99 ms\terrors\t")
+	fmt.Fprintln(tw, "configuration\tworkload\tclients\treq/s\tp50 ms\tp99 ms\terrors\tgateway CPU ms/req\tmachine CPU ms/req\t")
+	perReq := func(r row, d time.Duration) string {
+		if v, ok := r.cpuPerRequest(d); ok {
+			return fmt.Sprintf("%.2f", v)
+		}
+		return "–"
+	}
 	for _, r := range rows {
 		if r.requests == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t0\t–\t–\t%d\t\n", r.config, r.workload, r.concurrency, r.errors)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t0\t–\t–\t%d\t–\t–\t\n", r.config, r.workload, r.concurrency, r.errors)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t\n", r.config, r.workload, r.concurrency, r.rps(), ms(r.p50), ms(r.p99), r.errors)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t\n", r.config, r.workload, r.concurrency, r.rps(), ms(r.p50), ms(r.p99), r.errors,
+			perReq(r, r.cpu.gateway), perReq(r, r.cpu.machine))
 	}
 	tw.Flush()
+	fmt.Fprintln(out, "CPU per request: CPU time in the measured window (/proc) over the requests answered in it; machine: every process on the machine, the load generator included")
 	for _, r := range rows {
 		if r.firstErr != "" {
 			fmt.Fprintf(out, "errors in %s %s c=%d, first: %s\n", r.config, r.workload, r.concurrency, r.firstErr)

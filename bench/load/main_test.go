@@ -99,7 +99,7 @@ func TestParseInts(t *testing.T) {
 func TestMeasureCountsOnlyMeasuredRequests(t *testing.T) {
 	var calls atomic.Int64
 	began := time.Now()
-	r := measure(context.Background(), 50*time.Millisecond, 100*time.Millisecond, 2, func(ctx context.Context, rnd *rand.Rand) error {
+	r := measure(context.Background(), 50*time.Millisecond, 100*time.Millisecond, 2, 0, func(ctx context.Context, rnd *rand.Rand) error {
 		n := calls.Add(1)
 		time.Sleep(5 * time.Millisecond)
 		if n%4 == 0 {
@@ -122,10 +122,29 @@ func TestMeasureCountsOnlyMeasuredRequests(t *testing.T) {
 	}
 }
 
+// TestMeasureReadsCPU: a cell whose requests burn CPU in the process it names reports that
+// process's CPU time and the machine's, the machine's at least the process's.
+func TestMeasureReadsCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here: CPU per request is not reported")
+	}
+	r := measure(context.Background(), 20*time.Millisecond, 300*time.Millisecond, 2, os.Getpid(), func(ctx context.Context, rnd *rand.Rand) error {
+		for t0 := time.Now(); time.Since(t0) < 2*time.Millisecond; {
+		}
+		return nil
+	})
+	gw, ok := r.cpuPerRequest(r.cpu.gateway)
+	all, _ := r.cpuPerRequest(r.cpu.machine)
+	// Two clients spinning for 300ms use about 0.6s of CPU; ticks are 10ms, so allow a wide margin.
+	if !ok || r.cpu.gateway < 100*time.Millisecond || r.cpu.machine < r.cpu.gateway-20*time.Millisecond || gw <= 0 || all <= 0 {
+		t.Errorf("cpu %+v, per request gateway %.2f ms machine %.2f ms (%d requests): want the spinning clients' CPU", r.cpu, gw, all, r.requests)
+	}
+}
+
 // TestMeasureCountsUnfinishedRequests: requests slower than the window are neither answers nor
 // errors; they are counted as unfinished, so an empty cell says why it is empty.
 func TestMeasureCountsUnfinishedRequests(t *testing.T) {
-	r := measure(context.Background(), 10*time.Millisecond, 50*time.Millisecond, 3, func(ctx context.Context, rnd *rand.Rand) error {
+	r := measure(context.Background(), 10*time.Millisecond, 50*time.Millisecond, 3, 0, func(ctx context.Context, rnd *rand.Rand) error {
 		select {
 		case <-time.After(500 * time.Millisecond):
 		case <-ctx.Done():

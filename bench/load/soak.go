@@ -45,7 +45,7 @@ func (b *bench) soak(ctx context.Context, out io.Writer, g *gatewayProc) error {
 	began := time.Now()
 	done := make(chan row, 1)
 	go func() {
-		r := measure(ctx, 0, b.o.soak, n, func(ctx context.Context, rnd *rand.Rand) error {
+		r := measure(ctx, 0, b.o.soak, n, pid, func(ctx context.Context, rnd *rand.Rand) error {
 			return workloads["citizen"](ctx, b, g, rnd)
 		})
 		r.config, r.workload = "soak", "citizen"
