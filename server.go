@@ -132,6 +132,8 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 				func() float64 { b, _ := p.Stats(); return float64(b) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_reads_total", Help: "Reads those batches carried (reads / batches: the mean batch)."},
 				func() float64 { _, r := p.Stats(); return float64(r) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_stalls_total", Help: "Batches still running after 10 ms, each of which let another connection send (a slow statement, or a busy machine)."},
+				func() float64 { return float64(p.Stalls()) }),
 		)
 	}
 	headers := map[string]string{}

@@ -65,6 +65,7 @@ type Pipeline struct {
 	stalled int // batches running longer than slow
 
 	batches, reads atomic.Int64
+	stalls         atomic.Int64 // batches that ran longer than slow
 	direct         sync.Map // statements read through database/sql (errNotPipelined)
 }
 
@@ -89,6 +90,7 @@ func (p *Pipeline) limit() int { return min(p.senders+p.stalled, 4*p.senders) }
 
 // stall notes a batch running longer than p.slow and starts a sender in its place.
 func (p *Pipeline) stall() {
+	p.stalls.Add(1)
 	p.mu.Lock()
 	p.stalled++
 	start := len(p.queue) > 0 && p.sending < p.limit()
@@ -103,6 +105,10 @@ func (p *Pipeline) stall() {
 
 // Stats returns how many batches the pipeline has sent and how many reads they carried.
 func (p *Pipeline) Stats() (batches, reads int64) { return p.batches.Load(), p.reads.Load() }
+
+// Stalls returns how many batches ran longer than the stall time (10 ms), each of which let
+// another sender start.
+func (p *Pipeline) Stalls() int64 { return p.stalls.Load() }
 
 // Close closes the underlying driver.
 func (p *Pipeline) Close() error {

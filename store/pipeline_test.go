@@ -350,6 +350,9 @@ func TestPipelineSlowBatchLendsItsPlace(t *testing.T) {
 	if b, r := p.Stats(); b != 2 || r != 2 {
 		t.Errorf("sent %d batches carrying %d reads, want 2 carrying 2", b, r)
 	}
+	if n := p.Stalls(); n != 1 {
+		t.Errorf("%d stalls counted, want the blocked batch's one", n)
+	}
 }
 
 // A statement whose context ends is cancelled on the server, not left running for nobody:
