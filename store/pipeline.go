@@ -66,7 +66,7 @@ type Pipeline struct {
 
 	batches, reads atomic.Int64
 	stalls         atomic.Int64 // batches that ran longer than slow
-	direct         sync.Map // statements read through database/sql (errNotPipelined)
+	direct         sync.Map     // statements read through database/sql (errNotPipelined)
 }
 
 // maxBatch is the most reads one batch carries.
