@@ -4183,7 +4183,8 @@ func (c *SchoolClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *SchoolClient) Interceptors() []Interceptor {
-	return c.inters.School
+	inters := c.inters.School
+	return append(inters[:len(inters):len(inters)], school.Interceptors[:]...)
 }
 
 func (c *SchoolClient) mutate(ctx context.Context, m *SchoolMutation) (Value, error) {

@@ -25,10 +25,12 @@ import (
 	"github.com/birlik/birlik/connectors/health"
 	"github.com/birlik/birlik/connectors/justice"
 	ctransport "github.com/birlik/birlik/connectors/transport"
+	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/familymembership"
 	"github.com/birlik/birlik/ent/payment"
 	"github.com/birlik/birlik/ent/person"
+	"github.com/birlik/birlik/ent/school"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/model"
@@ -166,6 +168,7 @@ func TestLoadersOnAPage(t *testing.T) {
 	t.Run("keys not selected", func(t *testing.T) { testKeysNotSelected(t, g) })
 	t.Run("total of a paged edge", func(t *testing.T) { testEdgeTotalCount(t, g) })
 	t.Run("total of a connection", func(t *testing.T) { testConnectionTotalCount(t, g) })
+	t.Run("design capacity with the school", func(t *testing.T) { testDesignCapacity(t, g) })
 }
 
 // postInto posts query to h, fails on any error, and decodes the answer's data into out.
@@ -426,5 +429,92 @@ func testConnectionTotalCount(t *testing.T, g *gateway) {
 				t.Errorf("persons(%s): totalCount %d, %d edges; want %d, %d", after, b.Persons.TotalCount, len(b.Persons.Edges), c.total, c.total-c.page)
 			}
 		}
+	}
+}
+
+// testDesignCapacity: a school's designCapacity is its building's from the cadastre (null when the
+// cadastre has no building of its number), read with the school: asking for it costs no
+// statement, at the top level and under a pupil's enrolment alike.
+func testDesignCapacity(t *testing.T, g *gateway) {
+	ctx := context.Background()
+	capacity := map[string]int{} // cadastral number → design capacity
+	for _, b := range g.client.Building.Query().AllX(ctx) {
+		capacity[b.Cadastral] = b.DesignCapacity
+	}
+	// A school whose building the cadastre does not hold.
+	var orphan domain.BIN
+	for i := 0; orphan == ""; i++ {
+		if b, ok := domain.MakeBIN(fmt.Sprintf("990101%05d", i)); ok && !g.client.School.Query().Where(school.Bin(b)).ExistX(ctx) {
+			orphan = b
+		}
+	}
+	g.client.School.Create().SetBin(orphan).SetName("No cadastre").SetKind(school.KindSchool).SetOwnership(school.OwnershipPrivate).
+		SetRegionKato(domain.Regions[0].KATO).SetCadastral("99:999:999:999").
+		SetSource("test").SetSourceKey("orphan").SetSourceVersion("v1").ExecX(ctx)
+	h := g.handler(t, nil)
+	count := func(query string, out any) int64 {
+		n0 := g.sql.Load()
+		postInto(t, h, query, out)
+		return g.sql.Load() - n0
+	}
+	type school struct {
+		Bin            string
+		DesignCapacity *int
+	}
+	want := map[string]*int{} // BIN → capacity
+	for _, s := range g.client.School.Query().AllX(ctx) {
+		if c, ok := capacity[s.Cadastral]; ok && s.Cadastral != "" {
+			want[string(s.Bin)] = &c
+		} else {
+			want[string(s.Bin)] = nil
+		}
+	}
+	check := func(where string, s school) (known bool) {
+		w, ok := want[s.Bin]
+		switch {
+		case !ok:
+			t.Errorf("%s: school %s is not in the store", where, s.Bin)
+		case (w == nil) != (s.DesignCapacity == nil) || w != nil && *w != *s.DesignCapacity:
+			t.Errorf("%s: school %s answers designCapacity %v, want %v", where, s.Bin, s.DesignCapacity, w)
+		}
+		return w != nil
+	}
+	var top struct {
+		Schools struct{ Edges []struct{ Node school } }
+	}
+	with := count(`{ schools(first: 1000) { edges { node { bin designCapacity } } } }`, &top)
+	without := count(`{ schools(first: 1000) { edges { node { bin } } } }`, new(any))
+	known, unknown := 0, 0
+	for _, e := range top.Schools.Edges {
+		if check("schools", e.Node) {
+			known++
+		} else {
+			unknown++
+		}
+	}
+	if with != without {
+		t.Errorf("schools: designCapacity cost %d statements, want none", with-without)
+	}
+	var pupils struct {
+		Persons struct {
+			Edges []struct {
+				Node struct{ Enrollments []struct{ School school } }
+			}
+		}
+	}
+	with = count(`{ persons(first: 2000) { edges { node { enrollments { school { bin designCapacity } } } } } }`, &pupils)
+	without = count(`{ persons(first: 2000) { edges { node { enrollments { school { bin } } } } } }`, new(any))
+	enrolled := 0
+	for _, e := range pupils.Persons.Edges {
+		for _, en := range e.Node.Enrollments {
+			enrolled++
+			check("enrolment", en.School)
+		}
+	}
+	if with != without {
+		t.Errorf("enrolments: designCapacity cost %d statements, want none", with-without)
+	}
+	if known == 0 || unknown == 0 || enrolled == 0 {
+		t.Fatalf("%d schools with a known building, %d without, %d enrolments: the test shows nothing", known, unknown, enrolled)
 	}
 }

@@ -8,9 +8,12 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/schema"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/loaders"
@@ -30,6 +33,32 @@ func region(k domain.KATO) *domain.Region {
 		return &r
 	}
 	return &domain.Region{KATO: k, Name: string(k)}
+}
+
+// designCapacity is the design capacity read with school s (schema.SchoolDesignCapacity): nil when
+// the cadastre has no building of its number; ok false when s was read without the column.
+func designCapacity(s *ent.School) (_ *int, ok bool, err error) {
+	v, err := s.Value(schema.SchoolDesignCapacity)
+	if err != nil {
+		return nil, false, nil // not selected: the caller reads the building
+	}
+	var text string
+	switch x := v.(type) {
+	case string:
+		text = x
+	case []byte:
+		text = string(x)
+	default:
+		return nil, true, fmt.Errorf("school %s: its building's design capacity is a %T, want text", s.Bin, v)
+	}
+	if text == "" {
+		return nil, true, nil // the cadastre has no building of its number
+	}
+	n, err := strconv.Atoi(text)
+	if err != nil {
+		return nil, true, fmt.Errorf("school %s: its building's design capacity %q: %w", s.Bin, text, err)
+	}
+	return &n, true, nil
 }
 
 // orNil turns Ent's not-found into a null answer: an unknown key is not an error.

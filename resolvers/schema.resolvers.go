@@ -160,6 +160,9 @@ func (r *schoolResolver) DesignCapacity(ctx context.Context, obj *ent.School) (*
 	if obj.Cadastral == "" {
 		return nil, nil
 	}
+	if c, ok, err := designCapacity(obj); ok || err != nil {
+		return c, err // read with the school (schema.SchoolDesignCapacity)
+	}
 	l := loaders.For(ctx)
 	if l == nil {
 		return nil, loaders.ErrNoLoaders

@@ -594,6 +594,8 @@ func init() {
 	// registerposition.DefaultSyncedAt holds the default value on creation for the synced_at field.
 	registerposition.DefaultSyncedAt = registerpositionDescSyncedAt.Default.(func() time.Time)
 	schoolMixin := schema.School{}.Mixin()
+	schoolInters := schema.School{}.Interceptors()
+	school.Interceptors[0] = schoolInters[0]
 	schoolMixinFields0 := schoolMixin[0].Fields()
 	_ = schoolMixinFields0
 	schoolFields := schema.School{}.Fields()

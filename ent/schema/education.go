@@ -4,13 +4,18 @@ package schema
 // and colleges, enrolments, staff lists and preschool vouchers.
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"github.com/birlik/birlik/auth"
+	gen "github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/intercept"
 )
 
 // School is an education organisation: a school, kindergarten or college.
@@ -68,6 +73,38 @@ func (School) Indexes() []ent.Index {
 		index.Fields("cadastral"),
 		index.Fields("building_id"),
 	}
+}
+
+// SchoolDesignCapacity is the column every read of whole school records carries besides the
+// school's own: the design capacity of its building from the cadastre (buildings by the school's
+// cadastral number), read in the same statement by a correlated subquery, so that
+// School.designCapacity costs no statement of its own. It is text, the number in decimal, empty
+// when the cadastre has no such building: never NULL, whose column type Ent cannot tell on SQLite.
+// Read it with (*ent.School).Value.
+const SchoolDesignCapacity = "building_design_capacity"
+
+// Interceptors of School: reads of whole records carry their building's design capacity.
+func (School) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{intercept.TraverseSchool(func(_ context.Context, q *gen.SchoolQuery) error {
+		q.Modify(selectDesignCapacity)
+		return nil
+	})}
+}
+
+// selectDesignCapacity adds SchoolDesignCapacity to a selection of schools that names their ID,
+// their cadastral number and other columns; a count, an existence check or a list of IDs is left
+// alone.
+func selectDesignCapacity(s *sql.Selector) {
+	if len(s.SelectedColumns()) < 2 || len(s.FindSelection(colID)) == 0 || len(s.FindSelection(colCadastral)) == 0 ||
+		len(s.FindSelection(SchoolDesignCapacity)) > 0 {
+		return
+	}
+	d := sql.Dialect(s.Dialect())
+	b := d.Table(buildingsTable).As("capacity_b")
+	sub := d.Select("CAST(" + b.C(colDesignCapacity) + " AS TEXT)").From(b).Where(sql.ColumnsEQ(b.C(colCadastral), s.C(colCadastral)))
+	s.AppendSelectExprAs(sql.ExprFunc(func(bd *sql.Builder) {
+		bd.WriteString("COALESCE(").Wrap(func(bd *sql.Builder) { bd.Join(sub) }).WriteString(", '')")
+	}), SchoolDesignCapacity)
 }
 
 // Annotations of School.
