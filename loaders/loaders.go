@@ -3,8 +3,9 @@
 // level, whatever the number of parents:
 //
 //   - store edges that entgql's eager loading cannot see (fields computed in resolvers: a
-//     person's current family via the membership, a school's building capacity, a change's
-//     person, a live visit's institution). Loaders whose records have edges of their own run
+//     person's current family via the membership, a school's building capacity when the school
+//     was read without it (ent/schema.SchoolDesignCapacity), a change's person, a live visit's
+//     institution). Loaders whose records have edges of their own run
 //     their batch with entgql's field collection, so the next level is eager-loaded too; they
 //     are kept per query path, so every batch has one selection set;
 //   - live look-ups on the ministry systems (CSHI coverage and visits from health, the register
