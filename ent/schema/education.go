@@ -95,8 +95,7 @@ func (School) Interceptors() []ent.Interceptor {
 // their cadastral number and other columns; a count, an existence check or a list of IDs is left
 // alone.
 func selectDesignCapacity(s *sql.Selector) {
-	if len(s.SelectedColumns()) < 2 || len(s.FindSelection(colID)) == 0 || len(s.FindSelection(colCadastral)) == 0 ||
-		len(s.FindSelection(SchoolDesignCapacity)) > 0 {
+	if !readsRecords(s) || !selects(s, colCadastral) || selects(s, SchoolDesignCapacity) {
 		return
 	}
 	d := sql.Dialect(s.Dialect())

@@ -202,10 +202,19 @@ func (Person) Policy() ent.Policy {
 // A count, an existence check or a list of IDs selects no other column and is left alone, as is
 // a selection of all columns (which holds the IIN).
 func selectIIN(s *sql.Selector) {
-	if len(s.SelectedColumns()) > 1 && len(s.FindSelection(colID)) > 0 && len(s.FindSelection(colIIN)) == 0 {
+	if readsRecords(s) && !selects(s, colIIN) {
 		s.AppendSelect(s.C(colIIN))
 	}
 }
+
+// readsRecords reports whether s reads records (their ID and other columns), not a count, an
+// existence check or a list of IDs: the selections a column may be added to.
+func readsRecords(s *sql.Selector) bool {
+	return len(s.SelectedColumns()) > 1 && selects(s, colID)
+}
+
+// selects reports whether s selects the column (or alias) name.
+func selects(s *sql.Selector, name string) bool { return len(s.FindSelection(name)) > 0 }
 
 // Policy of FamilyMembership: memberships of people in scope.
 func (FamilyMembership) Policy() ent.Policy { return personScoped("", colIIN) }
