@@ -7,7 +7,9 @@
 //     was read without it (ent/schema.SchoolDesignCapacity), a change's person, a live visit's
 //     institution). Loaders whose records have edges of their own run
 //     their batch with entgql's field collection, so the next level is eager-loaded too; they
-//     are kept per query path, so every batch has one selection set;
+//     are kept per query path, so every batch has one selection set. On a path with no list
+//     in it (`person(iin:) { family }`) there is one parent, so that loader runs its batch at
+//     once instead of waiting Config.Wait for keys that cannot come;
 //   - live look-ups on the ministry systems (CSHI coverage and visits from health, the register
 //     status from justice) onto the connectors' batch calls, behind the shared cache (package
 //     cache), which answers stale values when a source is down. Stale answers are noted per
@@ -66,7 +68,8 @@ type Config struct {
 	Sources  Sources
 	Cache    *cache.Cache
 	Policies Policies
-	// Wait is how long a loader collects keys before it runs its batch (default 2ms).
+	// Wait is how long a loader under a list collects keys before it runs its batch (default
+	// 2ms); a loader on a path with no list in it runs its batch at once.
 	Wait time.Duration
 }
 
@@ -177,34 +180,50 @@ func newPathed[K comparable, V any](f *Factory, fn batchFn[K, V]) *pathed[K, V] 
 }
 
 func (p *pathed[K, V]) load(ctx context.Context, key K) (V, error) {
-	path := pathKey(ctx)
+	path, inList := pathKey(ctx)
 	p.mu.Lock()
 	l, ok := p.m[path]
 	if !ok {
-		l = newLoader(p.f, p.fn)
+		if inList {
+			l = newLoader(p.f, p.fn)
+		} else {
+			l = newSingleLoader(p.fn)
+		}
 		p.m[path] = l
 	}
 	p.mu.Unlock()
 	return load(ctx, l, key)
 }
 
+// newSingleLoader is the loader of a path with no list in it ("person.family"): the field is
+// resolved once in the request, so its one key is all the batch will hold and the batch runs
+// at once, without the wait for keys that cannot come. (A second key, were there one, would go
+// in a batch of its own: one statement more, never a wrong answer.)
+func newSingleLoader[K comparable, V any](fn batchFn[K, V]) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(dataloader.BatchFunc[K, V](fn),
+		dataloader.WithBatchCapacity[K, V](1))
+}
+
 // pathKey is the GraphQL path of the field being resolved without list indices, e.g.
-// "persons.edges.node.family".
-func pathKey(ctx context.Context) string {
+// "persons.edges.node.family", and whether the path went through a list (had an index).
+func pathKey(ctx context.Context) (key string, inList bool) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
-		return ""
+		return "", true // no path known: assume siblings may come
 	}
 	var b strings.Builder
 	for _, el := range fc.Path() {
-		if name, ok := el.(ast.PathName); ok {
+		switch el := el.(type) {
+		case ast.PathName:
 			if b.Len() > 0 {
 				b.WriteByte('.')
 			}
-			b.WriteString(string(name))
+			b.WriteString(string(el))
+		case ast.PathIndex:
+			inList = true
 		}
 	}
-	return b.String()
+	return b.String(), inList
 }
 
 // results returns one result per key in key order from values by key; a missing key gets a
