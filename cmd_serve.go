@@ -45,7 +45,7 @@ func init() {
 // not set. The gateway's live heap is small (70 MB with the embedded demo, less without) and
 // nearly everything a request allocates is garbage when it ends, so at Go's default of 100 the
 // collector runs every few dozen requests and takes a sixth of the CPU under load. At 400 it runs
-// a quarter as often, for a heap at most five times the live one: 15 to 20% more citizen
+// a quarter as often, for a heap at most five times the live one: 11 to 19% more citizen
 // queries per second at 64 clients (bench/README.md, run 9).
 const serveGCPercent = 400
 
