@@ -155,11 +155,22 @@ type gqlError struct {
 
 func post(t *testing.T, h http.Handler, query string, vars map[string]any) gqlResponse {
 	t.Helper()
+	return decode(t, serve(h, query, vars))
+}
+
+// serve posts query to h and returns the recorded answer (safe on any goroutine: no t).
+func serve(h http.Handler, query string, vars map[string]any) *httptest.ResponseRecorder {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// decode reads a GraphQL answer.
+func decode(t *testing.T, rec *httptest.ResponseRecorder) gqlResponse {
+	t.Helper()
 	var r gqlResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 		t.Fatalf("response %d %q: %v", rec.Code, rec.Body.String(), err)
@@ -199,21 +210,13 @@ func testOneParentNoWait(t *testing.T, g *gateway) {
 		t.Fatal("no person with a current family: the test shows nothing")
 	}
 	h := g.handlerWait(t, nil, 10*time.Minute)
-	body, _ := json.Marshal(map[string]any{"query": `query($iin: String!) { person(iin: $iin) { family { platformID } } }`, "variables": map[string]any{"iin": iin}})
-	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
 	answer := make(chan *httptest.ResponseRecorder, 1)
 	go func() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		answer <- rec
+		answer <- serve(h, `query($iin: String!) { person(iin: $iin) { family { platformID } } }`, map[string]any{"iin": iin})
 	}()
 	select {
 	case rec := <-answer:
-		var r gqlResponse
-		if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
-			t.Fatalf("response %d %q: %v", rec.Code, rec.Body.String(), err)
-		}
+		r := decode(t, rec)
 		if len(r.Errors) > 0 {
 			t.Fatal(r.Errors[0].Message)
 		}
