@@ -12,8 +12,9 @@ import (
 	"entgo.io/ent/entc/gen"
 )
 
-// overrides parses templates that redefine some of entgql's (with entgql's functions, which
-// they use) and adds them after the extension's, so that their definitions win.
+// overrides parses Birlik's templates (with entgql's functions, which they use) and adds them
+// after the extension's: those that redefine some of entgql's win, and query_wrapped.tmpl adds
+// a method to the Payment query builder (graph/aggregate's two-level aggregate).
 func overrides(files ...string) entc.Option {
 	return func(cfg *gen.Config) error {
 		t, err := gen.NewTemplate("birlik").Funcs(entgql.TemplateFuncs).ParseFiles(files...)
@@ -51,7 +52,7 @@ func main() {
 	},
 		entc.Extensions(ex),
 		// After the extension's templates, so their definitions override entgql's.
-		overrides("template/load_total.tmpl", "template/paginate.tmpl"),
+		overrides("template/load_total.tmpl", "template/paginate.tmpl", "template/query_wrapped.tmpl"),
 	)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)

@@ -968,6 +968,24 @@ func (pq *PaymentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	return selector
 }
 
+// ScanWrapped runs the statement wrap makes of the query's SELECT (its predicates and privacy
+// rules applied, as Scan builds it) and scans its rows into v as Scan does. wrap must keep the
+// SELECT it is given whole, e.g. as the subquery of an outer statement.
+func (pq *PaymentQuery) ScanWrapped(ctx context.Context, wrap func(*sql.Selector) *sql.Selector, v any) error {
+	ctx = setContextOp(ctx, pq.ctx, ent.OpQuerySelect)
+	if err := pq.prepareQuery(ctx); err != nil {
+		return err
+	}
+	selector := wrap(pq.sqlQuery(ctx))
+	rows := &sql.Rows{}
+	query, args := selector.Query()
+	if err := pq.driver.Query(ctx, query, args, rows); err != nil {
+		return err
+	}
+	defer rows.Close()
+	return sql.ScanSlice(rows, v)
+}
+
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being
 // updated, deleted or "selected ... for update" by other sessions, until the transaction is
 // either committed or rolled-back.
