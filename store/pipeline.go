@@ -131,11 +131,21 @@ func (r *read) finish(res *bufferedRows, err error) {
 	close(r.done)
 }
 
+// aloneKey marks a context whose reads go around the pipeline (Alone).
+type aloneKey struct{}
+
+// Alone returns ctx marked so that the Pipeline sends its reads on a connection of their own,
+// through database/sql, never in a batch. It is for statements that take long (an analyst's
+// aggregate over a year of payments): the statements of a batch run one after the other on one
+// connection, so a long one would hold back every read batched behind it, and two long ones
+// batched together would run on one core. On SQLite, and for writes, it changes nothing.
+func Alone(ctx context.Context) context.Context { return context.WithValue(ctx, aloneKey{}, true) }
+
 // Query sends the read through the pipeline and hands its rows to v (a *entsql.Rows).
 func (p *Pipeline) Query(ctx context.Context, query string, args, v any) error {
 	out, ok := v.(*entsql.Rows)
 	argv, ok2 := args.([]any)
-	if !ok || !ok2 || !readOnly(query) {
+	if !ok || !ok2 || !readOnly(query) || ctx.Value(aloneKey{}) != nil {
 		return p.Driver.Query(ctx, query, args, v)
 	}
 	if _, direct := p.direct.Load(query); direct {

@@ -329,6 +329,32 @@ func testWriteNeverBatched(t *testing.T, write string) {
 	}
 }
 
+// A read marked Alone goes around the pipeline: it is answered while the only sender is held,
+// and no batch carries it.
+func TestPipelineAloneReadsGoAround(t *testing.T) {
+	db := pipelineDB(t)
+	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	store.SetSlow(p, time.Hour)
+	release, blocked := blockSender(t, p, db)
+	// Queued behind the held sender it would wait for ever: the timeout turns that into a failure.
+	ctx, cancel := context.WithTimeout(store.Alone(context.Background()), 30*time.Second)
+	defer cancel()
+	if r := readInt(ctx, p, `SELECT $1::int + 1`, 41); r.err != nil || r.n != 42 {
+		t.Errorf("alone read while the sender is held: %d, %v; want 42", r.n, r.err)
+	}
+	if _, r := p.Stats(); r != 1 {
+		t.Errorf("the pipeline carried %d reads, want 1 (the held one only)", r)
+	}
+	queued := make(chan result, 1)
+	go func() { queued <- readInt(context.Background(), p, `SELECT $1::int + 1`, 1) }()
+	waitFor(t, "an unmarked read to queue behind the held one", func() bool { return store.Queued(p) == 1 })
+	release()
+	<-blocked
+	if r := <-queued; r.err != nil || r.n != 2 {
+		t.Errorf("unmarked read: %d, %v; want 2", r.n, r.err)
+	}
+}
+
 // A slow batch gives its sender's place to another: a read queued behind it is answered while
 // it still runs.
 func TestPipelineSlowBatchLendsItsPlace(t *testing.T) {
