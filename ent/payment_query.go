@@ -969,17 +969,25 @@ func (pq *PaymentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 }
 
 // ScanWrapped runs the statement wrap makes of the query's SELECT (its predicates and privacy
-// rules applied, as Scan builds it) and scans its rows into v as Scan does. wrap must keep the
-// SELECT it is given whole, e.g. as the subquery of an outer statement.
+// rules applied, as Scan builds it) and scans its rows into v as Scan does, through the same
+// interceptors. wrap must keep the SELECT it is given whole, e.g. as the subquery of an outer
+// statement.
 func (pq *PaymentQuery) ScanWrapped(ctx context.Context, wrap func(*sql.Selector) *sql.Selector, v any) error {
 	ctx = setContextOp(ctx, pq.ctx, ent.OpQuerySelect)
 	if err := pq.prepareQuery(ctx); err != nil {
 		return err
 	}
-	selector := wrap(pq.sqlQuery(ctx))
+	return scanWithInterceptors[*PaymentQuery, wrappedPaymentQuery](ctx, pq, wrappedPaymentQuery(wrap), pq.inters, v)
+}
+
+// wrappedPaymentQuery is ScanWrapped's wrap, scanning as PaymentSelect does.
+type wrappedPaymentQuery func(*sql.Selector) *sql.Selector
+
+func (wrap wrappedPaymentQuery) sqlScan(ctx context.Context, root *PaymentQuery, v any) error {
+	selector := wrap(root.sqlQuery(ctx))
 	rows := &sql.Rows{}
 	query, args := selector.Query()
-	if err := pq.driver.Query(ctx, query, args, rows); err != nil {
+	if err := root.driver.Query(ctx, query, args, rows); err != nil {
 		return err
 	}
 	defer rows.Close()

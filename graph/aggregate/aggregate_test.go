@@ -71,6 +71,9 @@ func TestPaymentsByRegionAgreeWithTheRows(t *testing.T) {
 			region = r
 		}
 	}
+	if region == "" {
+		t.Fatalf("no payment has a region: %v", counts)
+	}
 	visible := func(p *ent.Payment) bool {
 		e := p.Edges
 		return e.Recipient != nil && e.Recipient.RegionKato == region || e.Child != nil && e.Child.RegionKato == region ||
