@@ -2,7 +2,8 @@
 // the role gets that budget), optionally a different one per client, enforced with GCRA on
 // Redis (github.com/go-redis/redis_rate) when REDIS_URL is set, so every replica shares the
 // counts, or in process (golang.org/x/time/rate) in the embedded default. A request over its
-// limit gets HTTP 429 with Retry-After.
+// limit gets HTTP 429 with Retry-After. On Redis, a caller sending many requests a second takes
+// its tokens a few at a time (Leased, lease.go), never past its limit.
 //
 // ratelimit counts requests; it never looks at what they ask for (the query limits are
 // graph/limits) and never touches the store.
@@ -145,7 +146,8 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, l Limit) (Result, error)
 }
 
-// Redis is a GCRA limiter on Redis, shared by every replica.
+// Redis is a GCRA limiter on Redis, shared by every replica. The gateway puts Leased in front
+// of it, so that callers with many requests a second do not cost a round trip each.
 type Redis struct{ l *redis_rate.Limiter }
 
 // NewRedis returns a limiter on rdb (a redis.UniversalClient works with one node or a cluster).
@@ -158,6 +160,15 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Result, error) 
 		return Result{}, fmt.Errorf("rate limit in Redis: %w", err)
 	}
 	return Result{Allowed: res.Allowed > 0, RetryAfter: res.RetryAfter}, nil
+}
+
+// AllowN implements BulkLimiter: n tokens at once or none (see Leased).
+func (r *Redis) AllowN(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	res, err := r.l.AllowN(ctx, "birlik:{"+key+"}", redis_rate.Limit{Rate: l.Rate, Burst: l.Burst, Period: l.Period}, n)
+	if err != nil {
+		return Result{}, fmt.Errorf("rate limit in Redis: %w", err)
+	}
+	return Result{Allowed: res.Allowed >= n, RetryAfter: res.RetryAfter}, nil
 }
 
 // Local is an in-process limiter (token buckets), for the embedded default with one gateway.

@@ -72,7 +72,8 @@ func limiters(t *testing.T) map[string]ratelimit.Limiter {
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	}
 	t.Cleanup(func() { rdb.Close() })
-	return map[string]ratelimit.Limiter{"local": ratelimit.NewLocal(nil), "redis": ratelimit.NewRedis(rdb)}
+	return map[string]ratelimit.Limiter{"local": ratelimit.NewLocal(nil), "redis": ratelimit.NewRedis(rdb),
+		"leased": ratelimit.NewLeased(ratelimit.NewRedis(rdb), nil)}
 }
 
 // TestBurstGets429: a burst past the caller's limit is answered 429 with Retry-After; another

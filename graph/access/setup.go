@@ -79,7 +79,7 @@ func NewLayer(cfg config.Config, client *ent.Client, d string, keys []auth.APIKe
 			Addrs: []string{opts.Addr}, DB: opts.DB, Username: opts.Username, Password: opts.Password, TLSConfig: opts.TLSConfig,
 		})
 		l.closers = append(l.closers, rdb.Close)
-		limiter = ratelimit.NewRedis(rdb)
+		limiter = ratelimit.NewLeased(ratelimit.NewRedis(rdb), nil)
 	}
 	l.QueryMiddleware = []func(http.Handler) http.Handler{
 		ratelimit.Middleware(limiter, cfg.Access.RateLimits, log),
