@@ -125,8 +125,11 @@ type collector struct {
 	persons map[int]struct{}
 }
 
+// newCollector sizes the IIN set for a family's answer, so that adding to it, which the answer's
+// list elements do on goroutines of their own with small stacks, seldom grows the map (growing
+// it runs deep enough to grow the goroutine's stack, a copy of the whole stack).
 func newCollector() *collector {
-	return &collector{iins: map[domain.IIN]struct{}{}, persons: map[int]struct{}{}}
+	return &collector{iins: make(map[domain.IIN]struct{}, 16), persons: map[int]struct{}{}}
 }
 
 // addPerson notes a person shown whose IIN is not known yet.
