@@ -175,3 +175,24 @@ func TestLeasedOnRedisNeverPastTheLimit(t *testing.T) {
 		t.Fatal("nothing refused: the test did not reach the limit")
 	}
 }
+
+// BenchmarkAllow is one busy caller's admission through Redis alone and through leases on it
+// (REDIS_URL, else miniredis): `go test ./ratelimit -run ^$ -bench Allow`.
+func BenchmarkAllow(b *testing.B) {
+	redisL := limiters(b)["redis"].(*ratelimit.Redis)
+	lim := ratelimit.Limit{Rate: 1000000, Period: time.Second, Burst: 1000000}
+	for name, l := range map[string]ratelimit.Limiter{"redis": redisL, "leased": ratelimit.NewLeased(redisL, nil)} {
+		b.Run(name, func(b *testing.B) {
+			key := "bench-" + name + "-" + time.Now().Format("150405.000000000")
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if r, err := l.Allow(context.Background(), key, lim); err != nil || !r.Allowed {
+						b.Errorf("refused (%v) under a limit of a million a second", err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

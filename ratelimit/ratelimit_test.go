@@ -58,7 +58,7 @@ func TestParsePolicy(t *testing.T) {
 }
 
 // limiters returns the in-process limiter and the Redis one (REDIS_URL, else miniredis).
-func limiters(t *testing.T) map[string]ratelimit.Limiter {
+func limiters(t testing.TB) map[string]ratelimit.Limiter {
 	t.Helper()
 	var rdb redis.UniversalClient
 	if u := os.Getenv("REDIS_URL"); u != "" {
