@@ -8,9 +8,6 @@ import (
 	"github.com/birlik/birlik/ent/familyassessment"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
-	"github.com/birlik/birlik/gen"
-	"github.com/birlik/birlik/store/storetest"
-	"github.com/birlik/birlik/syncer"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -18,14 +15,7 @@ import (
 // family that lost its members since the last run loses its assessment for the month.
 func TestReassess(t *testing.T) {
 	ctx := context.Background()
-	c, err := gen.Generate(gen.Config{Seed: 4, People: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storetest.Open(t)
-	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 2000))...); err != nil {
-		t.Fatal(err)
-	}
+	_, s := synctest.Synced(t, 4, 1000)
 	a, err := familycard.NewAssessor(s.DB, s.Dialect, welfare.Default)
 	if err != nil {
 		t.Fatal(err)

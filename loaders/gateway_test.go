@@ -38,8 +38,6 @@ import (
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
 	"github.com/birlik/birlik/store"
-	"github.com/birlik/birlik/store/storetest"
-	"github.com/birlik/birlik/syncer"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -72,14 +70,7 @@ type gateway struct {
 func newGateway(t *testing.T, people int) *gateway {
 	t.Helper()
 	ctx := context.Background()
-	c, err := gen.Generate(gen.Config{Seed: 5, People: people})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := storetest.Open(t)
-	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 2000))...); err != nil {
-		t.Fatalf("sync: %v", err)
-	}
+	c, s := synctest.Synced(t, 5, people)
 	sims, err := all.Start(ctx, c, "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)

@@ -8,10 +8,7 @@ import (
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/payment"
-	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph/aggregate"
-	"github.com/birlik/birlik/store/storetest"
-	"github.com/birlik/birlik/syncer"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -42,14 +39,7 @@ func regionOf(p *ent.Payment) string {
 // a filter, and under a caseworker's row rule.
 func TestPaymentsByRegionAgreeWithTheRows(t *testing.T) {
 	ctx := context.Background()
-	c, err := gen.Generate(gen.Config{Seed: 7, People: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := storetest.Open(t)
-	if _, err := syncer.New(st.DB, st.Dialect, syncer.Options{}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 2000))...); err != nil {
-		t.Fatalf("sync: %v", err)
-	}
+	_, st := synctest.Synced(t, 7, 1000)
 	all, err := st.Client.Payment.Query().WithSchool().WithFamily().WithRecipient().WithPayer().WithChild().All(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -144,3 +144,19 @@ func done(tb testing.TB, s *storetest.Store) bool {
 	}
 	return n == len(connectors.Sources)
 }
+
+// Synced generates a country of people from seed and syncs it into a new test store (pages of
+// 2,000 records, sync logs discarded), for tests of what reads the store after a sync.
+func Synced(tb testing.TB, seed int64, people int) (*gen.Country, *storetest.Store) {
+	tb.Helper()
+	c, err := gen.Generate(gen.Config{Seed: seed, People: people})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := storetest.Open(tb)
+	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if _, err := sy.Run(context.Background(), Feeds(CountryFeeds(c, 2000))...); err != nil {
+		tb.Fatalf("sync: %v", err)
+	}
+	return c, s
+}
