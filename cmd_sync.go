@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"os"
 	"time"
 
-	"github.com/birlik/birlik/checks"
 	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/education"
@@ -21,8 +18,6 @@ import (
 	"github.com/birlik/birlik/connectors/labour"
 	"github.com/birlik/birlik/connectors/transport"
 	"github.com/birlik/birlik/ent"
-	"github.com/birlik/birlik/familycard"
-	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/sim/all"
 	"github.com/birlik/birlik/store"
@@ -115,19 +110,21 @@ func feeds(urls map[connectors.Source]string) []connectors.Feed {
 }
 
 // syncLoop is the gateway's sync (server.go's firstSync): one pass over every source, then,
-// when interval > 0, one pass per interval until ctx ends.
+// when interval > 0, one pass per interval until ctx ends. After each pass the derived work
+// (findings, assessments) runs if the store changed (deriver).
 func syncLoop(ctx context.Context, client *ent.Client, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, synced func()) error {
 	db, d, ok := store.DBOf(client)
 	if !ok {
 		return errors.New("sync: the client was not opened by store.Open")
 	}
 	sy := syncer.New(db, d, syncer.Options{Logger: log})
+	dv := newDeriver(db, d, log)
 	fs := feeds(sources)
 	if _, err := sy.Run(ctx, fs...); err != nil {
 		return err
 	}
 	synced()
-	afterSync(ctx, db, d, log)
+	dv.afterSync(ctx)
 	if interval <= 0 {
 		return nil
 	}
@@ -144,45 +141,7 @@ func syncLoop(ctx context.Context, client *ent.Client, sources map[connectors.So
 				}
 				continue
 			}
-			afterSync(ctx, db, d, log)
+			dv.afterSync(ctx)
 		}
 	}
 }
-
-// afterSync brings what is derived from the synced data up to date: the integrity findings
-// (checks) and the families' welfare assessments (family card). A failure is logged and retried
-// after the next sync; it never takes the gateway down.
-func afterSync(ctx context.Context, db *sql.DB, d string, log *slog.Logger) {
-	start := time.Now()
-	sum, err := checks.Run(ctx, db, d, checks.Defaults())
-	if err != nil {
-		derivedRuns.WithLabelValues("checks", "error").Inc()
-		if ctx.Err() == nil {
-			log.Error("checks failed; they run again after the next sync", "err", err)
-		}
-		return
-	}
-	derivedRuns.WithLabelValues("checks", "ok").Inc()
-	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
-	start = time.Now()
-	a, err := familycard.NewAssessor(db, d, welfare.Default)
-	if err == nil {
-		_, err = a.AssessAll(ctx)
-	}
-	if err != nil {
-		derivedRuns.WithLabelValues("assessments", "error").Inc()
-		if ctx.Err() == nil {
-			log.Error("family assessment failed; it runs again after the next sync", "err", err)
-		}
-		return
-	}
-	derivedRuns.WithLabelValues("assessments", "ok").Inc()
-	log.Info("family assessments done", "took", time.Since(start).Round(time.Millisecond))
-}
-
-// derivedRuns counts the runs of what afterSync derives, so that operators (and the load
-// benchmark, which waits for the first) see when findings and assessments are up to date.
-var derivedRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Name: "birlik_derived_runs_total",
-	Help: "Runs of the work done after each sync, by job (checks, assessments) and outcome (ok, error).",
-}, []string{"job", "outcome"})

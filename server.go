@@ -125,7 +125,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	g.closers = append(g.closers, client.Close)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), derivedRuns)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), derivedRuns, derivedSkipped)
 	if p := store.PipelineOf(client); p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},

@@ -497,6 +497,40 @@ func readCursor(ctx context.Context, db *sql.DB, d string, src connectors.Source
 	return c, nil
 }
 
+// Mark returns the state of every source's sync cursor in the store db (of the Ent dialect d).
+// A page of records is applied in the same transaction as its source's cursor, and a page that
+// changes nothing is not written, so the mark moves whenever the synced data may have changed,
+// whoever applied it (this process, another replica, `birlik sync`), and only then. What is
+// derived from the data (links, findings, assessments) needs no new pass while it stays the same.
+func Mark(ctx context.Context, db *sql.DB, d string) (string, error) {
+	q, args := entsql.Dialect(d).Select(synccursor.FieldSource, synccursor.FieldCursor, synccursor.FieldRecords,
+		synccursor.FieldDone, synccursor.FieldUpdatedAt).
+		From(entsql.Table(synccursor.Table)).OrderBy(synccursor.FieldSource).Query()
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return "", fmt.Errorf("read the sync cursors: %w", err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	b.WriteString("cursors")
+	for rows.Next() {
+		var (
+			src, cursor string
+			records     int64
+			done        bool
+			at          time.Time
+		)
+		if err := rows.Scan(&src, &cursor, &records, &done, &at); err != nil {
+			return "", fmt.Errorf("read the sync cursors: %w", err)
+		}
+		fmt.Fprintf(&b, "\x00%s\x00%s\x00%d\x00%t\x00%s", src, cursor, records, done, at.UTC().Format(time.RFC3339Nano))
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read the sync cursors: %w", err)
+	}
+	return b.String(), nil
+}
+
 // sortedKeys is for deterministic iteration in tests and dumps.
 func sortedKeys[M ~map[string]V, V any](m M) []string {
 	ks := make([]string, 0, len(m))

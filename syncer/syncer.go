@@ -53,6 +53,10 @@ type Syncer struct {
 	// analyzed and grown count, per table, the rows written by this Syncer up to its last
 	// ANALYZE and since (PostgreSQL).
 	analyzed, grown map[string]int64
+	// linked is set when a link pass of this Syncer succeeded; linkedMark is the cursors' Mark
+	// it ran after (under mu).
+	linked     bool
+	linkedMark string
 }
 
 // New returns a Syncer writing to db, of the Ent dialect d (dialect.SQLite or dialect.Postgres).
@@ -81,6 +85,9 @@ type FeedStats struct {
 type Stats struct {
 	Feeds  []FeedStats
 	Linked int64 // foreign keys filled in by the final link pass
+	// LinkSkipped is set when the link pass did not run: no page was applied to the store since
+	// this Syncer's last successful pass (Mark unchanged).
+	LinkSkipped bool
 }
 
 // Written is the number of rows inserted, updated or linked.
@@ -95,6 +102,12 @@ func (s Stats) Written() int64 {
 // Run syncs each feed in turn, from its stored cursor to the end of the feed, then links rows to
 // the records other sources sent later. Feeds are applied one after another so the change
 // sequence is the same on every run over the same data.
+//
+// The link pass is a write transaction that visits every unlinked reference, so it is skipped
+// when no page was applied since this Syncer's last successful pass (by it or by another
+// process: Mark is the store's); a run that finds nothing new then holds no write lock at all,
+// which on SQLite would make every audited read wait. The first run of a Syncer always links,
+// so links a process died before making are made by the next one.
 func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, error) {
 	var st Stats
 	for _, f := range feeds {
@@ -104,8 +117,23 @@ func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, erro
 			return st, err
 		}
 	}
+	mark, err := Mark(ctx, s.db, s.d)
+	if err != nil {
+		return st, err
+	}
+	s.mu.Lock()
+	st.LinkSkipped = s.linked && mark == s.linkedMark
+	s.mu.Unlock()
+	if st.LinkSkipped {
+		return st, nil
+	}
 	n, err := s.Link(ctx)
 	st.Linked = n
+	if err == nil {
+		s.mu.Lock()
+		s.linked, s.linkedMark = true, mark
+		s.mu.Unlock()
+	}
 	return st, err
 }
 
