@@ -60,6 +60,7 @@ type options struct {
 	redisDB      int
 	gatewayEnv   []string
 	keep         bool
+	syncInterval time.Duration
 	// auditOverhead: run the citizen workload with the audit log on and off (audit.go).
 	auditOverhead bool
 	auditRounds   int
@@ -88,6 +89,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 20*time.Minute, "how long the gateway may take to answer /readyz 200 (the first sync)")
 	fs.IntVar(&o.redisDB, "redis-db", 9, "Redis database number the gateway uses (so the benchmark's keys stay apart from tests on REDIS_URL's database); -1 keeps REDIS_URL's")
 	env := fs.String("gateway-env", "", "extra environment for the gateway, comma-separated NAME=VALUE (e.g. a switch measured against its default)")
+	fs.DurationVar(&o.syncInterval, "sync-interval", 0, "the gateway's sync interval after its first sync: 0, none, so that the cells measure reads alone; 1m, the gateway's default, measures what the periodic syncs cost the reads")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folders and the PostgreSQL database")
 	fs.BoolVar(&o.auditOverhead, "audit-overhead", false, "measure the audit log's cost instead of the workloads: per configuration, the citizen workload against the gateway as in service and against a second one with the audit log off (its benchmark-only switch), alternating; prints the overhead and issue 8's verdict (≤ 20% at 16 clients)")
 	fs.IntVar(&o.auditRounds, "audit-rounds", 3, "with -audit-overhead: rounds of on/off cells per concurrency")
@@ -408,7 +410,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 		"--addr", addr,
 		"--data", data,
 		"--demo-people", strconv.Itoa(b.o.people),
-		"--sync-interval", "0",
+		"--sync-interval", b.o.syncInterval.String(),
 		"--log-level", "warn",
 		"--api-keys", b.keys.flag(),
 		// The benchmark measures the gateway, not its rate limiter.
