@@ -20,9 +20,10 @@ import (
 //
 // The data changed when the sync cursors did (syncer.Mark): syncer writes a source's cursor in
 // the same transaction as every page of records it applies, so the cursors move with every
-// write, whoever made it (this gateway, another replica, `birlik sync`). The derived work runs when the cursors
-// differ from those it last ran for, when it has not yet run in this process (a process that died
-// between a sync and its derived work leaves them behind), and again after a run that failed.
+// write, whoever made it (this gateway, another replica, `birlik sync`). The derived work runs
+// when the cursors differ from those it last ran for, when it has not yet run in this process
+// (a process that died between a sync and its derived work leaves them behind), and again
+// after a run that failed.
 //
 // Skipping matters most on the embedded SQLite store: the derived work holds its single write
 // lock in turn with the audit log for tens of seconds, and audited reads wait for it.

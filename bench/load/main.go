@@ -765,6 +765,7 @@ type row struct {
 	unfinished       int // requests still running when the window ended (or abandoned)
 	elapsed          time.Duration
 	p50, p99         time.Duration
+	max              time.Duration // the slowest answer: a stall that p99 hides at high rates
 	firstErr         string
 	// cpu is the CPU time the gateway process and the whole machine used during the measured
 	// window (cpu.ok false where /proc cannot tell; gateway 0 when the cell has no gateway).
@@ -783,7 +784,7 @@ func (r row) cpuPerRequest(d time.Duration) (float64, bool) {
 }
 
 func (r row) String() string {
-	s := fmt.Sprintf("%-15s %-8s c=%-3d %8.1f req/s  p50 %-9v p99 %-9v errors %d", r.config, r.workload, r.concurrency, r.rps(), r.p50, r.p99, r.errors)
+	s := fmt.Sprintf("%-15s %-8s c=%-3d %8.1f req/s  p50 %-9v p99 %-9v max %-9v errors %d", r.config, r.workload, r.concurrency, r.rps(), r.p50, r.p99, r.max, r.errors)
 	if v, ok := r.cpuPerRequest(r.cpu.gateway); ok {
 		s += fmt.Sprintf("  gateway CPU %.2f ms/req", v)
 	}
@@ -869,7 +870,7 @@ func measure(ctx context.Context, warmup, duration time.Duration, n, pid int, do
 	elapsed := duration
 	slices.Sort(lat)
 	r := row{concurrency: n, requests: len(lat), errors: int(errs.Load()), unfinished: int(late.Load()), elapsed: elapsed,
-		p50: quantile(lat, 0.50), p99: quantile(lat, 0.99)}
+		p50: quantile(lat, 0.50), p99: quantile(lat, 0.99), max: quantile(lat, 1)}
 	if v, ok := firstErr.Load().(string); ok {
 		r.firstErr = v
 	}
@@ -909,7 +910,7 @@ func printTable(out io.Writer, o options, rows []row) {
 	fmt.Fprintf(out, "\nBirlik load benchmark: %d people, %v per cell after %v warm-up, %d CPUs, %s, host %s\n\n",
 		o.people, o.duration, o.warmup, numCPU(), memTotal(), host)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "configuration\tworkload\tclients\treq/s\tp50 ms\tp99 ms\terrors\tgateway CPU ms/req\tmachine CPU ms/req\t")
+	fmt.Fprintln(tw, "configuration\tworkload\tclients\treq/s\tp50 ms\tp99 ms\tmax ms\terrors\tgateway CPU ms/req\tmachine CPU ms/req\t")
 	perReq := func(r row, d time.Duration) string {
 		if v, ok := r.cpuPerRequest(d); ok {
 			return fmt.Sprintf("%.2f", v)
@@ -918,10 +919,10 @@ func printTable(out io.Writer, o options, rows []row) {
 	}
 	for _, r := range rows {
 		if r.requests == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t0\t–\t–\t%d\t–\t–\t\n", r.config, r.workload, r.concurrency, r.errors)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t0\t–\t–\t–\t%d\t–\t–\t\n", r.config, r.workload, r.concurrency, r.errors)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t\n", r.config, r.workload, r.concurrency, r.rps(), ms(r.p50), ms(r.p99), r.errors,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%s\t%s\t\n", r.config, r.workload, r.concurrency, r.rps(), ms(r.p50), ms(r.p99), ms(r.max), r.errors,
 			perReq(r, r.cpu.gateway), perReq(r, r.cpu.machine))
 	}
 	tw.Flush()

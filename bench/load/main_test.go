@@ -37,6 +37,7 @@ func TestQuantile(t *testing.T) {
 		{"median of 1..100 is the 50th", ms(hundred...), 0.5, 50 * time.Millisecond},
 		{"p99 of 1..100 is the 99th", ms(hundred...), 0.99, 99 * time.Millisecond},
 		{"p99 of 3 is the largest", ms(1, 2, 3), 0.99, 3 * time.Millisecond},
+		{"the maximum of 1..100 is the 100th", ms(hundred...), 1, 100 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := quantile(tc.sorted, tc.q); got != tc.want {
