@@ -937,7 +937,15 @@ func printTable(out io.Writer, o options, rows []row) {
 				r.config, r.workload, r.concurrency, r.requests, r.unfinished)
 		}
 	}
-	// The issue's targets, when the cells they need were measured.
+	printTargets(out, rows, numCPU())
+}
+
+// printTargets prints issue 5's targets, when the cells they need were measured, and what the
+// 2x target leaves per request: on cpus CPUs, half the floor's throughput allows cpus seconds
+// of CPU per second over that many requests, in every process (gateway, databases, load
+// generator). The overhead workload, when measured, shows what a request that reads nothing
+// costs of it.
+func printTargets(out io.Writer, rows []row, cpus int) {
 	find := func(config, w string, n int) (row, bool) {
 		for _, r := range rows {
 			if r.config == config && r.workload == w && r.concurrency == n {
@@ -951,10 +959,28 @@ func printTable(out io.Writer, o options, rows []row) {
 		if fl, ok := find(floorConfig, "citizen", 16); ok && gw.rps() > 0 {
 			ratio := fl.rps() / gw.rps()
 			fmt.Fprintf(out, "target: citizen on postgres+redis at 16 clients within 2x of the SQL floor: floor/gateway = %.2fx (%s)\n", ratio, verdict(ratio <= 2))
+			if v, ok := gw.cpuPerRequest(gw.cpu.machine); ok && fl.rps() > 0 {
+				budget := float64(cpus) * 1000 / (fl.rps() / 2)
+				fmt.Fprintf(out, "  within 2x is %.0f req/s: at most %.2f ms of the machine's CPU per request on %d CPUs; the gateway's citizen requests used %.2f ms",
+					fl.rps()/2, budget, cpus, v)
+				if f, ok := fl.cpuPerRequest(fl.cpu.machine); ok {
+					fmt.Fprintf(out, ", the floor's %.2f ms", f)
+				}
+				if ov, ok := find("postgres+redis", "overhead", 16); ok {
+					if o, ok := ov.cpuPerRequest(ov.cpu.machine); ok {
+						fmt.Fprintf(out, ", a request that reads nothing (overhead) %.2f ms", o)
+					}
+				}
+				fmt.Fprintln(out)
+			}
 		}
 	}
 	if gw, ok := find("postgres+redis", "citizen", 64); ok {
-		fmt.Fprintf(out, "target: citizen on postgres+redis p99 at 64 clients under 50 ms: %.1f ms (%s)\n", ms(gw.p99), verdict(gw.p99 < 50*time.Millisecond && gw.requests > 0))
+		fmt.Fprintf(out, "target: citizen on postgres+redis p99 at 64 clients under 50 ms: %.1f ms (%s)", ms(gw.p99), verdict(gw.p99 < 50*time.Millisecond && gw.requests > 0))
+		if fl, ok := find(floorConfig, "citizen", 64); ok && fl.requests > 0 {
+			fmt.Fprintf(out, "; the floor's own p99 there: %.1f ms", ms(fl.p99))
+		}
+		fmt.Fprintln(out)
 	}
 }
 

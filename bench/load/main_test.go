@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,5 +181,40 @@ func TestQueriesMatchSchema(t *testing.T) {
 		if _, errs := gqlparser.LoadQuery(schema, q); len(errs) > 0 {
 			t.Errorf("%s: the query does not validate against graph/*.graphql: %v", name, errs)
 		}
+	}
+}
+
+// The target lines say the verdicts and what the 2x target leaves per request, from run 13's
+// cells: half of the floor's 7,000 req/s on 2 CPUs allows 0.57 ms of machine CPU a request.
+func TestPrintTargets(t *testing.T) {
+	cell := func(config, w string, n, requests int, p99 time.Duration, machine time.Duration) row {
+		return row{config: config, workload: w, concurrency: n, requests: requests, elapsed: 10 * time.Second, p99: p99,
+			cpu: cpuTimes{machine: machine, ok: true}}
+	}
+	rows := []row{
+		cell("postgres+redis", "citizen", 16, 11_000, 35*time.Millisecond, 16500*time.Millisecond), // 1.50 ms a request
+		cell("postgres+redis", "citizen", 64, 17_000, 73200*time.Microsecond, 18700*time.Millisecond),
+		cell("postgres+redis", "overhead", 16, 94_000, 7*time.Millisecond, 15980*time.Millisecond), // 0.17 ms
+		cell(floorConfig, "citizen", 16, 70_000, 9*time.Millisecond, 18900*time.Millisecond),       // 0.27 ms
+		cell(floorConfig, "citizen", 64, 38_000, 65500*time.Microsecond, 19760*time.Millisecond),
+	}
+	var b strings.Builder
+	printTargets(&b, rows, 2)
+	out := b.String()
+	for _, want := range []string{
+		"floor/gateway = 6.36x (NOT met)",
+		"within 2x is 3500 req/s: at most 0.57 ms of the machine's CPU per request on 2 CPUs; the gateway's citizen requests used 1.50 ms, the floor's 0.27 ms, a request that reads nothing (overhead) 0.17 ms",
+		"p99 at 64 clients under 50 ms: 73.2 ms (NOT met); the floor's own p99 there: 65.5 ms",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the targets do not say %q:\n%s", want, out)
+		}
+	}
+
+	// Without the floor's cells there is nothing to compare with: no 2x line.
+	b.Reset()
+	printTargets(&b, rows[:2], 2)
+	if strings.Contains(b.String(), "2x") || !strings.Contains(b.String(), "73.2 ms (NOT met)\n") {
+		t.Errorf("without the floor:\n%s", b.String())
 	}
 }
