@@ -27,6 +27,8 @@ import (
 //
 // Skipping matters most on the embedded SQLite store: the derived work holds its single write
 // lock in turn with the audit log for tens of seconds, and audited reads wait for it.
+//
+// A deriver is not safe for concurrent use: the sync loop is its only caller.
 type deriver struct {
 	db     *sql.DB
 	d      string // the store's Ent dialect
