@@ -42,7 +42,8 @@ type Summary struct {
 // Run runs the checks of cfg.Kinds (every kind by default) over the store db of the Ent dialect
 // d (dialect.SQLite or dialect.Postgres, as store.Open returns them), writes their findings, and
 // returns a summary. Each kind's findings are written in one transaction; facts are staged in a
-// temporary table on one connection. Run after a sync: the server calls it after each sync.
+// temporary table on one connection. Run after a sync: the server calls it after each sync
+// that changed the store.
 func Run(ctx context.Context, db *sql.DB, d string, cfg Config) (Summary, error) {
 	start := time.Now()
 	if d != dialect.SQLite && d != dialect.Postgres {
