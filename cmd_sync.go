@@ -120,11 +120,12 @@ func syncLoop(ctx context.Context, client *ent.Client, sources map[connectors.So
 	sy := syncer.New(db, d, syncer.Options{Logger: log})
 	dv := newDeriver(db, d, log)
 	fs := feeds(sources)
-	if _, err := sy.Run(ctx, fs...); err != nil {
+	st, err := sy.Run(ctx, fs...)
+	if err != nil {
 		return err
 	}
 	synced()
-	dv.afterSync(ctx)
+	dv.afterSync(ctx, st.Mark)
 	if interval <= 0 {
 		return nil
 	}
@@ -135,13 +136,14 @@ func syncLoop(ctx context.Context, client *ent.Client, sources map[connectors.So
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if _, err := sy.Run(ctx, fs...); err != nil {
+			st, err := sy.Run(ctx, fs...)
+			if err != nil {
 				if ctx.Err() == nil {
 					log.Error("sync failed; retrying at the next interval", "err", err)
 				}
 				continue
 			}
-			dv.afterSync(ctx)
+			dv.afterSync(ctx, st.Mark)
 		}
 	}
 }

@@ -18,51 +18,40 @@ import (
 // welfare assessments) up to date after a sync, and only when the data changed: a sync that
 // applied nothing, the usual case between a source's changes, leaves them as they are.
 //
-// The data changed when the sync cursors did (syncer.Mark): syncer writes a source's cursor in
-// the same transaction as every page of records it applies, so the cursors move with every
-// write, whoever made it (this gateway, another replica, `birlik sync`). The derived work runs
-// when the cursors differ from those it last ran for, when it has not yet run in this process
-// (a process that died between a sync and its derived work leaves them behind), and again
-// after a run that failed.
+// The data changed when the sync cursors did (syncer.Mark, which a sync run returns in its
+// Stats): syncer writes a source's cursor in the same transaction as every page of records it
+// applies, so the cursors move with every write, whoever made it (this gateway, another
+// replica, `birlik sync`). The derived work runs when the cursors differ from those it last
+// succeeded after, when it has not yet run in this process (a process that died between a sync
+// and its derived work leaves them behind), and again after a run that failed.
 //
 // Skipping matters most on the embedded SQLite store: the derived work holds its single write
 // lock in turn with the audit log for tens of seconds, and audited reads wait for it.
 //
 // A deriver is not safe for concurrent use: the sync loop is its only caller.
 type deriver struct {
-	db     *sql.DB
-	d      string // the store's Ent dialect
 	log    *slog.Logger
 	derive func(ctx context.Context) error
-
-	ran  bool   // a run succeeded in this process
-	mark string // the cursors that run was for
+	last   syncer.Since
 }
 
 // newDeriver returns the gateway's deriver over the store db of the Ent dialect d.
 func newDeriver(db *sql.DB, d string, log *slog.Logger) *deriver {
-	return &deriver{db: db, d: d, log: log, derive: func(ctx context.Context) error { return derive(ctx, db, d, log) }}
+	return &deriver{log: log, derive: func(ctx context.Context) error { return derive(ctx, db, d, log) }}
 }
 
-// afterSync runs the derived work if the store changed since its last successful run and reports
-// whether it ran. A failure is logged (it runs again after the next sync); it never takes the
-// gateway down.
-func (dv *deriver) afterSync(ctx context.Context) bool {
-	mark, err := syncer.Mark(ctx, dv.db, dv.d)
-	if err != nil {
-		// Unknown: run, and do not remember a mark that was not read.
-		dv.log.Warn("could not read the sync cursors; running the derived work", "err", err)
-		mark = ""
-	} else if dv.ran && mark == dv.mark {
+// afterSync runs the derived work after a sync that left the store at mark (its Stats.Mark),
+// if the store changed since the work last succeeded, and reports whether it ran. A failure is
+// logged (it runs again after the next sync); it never takes the gateway down.
+func (dv *deriver) afterSync(ctx context.Context, mark string) bool {
+	if !dv.last.Changed(mark) {
 		derivedSkipped.Inc()
 		dv.log.Debug("the store is unchanged since the derived work last ran: skipped")
 		return false
 	}
-	dv.ran = false
-	if err := dv.derive(ctx); err != nil {
-		return true
+	if err := dv.derive(ctx); err == nil {
+		dv.last.Done(mark)
 	}
-	dv.ran, dv.mark = mark != "", mark
 	return true
 }
 

@@ -31,14 +31,17 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 
 	runs := 0
 	var fail error
-	dv := &deriver{db: s.DB, d: s.Dialect, log: log, derive: func(context.Context) error { runs++; return fail }}
+	dv := &deriver{log: log, derive: func(context.Context) error { runs++; return fail }}
+	var mark string
 	sync := func(step string, wantRun bool) {
 		t.Helper()
-		if _, err := sy.Run(ctx, feed); err != nil {
+		st, err := sy.Run(ctx, feed)
+		if err != nil {
 			t.Fatalf("%s: sync: %v", step, err)
 		}
+		mark = st.Mark
 		before := runs
-		ran := dv.afterSync(ctx)
+		ran := dv.afterSync(ctx, mark)
 		if ran != wantRun || runs-before != map[bool]int{true: 1}[wantRun] {
 			t.Fatalf("%s: afterSync ran=%v (derive called %d times), want ran=%v", step, ran, runs-before, wantRun)
 		}
@@ -68,9 +71,9 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 	sync("then nothing new", false)
 
 	// A fresh process has not run it yet: it runs once whatever the store holds.
-	fresh := &deriver{db: s.DB, d: s.Dialect, log: log, derive: func(context.Context) error { runs++; return nil }}
+	fresh := &deriver{log: log, derive: func(context.Context) error { runs++; return nil }}
 	before := runs
-	if !fresh.afterSync(ctx) || runs != before+1 {
+	if !fresh.afterSync(ctx, mark) || runs != before+1 {
 		t.Fatalf("a new process: afterSync did not run the derived work")
 	}
 }

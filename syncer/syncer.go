@@ -53,10 +53,8 @@ type Syncer struct {
 	// analyzed and grown count, per table, the rows written by this Syncer up to its last
 	// ANALYZE and since (PostgreSQL).
 	analyzed, grown map[string]int64
-	// linked is set when a link pass of this Syncer succeeded; linkedMark is the cursors' Mark
-	// it ran after (under mu).
-	linked     bool
-	linkedMark string
+	// linked is the Mark this Syncer's last successful link pass ran after (under mu).
+	linked Since
 }
 
 // New returns a Syncer writing to db, of the Ent dialect d (dialect.SQLite or dialect.Postgres).
@@ -88,7 +86,23 @@ type Stats struct {
 	// LinkSkipped is set when the link pass did not run: no page was applied to the store since
 	// this Syncer's last successful pass (Mark unchanged).
 	LinkSkipped bool
+	// Mark is the store's Mark after the run's pages ("" when the run failed before reading it):
+	// what is derived from the data afterwards can compare it with its own last pass (Since).
+	Mark string
 }
+
+// Since remembers the Mark that a pass over the synced data (links, findings, assessments) last
+// succeeded after. The zero value has seen no pass: Changed is true until Done.
+type Since struct {
+	ok   bool
+	mark string
+}
+
+// Changed reports whether a pass is due at mark: none succeeded yet, or the data moved since.
+func (s *Since) Changed(mark string) bool { return !s.ok || mark != s.mark }
+
+// Done records a pass that succeeded at mark.
+func (s *Since) Done(mark string) { s.ok, s.mark = true, mark }
 
 // Written is the number of rows inserted, updated or linked.
 func (s Stats) Written() int64 {
@@ -121,8 +135,9 @@ func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, erro
 	if err != nil {
 		return st, err
 	}
+	st.Mark = mark
 	s.mu.Lock()
-	st.LinkSkipped = s.linked && mark == s.linkedMark
+	st.LinkSkipped = !s.linked.Changed(mark)
 	s.mu.Unlock()
 	if st.LinkSkipped {
 		return st, nil
@@ -131,7 +146,7 @@ func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, erro
 	st.Linked = n
 	if err == nil {
 		s.mu.Lock()
-		s.linked, s.linkedMark = true, mark
+		s.linked.Done(mark)
 		s.mu.Unlock()
 	}
 	return st, err
