@@ -45,12 +45,12 @@ func runAssess(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	client, db, d, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	s, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	a, err := familycard.NewAssessor(db, d, welfare.Default)
+	defer s.Close()
+	a, err := familycard.NewAssessor(s, welfare.Default)
 	if err != nil {
 		return err
 	}

@@ -39,12 +39,12 @@ func init() {
 			if err != nil {
 				return err
 			}
-			client, _, _, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+			s, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 			if err != nil {
 				return err
 			}
-			defer client.Close()
-			rep, err := audit.Verify(ctx, client)
+			defer s.Close()
+			rep, err := audit.Verify(ctx, s.Client)
 			if err != nil {
 				return err
 			}

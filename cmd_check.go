@@ -59,11 +59,11 @@ func runCheck(ctx context.Context, args []string) error {
 			cc.Kinds = append(cc.Kinds, domain.FindingKind(strings.TrimSpace(k)))
 		}
 	}
-	client, db, d, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	s, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer s.Close()
 
 	var bar *progressbar.ProgressBar
 	if term.IsTerminal(int(os.Stderr.Fd())) {
@@ -85,7 +85,7 @@ func runCheck(ctx context.Context, args []string) error {
 			log.Info("check: running", "kind", k, "check", done+1, "of", total, "elapsed", time.Since(started).Round(time.Millisecond))
 		}
 	}
-	sum, err := checks.Run(ctx, db, d, cc)
+	sum, err := checks.Run(ctx, s, cc)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/birlik/birlik/connectors/justice"
 	"github.com/birlik/birlik/connectors/labour"
 	"github.com/birlik/birlik/connectors/transport"
-	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/sim/all"
 	"github.com/birlik/birlik/store"
@@ -26,7 +25,6 @@ import (
 
 func init() {
 	commands["sync"] = command{summary: "pull every source's change feed into the store", run: runSync}
-	firstSync = syncLoop
 }
 
 const syncUsage = `usage: birlik sync [flags]
@@ -78,12 +76,12 @@ func runSync(ctx context.Context, args []string) error {
 			sources[src] = sims.URL(string(src))
 		}
 	}
-	client, db, d, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	s, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	defer client.Close()
-	sy := syncer.New(db, d, syncer.Options{Logger: log, Progress: os.Stderr})
+	defer s.Close()
+	sy := syncer.New(s, syncer.Options{Logger: log, Progress: os.Stderr})
 	start := time.Now()
 	st, err := sy.Run(ctx, feeds(sources)...)
 	for _, f := range st.Feeds {
@@ -109,16 +107,12 @@ func feeds(urls map[connectors.Source]string) []connectors.Feed {
 	}
 }
 
-// syncLoop is the gateway's sync (server.go's firstSync): one pass over every source, then,
+// syncLoop is the gateway's sync: one pass over every source, then,
 // when interval > 0, one pass per interval until ctx ends. After each pass the derived work
 // (findings, assessments) runs if the store changed (deriver).
-func syncLoop(ctx context.Context, client *ent.Client, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, synced func()) error {
-	db, d, ok := store.DBOf(client)
-	if !ok {
-		return errors.New("sync: the client was not opened by store.Open")
-	}
-	sy := syncer.New(db, d, syncer.Options{Logger: log})
-	dv := newDeriver(db, d, log)
+func syncLoop(ctx context.Context, s *store.Store, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, synced func()) error {
+	sy := syncer.New(s, syncer.Options{Logger: log})
+	dv := newDeriver(s, log)
 	fs := feeds(sources)
 	st, err := sy.Run(ctx, fs...)
 	if err != nil {

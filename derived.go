@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/birlik/birlik/checks"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/syncer"
 )
 
@@ -35,9 +35,9 @@ type deriver struct {
 	last   syncer.Since
 }
 
-// newDeriver returns the gateway's deriver over the store db of the Ent dialect d.
-func newDeriver(db *sql.DB, d string, log *slog.Logger) *deriver {
-	return &deriver{log: log, derive: func(ctx context.Context) error { return derive(ctx, db, d, log) }}
+// newDeriver returns the gateway's deriver over the store s.
+func newDeriver(s *store.Store, log *slog.Logger) *deriver {
+	return &deriver{log: log, derive: func(ctx context.Context) error { return derive(ctx, s, log) }}
 }
 
 // afterSync runs the derived work after a sync that left the store at mark (its Stats.Mark),
@@ -57,9 +57,9 @@ func (dv *deriver) afterSync(ctx context.Context, mark string) bool {
 
 // derive runs the integrity checks, then the family assessments. An error is logged and
 // counted, and returned so that the work runs again after the next sync.
-func derive(ctx context.Context, db *sql.DB, d string, log *slog.Logger) error {
+func derive(ctx context.Context, s *store.Store, log *slog.Logger) error {
 	start := time.Now()
-	sum, err := checks.Run(ctx, db, d, checks.Defaults())
+	sum, err := checks.Run(ctx, s, checks.Defaults())
 	if err != nil {
 		derivedRuns.WithLabelValues("checks", "error").Inc()
 		if ctx.Err() == nil {
@@ -70,7 +70,7 @@ func derive(ctx context.Context, db *sql.DB, d string, log *slog.Logger) error {
 	derivedRuns.WithLabelValues("checks", "ok").Inc()
 	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
 	start = time.Now()
-	a, err := familycard.NewAssessor(db, d, welfare.Default)
+	a, err := familycard.NewAssessor(s, welfare.Default)
 	if err == nil {
 		_, err = a.AssessAll(ctx)
 	}

@@ -22,7 +22,7 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: log})
+	sy := syncer.New(s.Store, syncer.Options{Logger: log})
 	building := func(n int) *connectors.Page {
 		return &connectors.Page{Buildings: []domain.Building{{Cadastral: "19:015:042:" + strconv.Itoa(n), Region: "190000000",
 			Address: "building " + strconv.Itoa(n), Designation: domain.DesignSchool, DesignCapacity: 300}}}
@@ -56,7 +56,7 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 	sync("nothing new after it", false)
 
 	// Another process (`birlik sync`, a replica) applies a page: the cursors are in the store.
-	other := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: log})
+	other := syncer.New(s.Store, syncer.Options{Logger: log})
 	feed.Pages = append(feed.Pages, building(4))
 	if _, err := other.Run(ctx, feed); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,6 @@ import (
 	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/domain"
-	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
@@ -33,12 +32,6 @@ import (
 	"github.com/birlik/birlik/sim/all"
 	"github.com/birlik/birlik/store"
 )
-
-// firstSync pulls every source's change feed into the store once, then (when interval > 0)
-// keeps pulling until ctx ends; it calls synced after the first complete pass. The sync
-// command's file sets it (it belongs to the syncer); while it is nil the gateway serves what
-// the store holds and /readyz stays 503 saying so.
-var firstSync func(ctx context.Context, client *ent.Client, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, synced func()) error
 
 // gateway is a started gateway: its handler, readiness, demo key and what to close.
 type gateway struct {
@@ -109,10 +102,11 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		keys = append(keys, demo)
 	}
 
-	client, db, dialect, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Pipeline: cfg.DBPipeline})
+	st, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Pipeline: cfg.DBPipeline})
 	if err != nil {
 		return nil, err
 	}
+	client, db := st.Client, st.DB
 	if cfg.DatabaseURL != "" {
 		n := cfg.DBMaxConns
 		if n <= 0 {
@@ -122,11 +116,11 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		db.SetMaxOpenConns(n)
 		db.SetMaxIdleConns(n)
 	}
-	g.closers = append(g.closers, client.Close)
+	g.closers = append(g.closers, st.Close)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), derivedRuns, derivedSkipped)
-	if p := store.PipelineOf(client); p != nil {
+	if p := st.Pipeline; p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
 				func() float64 { b, _ := p.Stats(); return float64(b) }),
@@ -140,7 +134,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	if g.DemoKey != "" {
 		headers["Authorization"] = "Bearer " + g.DemoKey
 	}
-	acc, err := access.NewLayer(cfg, client, dialect, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
+	acc, err := access.NewLayer(cfg, st, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +165,8 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		return nil, err
 	}
 
-	if firstSync == nil {
-		g.Ready.NotReady("no syncer is wired into this build: serving what the store holds")
-		log.Warn("no syncer in this build: the store is served as it is")
-		return g, nil
-	}
 	go func() {
-		err := firstSync(ctx, client, g.Sources, cfg.SyncInterval, log, func() {
+		err := syncLoop(ctx, st, g.Sources, cfg.SyncInterval, log, func() {
 			g.Ready.Ready()
 			log.Info("first sync finished: ready")
 		})

@@ -166,12 +166,11 @@ func (l *Log) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.m.wait, l.m.queue, l.m.write, l.m.entries}
 }
 
-// New starts a Log writing with client; d is the store's dialect (dialect.SQLite or
-// dialect.Postgres). Close it when done.
-func New(client *ent.Client, d string) *Log {
-	l := &Log{client: client, dialect: d, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, 1), m: newLogMetrics()}
-	if db, sd, ok := store.DBOf(client); ok && sd == dialect.Postgres {
-		l.db = db
+// New starts a Log writing to the store st. Close it when done.
+func New(st *store.Store) *Log {
+	l := &Log{client: st.Client, dialect: st.Dialect, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, 1), m: newLogMetrics()}
+	if st.Dialect == dialect.Postgres {
+		l.db = st.DB
 	}
 	l.wg.Add(1)
 	go l.run()

@@ -29,7 +29,7 @@ func iin(t testing.TB, n int) domain.IIN {
 func record(t *testing.T, n int) *storetest.Store {
 	t.Helper()
 	s := storetest.Open(t)
-	l := audit.New(s.Client, s.Dialect)
+	l := audit.New(s.Store)
 	t.Cleanup(func() { l.Close() })
 	recordOn(t, l, n)
 	return s
@@ -147,7 +147,7 @@ func TestVerifyNamesTampering(t *testing.T) {
 func TestSeveralWriters(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
-	logs := []*audit.Log{audit.New(s.Client, s.Dialect), audit.New(s.Client, s.Dialect), audit.New(s.Client, s.Dialect)}
+	logs := []*audit.Log{audit.New(s.Store), audit.New(s.Store), audit.New(s.Store)}
 	for _, l := range logs {
 		t.Cleanup(func() { l.Close() })
 	}
@@ -226,7 +226,7 @@ func TestManyConcurrentRecords(t *testing.T) {
 // batch.
 func TestMetrics(t *testing.T) {
 	s := storetest.Open(t)
-	l := audit.New(s.Client, s.Dialect)
+	l := audit.New(s.Store)
 	defer l.Close()
 	const n = 30
 	recordOn(t, l, n)

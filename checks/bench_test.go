@@ -49,7 +49,7 @@ func BenchmarkChecks(b *testing.B) {
 	c = nil // let the country go before measuring
 
 	t0 := time.Now()
-	sum, err := checks.Run(ctx, s.DB, s.Dialect, checks.Defaults())
+	sum, err := checks.Run(ctx, s.Store, checks.Defaults())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func BenchmarkChecks(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if sum, err = checks.Run(ctx, s.DB, s.Dialect, checks.Defaults()); err != nil {
+		if sum, err = checks.Run(ctx, s.Store, checks.Defaults()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/birlik/birlik/ent/finding"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/sim/all"
+	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/store/storetest"
 	"github.com/birlik/birlik/syncer"
 )
@@ -52,7 +53,7 @@ func syncCountry(t testing.TB, seed int64, people int) (*gen.Country, *storetest
 		health.New(sims.URL("health"), tc),
 	}
 	s := storetest.Open(t)
-	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet}).Run(ctx, feeds...); err != nil {
+	if _, err := syncer.New(s.Store, syncer.Options{Logger: quiet}).Run(ctx, feeds...); err != nil {
 		t.Fatalf("sync seed %d, %d people: %v", seed, people, err)
 	}
 	return c, s
@@ -167,7 +168,7 @@ func TestChecksFindExactlyTheTruth(t *testing.T) {
 		for _, seed := range []int64{1, 2, 3} {
 			t.Run(fmt.Sprintf("seed%d_%dpeople", seed, people), func(t *testing.T) {
 				c, s := syncCountry(t, seed, people)
-				sum, err := checks.Run(context.Background(), s.DB, s.Dialect, checks.Defaults())
+				sum, err := checks.Run(context.Background(), s.Store, checks.Defaults())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -201,7 +202,7 @@ func TestRerunKeepsIdentityAndStatus(t *testing.T) {
 	ctx := context.Background()
 	c, s := syncCountry(t, 5, 2500)
 	cfg := checks.Defaults()
-	first, err := checks.Run(ctx, s.DB, s.Dialect, cfg)
+	first, err := checks.Run(ctx, s.Store, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,7 @@ func TestRerunKeepsIdentityAndStatus(t *testing.T) {
 	}
 
 	t.Run("rerun", func(t *testing.T) {
-		second, err := checks.Run(ctx, s.DB, s.Dialect, cfg)
+		second, err := checks.Run(ctx, s.Store, cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +277,7 @@ func TestRerunKeepsIdentityAndStatus(t *testing.T) {
 VALUES ('finance', ?, 'test', ?, ?, 2024, 1000, '2025-03-01')`), "test|"+string(a.BINs[0]), time.Now(), string(a.BINs[0])); err != nil {
 			t.Fatal(err)
 		}
-		r, err := checks.Run(ctx, s.DB, s.Dialect, checks.Config{Kinds: []domain.FindingKind{domain.UnreportedIncome}})
+		r, err := checks.Run(ctx, s.Store, checks.Config{Kinds: []domain.FindingKind{domain.UnreportedIncome}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +295,7 @@ VALUES ('finance', ?, 'test', ?, ?, 2024, 1000, '2025-03-01')`), "test|"+string(
 		if _, err := s.DB.ExecContext(ctx, rebind(s.Dialect, `DELETE FROM income_reports WHERE source_key = ?`), "test|"+string(a.BINs[0])); err != nil {
 			t.Fatal(err)
 		}
-		r, err = checks.Run(ctx, s.DB, s.Dialect, checks.Config{Kinds: []domain.FindingKind{domain.UnreportedIncome}})
+		r, err = checks.Run(ctx, s.Store, checks.Config{Kinds: []domain.FindingKind{domain.UnreportedIncome}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,19 +308,4 @@ VALUES ('finance', ?, 'test', ?, ?, 2024, 1000, '2025-03-01')`), "test|"+string(
 	})
 }
 
-func rebind(d, q string) string {
-	if d != "postgres" {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func rebind(d, q string) string { return store.Rebind(d, q) }

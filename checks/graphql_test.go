@@ -70,7 +70,7 @@ const oneCaseQuery = `query OneCase($id: ID!) {
 func TestAnalystFindsOverCapacitySchools(t *testing.T) {
 	ctx := context.Background()
 	c, s := syncCountry(t, 4, 3000)
-	if _, err := checks.Run(ctx, s.DB, s.Dialect, checks.Defaults()); err != nil {
+	if _, err := checks.Run(ctx, s.Store, checks.Defaults()); err != nil {
 		t.Fatal(err)
 	}
 	// The gateway's own field rules (@personal), so the scenario proves what an analyst sees.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/store"
 )
 
 // KindResult is what one check found in a run.
@@ -39,13 +40,13 @@ type Summary struct {
 	Took  time.Duration
 }
 
-// Run runs the checks of cfg.Kinds (every kind by default) over the store db of the Ent dialect
-// d (dialect.SQLite or dialect.Postgres, as store.Open returns them), writes their findings, and
+// Run runs the checks of cfg.Kinds (every kind by default) over the store st, writes their findings, and
 // returns a summary. Each kind's findings are written in one transaction; facts are staged in a
 // temporary table on one connection. Run after a sync: the server calls it after each sync
 // that changed the store.
-func Run(ctx context.Context, db *sql.DB, d string, cfg Config) (Summary, error) {
+func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 	start := time.Now()
+	db, d := st.DB, st.Dialect
 	if d != dialect.SQLite && d != dialect.Postgres {
 		return Summary{}, fmt.Errorf("checks: unknown dialect %q: want %q or %q", d, dialect.SQLite, dialect.Postgres)
 	}

@@ -3,12 +3,12 @@ package checks
 import (
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/store"
 )
 
 // sqlb writes the few expressions that differ between SQLite and PostgreSQL: JSON building and
@@ -124,19 +124,4 @@ func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'
 func lit(d domain.Date) string { return quote(d.String()) }
 
 // rebind turns ? placeholders into $1, $2… on PostgreSQL. The checks' SQL holds no other '?'.
-func (b sqlb) rebind(q string) string {
-	if !b.pg() {
-		return q
-	}
-	var s strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			s.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		s.WriteRune(r)
-	}
-	return s.String()
-}
+func (b sqlb) rebind(q string) string { return store.Rebind(b.d, q) }

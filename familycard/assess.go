@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/store"
 )
 
 // Assessor computes and keeps assessments in one store.
@@ -33,9 +33,10 @@ type Assessor struct {
 	BatchSize int
 }
 
-// NewAssessor returns an Assessor writing to db, of the Ent dialect d (dialect.SQLite or
-// dialect.Postgres), under rules (welfare.Default when rules.Version is empty).
-func NewAssessor(db *sql.DB, d string, rules welfare.Rules) (*Assessor, error) {
+// NewAssessor returns an Assessor writing to the store st under rules (welfare.Default when
+// rules.Version is empty).
+func NewAssessor(st *store.Store, rules welfare.Rules) (*Assessor, error) {
+	db, d := st.DB, st.Dialect
 	if rules.Version == "" {
 		rules = welfare.Default
 	}
@@ -326,30 +327,10 @@ func (a *Assessor) write(ctx context.Context, tx *sql.Tx, list []Assessment, run
 }
 
 // ph is the n-th (1-based) placeholder of the dialect.
-func (a *Assessor) ph(n int) string {
-	if a.dialect == dialect.Postgres {
-		return "$" + strconv.Itoa(n)
-	}
-	return "?"
-}
+func (a *Assessor) ph(n int) string { return store.Placeholder(a.dialect, n) }
 
 // q rewrites ? placeholders for the dialect.
-func (a *Assessor) q(s string) string {
-	if a.dialect != dialect.Postgres {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range s {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func (a *Assessor) q(s string) string { return store.Rebind(a.dialect, s) }
 
 // named replaces :NAME parameters by positional placeholders of the dialect and returns the
 // arguments in order (each use of a name is its own argument).

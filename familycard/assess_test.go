@@ -16,7 +16,7 @@ import (
 func TestReassess(t *testing.T) {
 	ctx := context.Background()
 	_, s := synctest.Synced(t, 4, 1000)
-	a, err := familycard.NewAssessor(s.DB, s.Dialect, welfare.Default)
+	a, err := familycard.NewAssessor(s.Store, welfare.Default)
 	if err != nil {
 		t.Fatal(err)
 	}

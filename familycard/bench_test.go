@@ -31,7 +31,7 @@ func BenchmarkAssessMonth(b *testing.B) {
 		}
 		return c
 	})
-	a, err := familycard.NewAssessor(s.DB, s.Dialect, welfare.Default)
+	a, err := familycard.NewAssessor(s.Store, welfare.Default)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -63,13 +63,13 @@ func pipeline(t *testing.T, seed int64) (*gen.Country, *storetest.Store, []famil
 	}
 	s := storetest.Open(t)
 	t0 := time.Now()
-	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet}).Run(ctx, feeds...); err != nil {
+	if _, err := syncer.New(s.Store, syncer.Options{Logger: quiet}).Run(ctx, feeds...); err != nil {
 		t.Fatalf("sync: %v", err)
 	}
 	t.Logf("sync: %v", time.Since(t0))
 	t0 = time.Now()
 	defer func() { t.Logf("assess: %v", time.Since(t0)) }()
-	a, err := familycard.NewAssessor(s.DB, s.Dialect, welfare.Default)
+	a, err := familycard.NewAssessor(s.Store, welfare.Default)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ import (
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
-	"github.com/birlik/birlik/store"
+
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -77,7 +77,7 @@ func newGateway(t *testing.T, people int) *gateway {
 	}
 	t.Cleanup(func() { sims.Close() })
 	n := new(atomic.Int64)
-	client := ent.NewClient(ent.Driver(countingDriver{store.NewDriver(s.DB, s.Dialect), n}))
+	client := ent.NewClient(ent.Driver(countingDriver{s.NewDriver(), n}))
 	live := func(src connectors.Source) ctransport.Config {
 		return ctransport.Config{Source: string(src), MaxRetries: -1, Timeout: 5 * time.Second}
 	}

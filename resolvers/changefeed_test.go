@@ -30,7 +30,7 @@ func TestChangeFeedWhileSyncWrites(t *testing.T) {
 
 	read := make(chan struct{}) // the reader signals each page it read to a waiting sync
 	commits := 0
-	sy := syncer.New(st.DB, st.Dialect, syncer.Options{
+	sy := syncer.New(st.Store, syncer.Options{
 		Logger: slog.New(slog.DiscardHandler),
 		AfterCommit: func(connectors.Source, int) {
 			if commits++; commits <= 30 {

@@ -30,10 +30,10 @@ const RevisionsTable = "atlas_schema_revisions"
 // Migrate applies the pending versioned migrations of the dialect in one transaction, with
 // Atlas's executor; on PostgreSQL an advisory lock makes concurrent replicas wait for each
 // other. It is a no-op on an up-to-date store.
-func Migrate(ctx context.Context, db *sql.DB, d string) error {
+func (s *Store) Migrate(ctx context.Context) error {
 	var err error
 	for attempt := 1; attempt <= 3; attempt++ {
-		if err = migrateOnce(ctx, db, d); !isCatalogRace(err) {
+		if err = migrateOnce(ctx, s.DB, s.Dialect); !isCatalogRace(err) {
 			return err
 		}
 	}
@@ -119,22 +119,7 @@ type revisions struct {
 
 var _ migrate.RevisionReadWriter = (*revisions)(nil)
 
-func (r *revisions) q(s string) string {
-	if r.d != dialect.Postgres {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range s {
-		if c == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func (r *revisions) q(s string) string { return Rebind(r.d, s) }
 
 func (r *revisions) init(ctx context.Context) error {
 	_, err := r.tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+RevisionsTable+` (version TEXT PRIMARY KEY, data TEXT NOT NULL)`)

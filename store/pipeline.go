@@ -22,15 +22,15 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// NewDriver returns the Ent driver over db for the dialect d. On PostgreSQL it pipelines the
+// NewDriver returns a new Ent driver over the store's database. On PostgreSQL it pipelines the
 // reads Ent makes outside a transaction (see Pipeline); writes and transactions, and every
 // statement on SQLite, go through database/sql as they are.
-func NewDriver(db *sql.DB, d string) dialect.Driver { return newDriver(db, d, 0) }
+func (s *Store) NewDriver() dialect.Driver { return s.driver(0) }
 
-// newDriver is NewDriver with the number of pipelining connections (Options.Pipeline).
-func newDriver(db *sql.DB, d string, pipeline int) dialect.Driver {
-	drv := entsql.OpenDB(d, db)
-	if d != dialect.Postgres || pipeline < 0 {
+// driver is NewDriver with the number of pipelining connections (Options.Pipeline).
+func (s *Store) driver(pipeline int) dialect.Driver {
+	drv := entsql.OpenDB(s.Dialect, s.DB)
+	if s.Dialect != dialect.Postgres || pipeline < 0 {
 		return drv
 	}
 	return NewPipeline(drv, pipeline)

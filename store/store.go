@@ -15,8 +15,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -31,11 +31,62 @@ import (
 // FileName is the SQLite database file inside the data folder.
 const FileName = "birlik.db"
 
+// Store is an open store: the Ent client, the database under it and its dialect, and the read
+// pipeline when there is one. It is the one value every part that reads or writes the store is
+// handed: Ent for rows, DB for the set-based SQL of the sync, the checks and the assessments.
+type Store struct {
+	Client   *ent.Client
+	DB       *sql.DB
+	Dialect  string    // dialect.SQLite or dialect.Postgres
+	Pipeline *Pipeline // the PostgreSQL read pipeline; nil on SQLite or with Options.Pipeline -1
+}
+
+// Close closes the client and the database under it.
+func (s *Store) Close() error {
+	if s.Client != nil {
+		return s.Client.Close()
+	}
+	return s.DB.Close()
+}
+
+// Postgres reports whether the store is PostgreSQL.
+func (s *Store) Postgres() bool { return s.Dialect == dialect.Postgres }
+
+// Rebind rewrites the ? placeholders of q for the store's dialect (see Rebind).
+func (s *Store) Rebind(q string) string { return Rebind(s.Dialect, q) }
+
+// Rebind rewrites the ? placeholders of q as $1, $2… for PostgreSQL and leaves them for SQLite.
+// q must hold no other '?' (in a literal or a comment).
+func Rebind(d, q string) string {
+	if d != dialect.Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for _, c := range q {
+		if c == '?' {
+			n++
+			b.WriteString(Placeholder(d, n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Placeholder is the n-th (1-based) positional parameter of the dialect d: $n on PostgreSQL, ?
+// on SQLite.
+func Placeholder(d string, n int) string {
+	if d == dialect.Postgres {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}
+
 // Open opens the store named by databaseURL, or the embedded SQLite store <dataDir>/birlik.db
-// when databaseURL is empty, and applies the pending migrations. It returns the Ent client, the
-// underlying *sql.DB (for set-based SQL the checks run), and the Ent dialect name
-// (dialect.SQLite or dialect.Postgres). Close the client when done; it closes the DB.
-func Open(ctx context.Context, databaseURL, dataDir string) (*ent.Client, *sql.DB, string, error) {
+// when databaseURL is empty, and applies the pending migrations. Close it when done.
+func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	return OpenWith(ctx, databaseURL, dataDir, Options{})
 }
 
@@ -47,55 +98,32 @@ type Options struct {
 }
 
 // OpenWith is Open with options.
-func OpenWith(ctx context.Context, databaseURL, dataDir string, o Options) (*ent.Client, *sql.DB, string, error) {
-	db, d, err := OpenDB(ctx, databaseURL, dataDir)
+func OpenWith(ctx context.Context, databaseURL, dataDir string, o Options) (*Store, error) {
+	s, err := OpenDB(ctx, databaseURL, dataDir)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, err
 	}
-	if err := Migrate(ctx, db, d); err != nil {
-		db.Close()
-		return nil, nil, "", err
+	if err := s.Migrate(ctx); err != nil {
+		s.DB.Close()
+		return nil, err
 	}
-	drv := newDriver(db, d, o.Pipeline)
-	client := ent.NewClient(ent.Driver(drv))
-	pipeline, _ := drv.(*Pipeline)
-	opened.Store(client, openedDB{db, d, pipeline})
-	return client, db, d, nil
+	drv := s.driver(o.Pipeline)
+	s.Client = ent.NewClient(ent.Driver(drv))
+	s.Pipeline, _ = drv.(*Pipeline)
+	return s, nil
 }
 
-// opened remembers the database and dialect under each client Open returned, for code handed
-// only the client (DBOf).
-var opened sync.Map // *ent.Client -> openedDB
-
-type openedDB struct {
-	db       *sql.DB
-	d        string
-	pipeline *Pipeline // nil unless PostgreSQL with the pipeline on
-}
-
-// DBOf returns the *sql.DB and dialect under a client that Open returned (ok false for any
-// other client), for set-based SQL by code that is handed only the client.
-func DBOf(client *ent.Client) (db *sql.DB, d string, ok bool) {
-	v, ok := opened.Load(client)
-	if !ok {
-		return nil, "", false
+// OpenDB opens the database without migrating it and without an Ent client (Client is nil;
+// see Open).
+func OpenDB(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
+	db, d, err := openDB(ctx, databaseURL, dataDir)
+	if err != nil {
+		return nil, err
 	}
-	o := v.(openedDB)
-	return o.db, o.d, true
+	return &Store{DB: db, Dialect: d}, nil
 }
 
-// PipelineOf returns the read pipeline under a client that Open returned, or nil when it has
-// none (SQLite, or Options.Pipeline -1).
-func PipelineOf(client *ent.Client) *Pipeline {
-	v, ok := opened.Load(client)
-	if !ok {
-		return nil
-	}
-	return v.(openedDB).pipeline
-}
-
-// OpenDB opens the database without migrating it. See Open.
-func OpenDB(ctx context.Context, databaseURL, dataDir string) (*sql.DB, string, error) {
+func openDB(ctx context.Context, databaseURL, dataDir string) (*sql.DB, string, error) {
 	switch {
 	case databaseURL == "":
 		if dataDir == "" {

@@ -42,22 +42,22 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 	}
 
 	// Migrating again is a no-op.
-	if err := store.Migrate(ctx, s.DB, s.Dialect); err != nil {
+	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
 	// A second open of the same store sees the data.
-	c2, _, _, err := store.Open(ctx, s.URL, s.DataDir)
+	s2, err := store.Open(ctx, s.URL, s.DataDir)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
-	defer c2.Close()
-	if n, err := c2.Person.Query().Count(ctx); err != nil || n != 1 {
+	defer s2.Close()
+	if n, err := s2.Client.Person.Query().Count(ctx); err != nil || n != 1 {
 		t.Errorf("reopened store has %d persons (err %v), want 1", n, err)
 	}
 }
 
 func TestOpenRejectsUnknownURL(t *testing.T) {
-	_, _, _, err := store.Open(context.Background(), "mysql://x", t.TempDir())
+	_, err := store.Open(context.Background(), "mysql://x", t.TempDir())
 	if err == nil {
 		t.Fatal("want an error for a mysql:// DATABASE_URL")
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/birlik/birlik/ent/familymembership"
 	"github.com/birlik/birlik/ent/quarantine"
 	"github.com/birlik/birlik/ent/synccursor"
+	"github.com/birlik/birlik/store"
 )
 
 // Provenance columns every integrated table has, written before the spec's data columns.
@@ -497,12 +498,14 @@ func readCursor(ctx context.Context, db *sql.DB, d string, src connectors.Source
 	return c, nil
 }
 
-// Mark returns the state of every source's sync cursor in the store db (of the Ent dialect d).
+// Mark returns the state of every source's sync cursor in the store st.
 // A page of records is applied in the same transaction as its source's cursor, and a page that
 // changes nothing is not written, so the mark moves whenever the synced data may have changed,
 // whoever applied it (this process, another replica, `birlik sync`), and only then. What is
 // derived from the data (links, findings, assessments) needs no new pass while it stays the same.
-func Mark(ctx context.Context, db *sql.DB, d string) (string, error) {
+func Mark(ctx context.Context, st *store.Store) (string, error) { return mark(ctx, st.DB, st.Dialect) }
+
+func mark(ctx context.Context, db *sql.DB, d string) (string, error) {
 	q, args := entsql.Dialect(d).Select(synccursor.FieldSource, synccursor.FieldCursor, synccursor.FieldRecords,
 		synccursor.FieldDone, synccursor.FieldUpdatedAt).
 		From(entsql.Table(synccursor.Table)).OrderBy(synccursor.FieldSource).Query()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/birlik/birlik/ent/change"
 	"github.com/birlik/birlik/ent/familymembership"
+	"github.com/birlik/birlik/store"
 )
 
 // Bulk loading on PostgreSQL. A first load of a large country into an empty store is bound by
@@ -59,7 +60,8 @@ func keptLeads() map[string]map[string]bool {
 // build them again. It returns how many it dropped. Call it only before a first load (it refuses
 // when persons already holds rows): queries on a store without its indexes are slow, and the
 // store lacks its foreign-key checks until RestoreIndexes has run.
-func DeferIndexes(ctx context.Context, db *sql.DB, d string) (int, error) {
+func DeferIndexes(ctx context.Context, st *store.Store) (int, error) {
+	db, d := st.DB, st.Dialect
 	if d != dialect.Postgres {
 		return 0, fmt.Errorf("deferring indexes: only PostgreSQL stores are bulk loaded (this store is %s)", d)
 	}
@@ -146,8 +148,8 @@ func DeferIndexes(ctx context.Context, db *sql.DB, d string) (int, error) {
 // record, then analyzes the tables. It returns how many it rebuilt; with nothing deferred (or on
 // SQLite) it does nothing. maintenanceWorkMem, when not empty, is the session's
 // maintenance_work_mem for the builds (e.g. "1GB"; the server's default is small).
-func RestoreIndexes(ctx context.Context, db *sql.DB, d string, maintenanceWorkMem string, logger *slog.Logger) (int, error) {
-	return restoreIndexes(ctx, db, d, maintenanceWorkMem, logger, nil)
+func RestoreIndexes(ctx context.Context, st *store.Store, maintenanceWorkMem string, logger *slog.Logger) (int, error) {
+	return restoreIndexes(ctx, st.DB, st.Dialect, maintenanceWorkMem, logger, nil)
 }
 
 // restoreIndexes is RestoreIndexes calling rebuilt, when set, after each definition it rebuilt.

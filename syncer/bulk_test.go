@@ -48,7 +48,7 @@ func TestBulkLoad(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
 	if s.Dialect != dialect.Postgres {
-		if _, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect); err == nil {
+		if _, err := syncer.DeferIndexes(ctx, s.Store); err == nil {
 			t.Fatal("DeferIndexes on SQLite: no error")
 		}
 		t.Skip("bulk loading is PostgreSQL's (set DATABASE_URL)")
@@ -56,7 +56,7 @@ func TestBulkLoad(t *testing.T) {
 	c := country(t, 3, 1000)
 	want := schemaDDL(t, s)
 
-	n, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect)
+	n, err := syncer.DeferIndexes(ctx, s.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +78,11 @@ func TestBulkLoad(t *testing.T) {
 			t.Errorf("a foreign key of a table sync writes was left: %s", l)
 		}
 	}
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+	sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
 	if _, err := sy.Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 400))...); err != nil {
 		t.Fatalf("bulk sync: %v", err)
 	}
-	if _, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect); err == nil || !strings.Contains(err.Error(), "already holds persons") {
+	if _, err := syncer.DeferIndexes(ctx, s.Store); err == nil || !strings.Contains(err.Error(), "already holds persons") {
 		t.Errorf("DeferIndexes on a loaded store: %v, want a refusal", err)
 	}
 
@@ -100,7 +100,7 @@ func TestBulkLoad(t *testing.T) {
 	if err == nil || got != 1 {
 		t.Fatalf("interrupted rebuild: %d rebuilt, err %v; want 1 and the cancellation", got, err)
 	}
-	got, err = syncer.RestoreIndexes(ctx, s.DB, s.Dialect, "64MB", quiet)
+	got, err = syncer.RestoreIndexes(ctx, s.Store, "64MB", quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,13 +110,13 @@ func TestBulkLoad(t *testing.T) {
 	if after := schemaDDL(t, s); after != want {
 		t.Errorf("schema after the rebuild differs from the migrated one:\n got %s\nwant %s", after, want)
 	}
-	if again, err := syncer.RestoreIndexes(ctx, s.DB, s.Dialect, "", quiet); err != nil || again != 0 {
+	if again, err := syncer.RestoreIndexes(ctx, s.Store, "", quiet); err != nil || again != 0 {
 		t.Errorf("second rebuild: %d, %v; want 0, nil", again, err)
 	}
 
 	// The same country synced the ordinary way holds the same content.
 	o := storetest.Open(t)
-	if _, err := syncer.New(o.DB, o.Dialect, syncer.Options{Logger: quiet}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 400))...); err != nil {
+	if _, err := syncer.New(o.Store, syncer.Options{Logger: quiet}).Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 400))...); err != nil {
 		t.Fatal(err)
 	}
 	if a, b := dump(t, s, false), dump(t, o, false); a != b {

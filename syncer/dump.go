@@ -2,7 +2,6 @@ package syncer
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"github.com/birlik/birlik/ent/change"
 	"github.com/birlik/birlik/ent/quarantine"
 	"github.com/birlik/birlik/ent/synccursor"
+	"github.com/birlik/birlik/store"
 )
 
 // DumpOptions select what Dump leaves out.
@@ -28,7 +28,8 @@ var timeCols = map[string]bool{"synced_at": true, "seen_at": true, "at": true, "
 // Dump writes every table sync writes, deterministically: one line per row, rows sorted,
 // without surrogate ids, and with each foreign key shown as the natural key of the record it
 // points to. Two stores holding the same data dump identically whatever their ids.
-func Dump(ctx context.Context, db *sql.DB, d string, w io.Writer, opts DumpOptions) error {
+func Dump(ctx context.Context, st *store.Store, w io.Writer, opts DumpOptions) error {
+	db, d := st.DB, st.Dialect
 	keyOf := map[string]map[int64]string{} // target table -> id -> natural key
 	for _, s := range specs {
 		for _, r := range s.refs {

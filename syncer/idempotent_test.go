@@ -19,7 +19,7 @@ func TestSecondRunWritesNothing(t *testing.T) {
 	c := country(t, 2, 1000)
 	s := storetest.Open(t)
 	ctx := context.Background()
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+	sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
 	if _, err := sy.Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 500))...); err != nil {
 		t.Fatalf("first sync: %v", err)
 	}
@@ -168,7 +168,7 @@ func TestPageSemantics(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := storetest.Open(t)
-			sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+			sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
 			// Pages of one test may mix sources' records; each goes through the feed of its
 			// first record's source (justice here), which sync does not check.
 			f := &synctest.Feed{Src: connectors.Justice, Pages: tc.pages}

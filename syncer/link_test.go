@@ -32,7 +32,7 @@ func TestLinkRunsOnlyAfterTheStoreChanged(t *testing.T) {
 	unlinked := func() int {
 		return s.Client.FamilyMembership.Query().Where(familymembership.PersonIDIsNil()).CountX(ctx)
 	}
-	a := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+	a := syncer.New(s.Store, syncer.Options{Logger: quiet})
 	run := func(step string, sy *syncer.Syncer, wantSkipped bool, wantLinked int64) {
 		t.Helper()
 		st, err := sy.Run(ctx, f)
@@ -59,7 +59,7 @@ func TestLinkRunsOnlyAfterTheStoreChanged(t *testing.T) {
 
 	// Another process applies the child's record and dies before its link pass.
 	f.Pages = append(f.Pages, &connectors.Page{PersonVersions: []domain.PersonVersion{{Seq: 2, Person: child}}})
-	if _, err := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet}).SyncFeed(ctx, f); err != nil {
+	if _, err := syncer.New(s.Store, syncer.Options{Logger: quiet}).SyncFeed(ctx, f); err != nil {
 		t.Fatal(err)
 	}
 	run("after another process applied a page", a, false, 1)
@@ -69,5 +69,5 @@ func TestLinkRunsOnlyAfterTheStoreChanged(t *testing.T) {
 	run("all linked, nothing new", a, true, 0)
 
 	// A new process links on its first run, whatever the cursors say.
-	run("a new Syncer", syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet}), false, 0)
+	run("a new Syncer", syncer.New(s.Store, syncer.Options{Logger: quiet}), false, 0)
 }

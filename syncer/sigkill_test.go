@@ -44,14 +44,14 @@ func TestMain(m *testing.M) {
 // line after every commit.
 func syncChild() error {
 	ctx := context.Background()
-	client, db, d, err := store.Open(ctx, os.Getenv("BIRLIK_CHILD_DATABASE_URL"), os.Getenv("BIRLIK_CHILD_DATA"))
+	st, err := store.Open(ctx, os.Getenv("BIRLIK_CHILD_DATABASE_URL"), os.Getenv("BIRLIK_CHILD_DATA"))
 	if err != nil {
 		return err
 	}
-	defer client.Close()
+	defer st.Close()
 	c := country(nil, killSeed, killPeople)
 	out := bufio.NewWriter(os.Stdout)
-	sy := syncer.New(db, d, syncer.Options{Logger: quiet, AfterCommit: func(src connectors.Source, pages int) {
+	sy := syncer.New(st, syncer.Options{Logger: quiet, AfterCommit: func(src connectors.Source, pages int) {
 		fmt.Fprintf(out, "commit %s %d\n", src, pages)
 		out.Flush()
 	}})
@@ -67,7 +67,7 @@ func TestSIGKILLLeavesTheSameStore(t *testing.T) {
 
 	// The reference: one uninterrupted run.
 	ref := storetest.Open(t)
-	if _, err := syncer.New(ref.DB, ref.Dialect, syncer.Options{Logger: quiet}).
+	if _, err := syncer.New(ref.Store, syncer.Options{Logger: quiet}).
 		Run(ctx, synctest.Feeds(synctest.CountryFeeds(country(t, killSeed, killPeople), killPageSize))...); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func TestSyncFromSimulators(t *testing.T) {
 		health.New(sims.URL("health"), tc(connectors.Health)),
 	}
 	s := storetest.Open(t)
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+	sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
 	st, err := sy.Run(ctx, feeds...)
 	if err != nil {
 		t.Fatalf("sync: %v", err)

@@ -28,6 +28,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/store"
 )
 
 // Options configure a Syncer. The zero value logs with slog.Default and shows no progress bar.
@@ -57,8 +58,9 @@ type Syncer struct {
 	linked Since
 }
 
-// New returns a Syncer writing to db, of the Ent dialect d (dialect.SQLite or dialect.Postgres).
-func New(db *sql.DB, d string, opts Options) *Syncer {
+// New returns a Syncer writing to the store st.
+func New(st *store.Store, opts Options) *Syncer {
+	db, d := st.DB, st.Dialect
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -131,7 +133,7 @@ func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, erro
 			return st, err
 		}
 	}
-	mark, err := Mark(ctx, s.db, s.d)
+	mark, err := mark(ctx, s.db, s.d)
 	if err != nil {
 		return st, err
 	}

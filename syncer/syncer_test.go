@@ -53,7 +53,7 @@ func country(t testing.TB, seed int64, people int) *gen.Country {
 func dump(t testing.TB, s *storetest.Store, times bool) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := syncer.Dump(context.Background(), s.DB, s.Dialect, &b, syncer.DumpOptions{Times: times}); err != nil {
+	if err := syncer.Dump(context.Background(), s.Store, &b, syncer.DumpOptions{Times: times}); err != nil {
 		t.Fatalf("dump: %v", err)
 	}
 	return b.String()
@@ -63,7 +63,7 @@ func TestSyncCountryCountsMatchGenerator(t *testing.T) {
 	c := country(t, 1, 2000)
 	s := storetest.Open(t)
 	ctx := context.Background()
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+	sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
 	st, err := sy.Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, 700))...)
 	if err != nil {
 		t.Fatalf("sync: %v", err)
@@ -194,7 +194,7 @@ func BenchmarkSyncCountry(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		s := storetest.Open(b)
-		sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: quiet})
+		sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
 		b.StartTimer()
 		if _, err := sy.Run(context.Background(), synctest.Feeds(synctest.CountryFeeds(c, 5000))...); err != nil {
 			b.Fatal(err)

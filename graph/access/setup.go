@@ -17,6 +17,7 @@ import (
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/privacy"
 	"github.com/birlik/birlik/ratelimit"
+	"github.com/birlik/birlik/store"
 )
 
 // Layer is the access control of one gateway, ready to hand to httpapi.Options: who the caller
@@ -44,11 +45,11 @@ func (l *Layer) Close() error {
 	return first
 }
 
-// NewLayer builds the access layer for cfg over the store (client, dialect d). keys are the API
+// NewLayer builds the access layer for cfg over the store st. keys are the API
 // keys (the configured ones and the demo key); the token keys are cfg.Access.JWTKeys, else the
 // embedded default's key in cfg.DataDir when embedded is true, else tokens are off.
 // requestID gives the request id for audit entries (may be nil).
-func NewLayer(cfg config.Config, client *ent.Client, d string, keys []auth.APIKey, embedded bool, log *slog.Logger, requestID func(context.Context) string) (*Layer, error) {
+func NewLayer(cfg config.Config, st *store.Store, keys []auth.APIKey, embedded bool, log *slog.Logger, requestID func(context.Context) string) (*Layer, error) {
 	l := &Layer{}
 	chain := auth.Chain{auth.NewAPIKeys(keys)}
 	tokenKeys := cfg.Access.JWTKeys
@@ -89,10 +90,10 @@ func NewLayer(cfg config.Config, client *ent.Client, d string, keys []auth.APIKe
 		id, _ := auth.FromContext(ctx)
 		return cfg.Access.LimitsFor(id.Role, cfg.Limits)
 	}
-	l.Audit = audit.New(client, d)
+	l.Audit = audit.New(st)
 	l.closers = append(l.closers, l.Audit.Close)
 	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: requestID, Purposes: cfg.Access.Purposes,
-		PersonIINs: PersonIINsFrom(client)}}
+		PersonIINs: PersonIINsFrom(st.Client)}}
 	return l, nil
 }
 

@@ -58,16 +58,16 @@ type SQLite struct {
 func OpenSQLite(t testing.TB) *SQLite {
 	t.Helper()
 	ctx := context.Background()
-	db, d, err := store.OpenDB(ctx, "", t.TempDir())
+	s, err := store.OpenDB(ctx, "", t.TempDir())
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
-	if err := store.Migrate(ctx, db, d); err != nil {
+	t.Cleanup(func() { s.DB.Close() })
+	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
-	rec := &Recorder{Driver: entsql.OpenDB(d, db)}
-	return &SQLite{Client: ent.NewClient(ent.Driver(rec)), DB: db, Recorder: rec}
+	rec := &Recorder{Driver: entsql.OpenDB(s.Dialect, s.DB)}
+	return &SQLite{Client: ent.NewClient(ent.Driver(rec)), DB: s.DB, Recorder: rec}
 }
 
 // Plan returns the lines of SQLite's EXPLAIN QUERY PLAN for st ("SEARCH t USING INDEX …",

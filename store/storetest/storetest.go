@@ -6,19 +6,15 @@ package storetest
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"testing"
 
-	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/store"
 )
 
 // Store is an open test store.
 type Store struct {
-	Client  *ent.Client
-	DB      *sql.DB
-	Dialect string // dialect.SQLite or dialect.Postgres
+	*store.Store
 	// URL and DataDir are what store.Open needs to open this same store again (in a child
 	// process, for instance): URL is empty for SQLite, DataDir empty for PostgreSQL.
 	URL     string
@@ -44,12 +40,12 @@ func Open(t testing.TB) *Store {
 	} else {
 		s.DataDir = t.TempDir()
 	}
-	client, db, d, err := store.Open(ctx, s.URL, s.DataDir)
+	st, err := store.Open(ctx, s.URL, s.DataDir)
 	if err != nil {
 		t.Fatalf("storetest: %v", err)
 	}
 	// Registered after the schema's cleanup, so it runs first: close, then drop.
-	t.Cleanup(func() { client.Close() })
-	s.Client, s.DB, s.Dialect = client, db, d
+	t.Cleanup(func() { st.Close() })
+	s.Store = st
 	return s
 }

@@ -74,14 +74,14 @@ func BenchStore(tb testing.TB, people int, country func() *gen.Country) *storete
 			tb.Fatal(err)
 		}
 		if !loaded {
-			n, err := syncer.DeferIndexes(ctx, s.DB, s.Dialect)
+			n, err := syncer.DeferIndexes(ctx, s.Store)
 			if err != nil {
 				tb.Fatal(err)
 			}
 			logger.Info("bulk load: deferred secondary indexes and foreign keys until the load is done", "deferred", n)
 		}
 	}
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: logger, LogEvery: 30 * time.Second})
+	sy := syncer.New(s.Store, syncer.Options{Logger: logger, LogEvery: 30 * time.Second})
 	st, err := sy.Run(ctx, Feeds(CountryFeeds(c, BenchPageSize))...)
 	if err != nil {
 		tb.Fatal(err)
@@ -106,7 +106,7 @@ const BulkPeople = 100000
 func restore(tb testing.TB, s *storetest.Store, logger *slog.Logger) {
 	tb.Helper()
 	t0 := time.Now()
-	n, err := syncer.RestoreIndexes(context.Background(), s.DB, s.Dialect, "1GB", logger)
+	n, err := syncer.RestoreIndexes(context.Background(), s.Store, "1GB", logger)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -127,12 +127,12 @@ func keptStore(tb testing.TB) *storetest.Store {
 	} else {
 		s.DataDir = v
 	}
-	client, db, d, err := store.Open(context.Background(), s.URL, s.DataDir)
+	st, err := store.Open(context.Background(), s.URL, s.DataDir)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { client.Close() })
-	s.Client, s.DB, s.Dialect = client, db, d
+	tb.Cleanup(func() { st.Close() })
+	s.Store = st
 	return s
 }
 
@@ -154,7 +154,7 @@ func Synced(tb testing.TB, seed int64, people int) (*gen.Country, *storetest.Sto
 		tb.Fatal(err)
 	}
 	s := storetest.Open(tb)
-	sy := syncer.New(s.DB, s.Dialect, syncer.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sy := syncer.New(s.Store, syncer.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if _, err := sy.Run(context.Background(), Feeds(CountryFeeds(c, 2000))...); err != nil {
 		tb.Fatalf("sync: %v", err)
 	}
