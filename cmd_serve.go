@@ -46,7 +46,7 @@ func init() {
 // nearly everything a request allocates is garbage when it ends, so at Go's default of 100 the
 // collector runs every few dozen requests and takes a sixth of the CPU under load. At 400 it runs
 // a quarter as often, for a heap at most five times the live one: 11 to 19% more citizen
-// queries per second at 64 clients (bench/README.md, run 9).
+// queries per second at 64 clients (measured with bench/load).
 const serveGCPercent = 400
 
 // serveGC sets serveGCPercent unless the operator set GOGC (getenv is os.Getenv), whose value

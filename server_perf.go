@@ -1,6 +1,6 @@
 package main
 
-// server_perf.go wires the speed layer into the gateway (owned by the performance engineer):
+// server_perf.go wires the speed layer into the gateway:
 // the shared cache (Redis when REDIS_URL is set, in-process otherwise), the per-request
 // dataloaders with the live connectors behind the cache, automatic persisted queries on the same
 // cache, the shared metrics (cache, sources, resolver errors, sync progress) and OpenTelemetry

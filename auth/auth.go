@@ -15,7 +15,7 @@ import (
 	"github.com/birlik/birlik/domain"
 )
 
-// The roles a caller can have (issue 8 gives each its view of the graph).
+// The roles a caller can have; docs/access.md gives each its view of the graph.
 const (
 	RoleCitizen    = "citizen"    // their own record and their family's
 	RoleCaseworker = "caseworker" // families and people of their region

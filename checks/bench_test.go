@@ -13,7 +13,7 @@ import (
 )
 
 // BenchmarkChecks measures every check over a synced country of BIRLIK_BENCH_PEOPLE people
-// (default 20,000; issue 6's target is 1,000,000 on PostgreSQL in under 60 s):
+// (default 20,000; the target is 1,000,000 on PostgreSQL in under 60 s):
 //
 //	DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable BIRLIK_BENCH_PEOPLE=1000000 \
 //	  go test ./checks -run '^$' -bench Checks -benchtime 1x -timeout 3h

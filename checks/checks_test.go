@@ -149,7 +149,7 @@ func openFindings(t testing.TB, cl *ent.Client) []*ent.Finding {
 	return fs
 }
 
-// TestChecksFindExactlyTheTruth is the exactness test of issue 6 (run it with -timeout 30m on a
+// TestChecksFindExactlyTheTruth checks that the findings equal the generator's truth exactly (run it with -timeout 30m on a
 // busy machine): for three seeds and two sizes,
 // the findings after a sync through the simulators and connectors are exactly the generator's
 // ground truth (precision and recall 1 for every kind), with the same region and money at risk

@@ -20,7 +20,7 @@ import (
 	"github.com/birlik/birlik/resolvers"
 )
 
-// overCapacityQuery is the analysts' acceptance query of issue 6 (docs/findings-queries.md):
+// overCapacityQuery is the analysts' over-capacity query (docs/findings-queries.md):
 // private schools of one region whose reported contingent exceeds twice their design capacity,
 // by money at risk, each with its capacity (cadastre), reported contingent (finance) and
 // enrolled pupils (education) in the evidence.

@@ -1,6 +1,6 @@
 package config
 
-// The access-control settings of issue 8: token keys, purposes per role, query limits per role,
+// The access-control settings: token keys, purposes per role, query limits per role,
 // rate limits, and what a citizen's myDataAccess shows of the official.
 
 import (

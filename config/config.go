@@ -71,7 +71,7 @@ func (s Sources) URLs() map[connectors.Source]string {
 	}
 }
 
-// Limits bound what one GraphQL request may ask for. Issue 8 makes them per role.
+// Limits bound what one GraphQL request may ask for (Access.RoleLimits overrides them per role).
 type Limits struct {
 	Depth      int // BIRLIK_MAX_DEPTH: nesting of fields
 	Aliases    int // BIRLIK_MAX_ALIASES: aliased fields in one operation

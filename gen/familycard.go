@@ -4,7 +4,7 @@ package gen
 // month of the history under the default rules (rules v1 of docs/familycard.md), computed from
 // the generated records themselves. It is an implementation of its own, independent of package
 // familycard (which computes the same from the store with SQL), so that a test of one against
-// the other catches a mistake in either. Owned by the family-card engineer.
+// the other catches a mistake in either.
 
 import "github.com/birlik/birlik/domain"
 

@@ -11,7 +11,7 @@ import (
 // BenchmarkCitizenQueryAudit measures what the audit log costs the citizen query at
 // concurrency 16 (RunParallel with 16 goroutines per GOMAXPROCS... set by SetParallelism so
 // that 16 requests are in flight on any machine): "off" records nothing, "on" writes every
-// entry durably before answering. Issue 8 allows "on" at most 20% slower.
+// entry durably before answering. The budget allows "on" at most 20% slower.
 //
 //	go test -run '^$' -bench CitizenQueryAudit -benchtime 3s ./resolvers/
 func BenchmarkCitizenQueryAudit(b *testing.B) {

@@ -1,6 +1,6 @@
 package resolvers_test
 
-// Issue 8's acceptance, in full: every role (citizen on their own family and on another,
+// The access matrix, in full: every role (citizen on their own family and on another,
 // caseworker in and out of their region, analyst with a statistics and with a case purpose,
 // inspector, health, admin) against every personal field of every type and every entry point,
 // through the whole HTTP stack on the real store (SQLite, or PostgreSQL with DATABASE_URL) and

@@ -1,6 +1,6 @@
 package resolvers_test
 
-// Issue 8's acceptance: every role against every entry point and personal field (returned,
+// The access rules through HTTP: every role against every entry point and personal field (returned,
 // masked, forbidden or absent), on the real store (SQLite, or PostgreSQL with DATABASE_URL),
 // through the whole HTTP stack with the access layer; and a caseworker's read showing in the
 // citizen's myDataAccess with its purpose.

@@ -28,7 +28,7 @@ func (r *changeResolver) Person(ctx context.Context, obj *ent.Change) (*ent.Pers
 	if l == nil {
 		return nil, loaders.ErrNoLoaders
 	}
-	return l.PersonByIIN(ctx, obj.Iin) // batched per level (perf engineer)
+	return l.PersonByIIN(ctx, obj.Iin) // batched per level
 }
 
 func (r *employerResolver) Region(ctx context.Context, obj *ent.Employer) (*domain.Region, error) {
@@ -60,7 +60,7 @@ func (r *personResolver) Family(ctx context.Context, obj *ent.Person) (*ent.Fami
 	if l == nil {
 		return nil, loaders.ErrNoLoaders
 	}
-	return l.FamilyOfPerson(ctx, obj.Iin) // batched per level (perf engineer)
+	return l.FamilyOfPerson(ctx, obj.Iin) // batched per level
 }
 
 func (r *queryResolver) Person(ctx context.Context, iin string) (*ent.Person, error) {
@@ -167,7 +167,7 @@ func (r *schoolResolver) DesignCapacity(ctx context.Context, obj *ent.School) (*
 	if l == nil {
 		return nil, loaders.ErrNoLoaders
 	}
-	b, err := l.BuildingByCadastral(ctx, obj.Cadastral) // batched per level (perf engineer)
+	b, err := l.BuildingByCadastral(ctx, obj.Cadastral) // batched per level
 	if err != nil || b == nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 package main
 
-// The audit log's cost (issue 8: "writing the entry must not make the citizen query more than
+// The audit log's cost ("writing the entry must not make the citizen query more than
 // 20% slower at concurrency 16"). With -audit-overhead, each gateway configuration is started
 // twice over the same store: as in service, and with the audit log switched off by the
 // gateway's benchmark-only switch (BIRLIK_BENCHMARK_AUDIT_OFF=1 together with
@@ -80,7 +80,7 @@ func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, erro
 }
 
 // printAuditOverhead prints one line per configuration and concurrency measured with the audit
-// on and off, and the verdict of issue 8's budget at 16 clients.
+// on and off, and the verdict of the audit's budget at 16 clients.
 func printAuditOverhead(out io.Writer, rows []row) {
 	type key struct {
 		config string

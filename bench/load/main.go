@@ -1,4 +1,4 @@
-// Command load is Birlik's reproducible load benchmark (issue 5 §4). It builds the gateway,
+// Command load is Birlik's reproducible load benchmark . It builds the gateway,
 // starts it as a subprocess over a generated demo country on 127.0.0.1 — with SQLite, and with
 // PostgreSQL when DATABASE_URL is set, each with and without Redis when REDIS_URL is set — and
 // drives three GraphQL workloads over HTTP for a bounded time at each concurrency:
@@ -940,7 +940,7 @@ func printTable(out io.Writer, o options, rows []row) {
 	printTargets(out, rows, numCPU())
 }
 
-// printTargets prints issue 5's targets, when the cells they need were measured, and what the
+// printTargets prints the speed targets, when the cells they need were measured, and what the
 // 2x target leaves per request: on cpus CPUs, half the floor's throughput allows cpus seconds
 // of CPU per second over that many requests, in every process (gateway, databases, load
 // generator). The overhead workload, when measured, shows what a request that reads nothing

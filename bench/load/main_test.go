@@ -184,8 +184,8 @@ func TestQueriesMatchSchema(t *testing.T) {
 	}
 }
 
-// The target lines say the verdicts and what the 2x target leaves per request, from run 13's
-// cells: half of the floor's 7,000 req/s on 2 CPUs allows 0.57 ms of machine CPU a request.
+// The target lines say the verdicts and what the 2x target leaves per request, from a measured
+// run's cells: half of the floor's 7,000 req/s on 2 CPUs allows 0.57 ms of machine CPU a request.
 func TestPrintTargets(t *testing.T) {
 	cell := func(config, w string, n, requests int, p99 time.Duration, machine time.Duration) row {
 		return row{config: config, workload: w, concurrency: n, requests: requests, elapsed: 10 * time.Second, p99: p99,

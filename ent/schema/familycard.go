@@ -1,7 +1,7 @@
 package schema
 
 // The Digital Family Card: a family's welfare assessment for a month under a versioned rule set
-// (owned by the family-card engineer; the rules and the computation are in package familycard,
+// (the rules and the computation are in package familycard,
 // described in docs/familycard.md).
 
 import (

@@ -8,7 +8,7 @@
 // recipient, payer, and the other dimensions), then those groups, joined, by region. A year of
 // payments holds about 13 times more rows than groups of keys, so the joins and the last GROUP
 // BY see that many fewer (on PostgreSQL the planner, unable to estimate the groups of the
-// region's COALESCE, sorted every joined row: bench/README.md, run 10).
+// region's COALESCE, sorted every joined row).
 //
 // aggregate reads the store and nothing else; it never writes. Its statements go on a connection of
 // their own (store.Alone), not in the store's pipeline batches.

@@ -57,7 +57,7 @@ func StatsOf(ctx context.Context) *Stats {
 const extensionName = "BirlikQueryLimits"
 
 // Extension is the gqlgen handler extension. Limits returns the limits of the caller in ctx
-// (issue 8 makes them depend on the role); it must not be nil.
+// (they depend on the role); it must not be nil.
 type Extension struct {
 	Limits func(ctx context.Context) config.Limits
 }
