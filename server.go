@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/birlik/birlik/auth"
@@ -30,6 +31,7 @@ import (
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
+	"github.com/birlik/birlik/redisconn"
 	"github.com/birlik/birlik/store"
 )
 
@@ -134,7 +136,15 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	if g.DemoKey != "" {
 		headers["Authorization"] = "Bearer " + g.DemoKey
 	}
-	acc, err := access.NewLayer(cfg, st, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
+	// One Redis client for the cache, the persisted queries and the rate limits.
+	var rdb redis.UniversalClient
+	if cfg.RedisURL != "" {
+		if rdb, err = redisconn.Open(ctx, cfg.RedisURL); err != nil {
+			return nil, err
+		}
+		g.closers = append(g.closers, rdb.Close)
+	}
+	acc, err := access.NewLayer(cfg, st, rdb, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +152,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	reg.MustRegister(acc.Audit.Collectors()...)
 	g.Tokens = acc.Tokens
 	withoutAuditForBenchmark(cfg, acc, log)                          // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
-	perf, err := newPerfLayer(ctx, cfg, client, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)
+	perf, err := newPerfLayer(ctx, cfg, client, rdb, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)
 	if err != nil {
 		return nil, err
 	}

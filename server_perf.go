@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/birlik/birlik/cache"
 	"github.com/birlik/birlik/config"
@@ -55,9 +56,10 @@ func liveTransport(source connectors.Source, m *metrics.Metrics) transport.Confi
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, Observer: m.Observer()}
 }
 
-// newPerfLayer builds the speed layer for cfg over the store client and the sources' URLs,
+// newPerfLayer builds the speed layer for cfg over the store client, the Redis client rdb (nil:
+// an in-process cache) and the sources' URLs,
 // registering its metrics on reg.
-func newPerfLayer(ctx context.Context, cfg config.Config, client *ent.Client, sources map[connectors.Source]string, reg *prometheus.Registry, log *slog.Logger) (*perfLayer, error) {
+func newPerfLayer(ctx context.Context, cfg config.Config, client *ent.Client, rdb redis.UniversalClient, sources map[connectors.Source]string, reg *prometheus.Registry, log *slog.Logger) (*perfLayer, error) {
 	m, err := metrics.New(reg)
 	if err != nil {
 		return nil, err
@@ -65,7 +67,7 @@ func newPerfLayer(ctx context.Context, cfg config.Config, client *ent.Client, so
 	if err := reg.Register(metrics.NewSyncCollector(client)); err != nil {
 		return nil, err
 	}
-	c, err := cache.Open(ctx, cfg.RedisURL, cache.Options{Metrics: m, Logger: log})
+	c, err := cache.Open(rdb, cache.Options{Metrics: m, Logger: log})
 	if err != nil {
 		return nil, err
 	}

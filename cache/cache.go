@@ -1,5 +1,6 @@
 // Package cache owns the gateway's shared cache: Redis when REDIS_URL is set (go-redis's
-// UniversalClient, so a single node, Sentinel or Redis Cluster is a matter of configuration),
+// UniversalClient from package redisconn, so a single node, Sentinel or Redis Cluster is a matter
+// of configuration),
 // an in-process LRU otherwise. It sits behind the per-request dataloaders, never in front of
 // them, and holds two things: the live values read from the ministry systems (Fetch, with a
 // freshness and a keep time per source, and stale-on-error), and the automatic persisted
@@ -21,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -82,12 +82,10 @@ func New(b Backend, o Options) *Cache {
 	return &Cache{b: b, m: o.Metrics, log: o.Logger, Now: time.Now, Prefix: "birlik"}
 }
 
-// Open returns the cache for redisURL: Redis when it is set, an in-process cache otherwise.
-// redisURL is redis://[user:password@]host:port/db (rediss:// for TLS); for a Redis Cluster add
-// the other seed nodes as addr parameters: redis://host1:6379?addr=host2:6379&addr=host3:6379.
-// It pings Redis so a wrong URL fails at start-up, naming REDIS_URL.
-func Open(ctx context.Context, redisURL string, o Options) (*Cache, error) {
-	if redisURL == "" {
+// Open returns the cache on client (redisconn opens the gateway's one client from REDIS_URL),
+// or an in-process cache when client is nil. The cache does not close a client it was handed.
+func Open(client redis.UniversalClient, o Options) (*Cache, error) {
+	if client == nil {
 		if o.MemoryEntries <= 0 {
 			o.MemoryEntries = 100_000
 		}
@@ -97,51 +95,13 @@ func Open(ctx context.Context, redisURL string, o Options) (*Cache, error) {
 		}
 		return New(b, o), nil
 	}
-	opts, err := universalOptions(redisURL)
-	if err != nil {
-		return nil, err
-	}
-	client := redis.NewUniversalClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("cache: REDIS_URL %s does not answer (is Redis running?): %w", redact(redisURL), err)
-	}
-	return New(NewRedis(client), o), nil
+	return New(shared{NewRedis(client)}, o), nil
 }
 
-// universalOptions maps a redis:// URL (with optional addr= seed nodes) to UniversalOptions.
-func universalOptions(redisURL string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(redisURL)
-	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return nil, fmt.Errorf("cache: REDIS_URL %q: want redis://host:6379/0 (rediss:// for TLS)", redact(redisURL))
-	}
-	if seeds := u.Query()["addr"]; len(seeds) > 0 {
-		co, err := redis.ParseClusterURL(redisURL)
-		if err != nil {
-			return nil, fmt.Errorf("cache: REDIS_URL %s: %w", redact(redisURL), err)
-		}
-		return &redis.UniversalOptions{Addrs: co.Addrs, Username: co.Username, Password: co.Password, TLSConfig: co.TLSConfig}, nil
-	}
-	so, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return nil, fmt.Errorf("cache: REDIS_URL %s: %w", redact(redisURL), err)
-	}
-	return &redis.UniversalOptions{Addrs: []string{so.Addr}, DB: so.DB, Username: so.Username, Password: so.Password, TLSConfig: so.TLSConfig,
-		PoolSize: 64}, nil
-}
+// shared is a Redis backend on a client owned by someone else: closing the cache leaves it open.
+type shared struct{ *Redis }
 
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+func (shared) Close() error { return nil }
 
 // Backend returns the backend (for its name in logs and benchmarks).
 func (c *Cache) Backend() Backend { return c.b }

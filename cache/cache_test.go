@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/birlik/birlik/metrics"
+	"github.com/birlik/birlik/redisconn"
 )
 
 // backend is one backend under test, with a way to make it fail.
@@ -41,11 +42,11 @@ func backends(t *testing.T) []backend {
 	}
 	if u := os.Getenv("REDIS_URL"); u != "" {
 		bs = append(bs, backend{name: "redis", open: func(t *testing.T) Backend {
-			opts, err := universalOptions(u)
+			c, err := redisconn.New(u)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return NewRedis(redis.NewUniversalClient(opts))
+			return NewRedis(c)
 		}, breakIt: func(t *testing.T, b Backend) { b.Close() }})
 	}
 	return bs
@@ -245,34 +246,6 @@ func TestAPQ(t *testing.T) {
 			q.Add(ctx, "abc", "{ regions { kato } }")
 			if v, ok := q.Get(ctx, "abc"); !ok || v != "{ regions { kato } }" {
 				t.Fatalf("Get = %q, %v", v, ok)
-			}
-		})
-	}
-}
-
-func TestUniversalOptions(t *testing.T) {
-	tests := []struct {
-		name    string
-		url     string
-		addrs   []string
-		db      int
-		wantErr bool
-	}{
-		{name: "single node", url: "redis://127.0.0.1:6379/2", addrs: []string{"127.0.0.1:6379"}, db: 2},
-		{name: "cluster seeds", url: "redis://10.0.0.1:7000?addr=10.0.0.2:7000&addr=10.0.0.3:7000", addrs: []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"}},
-		{name: "no scheme", url: "127.0.0.1:6379", wantErr: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			o, err := universalOptions(tc.url)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if !slices.Equal(o.Addrs, tc.addrs) || o.DB != tc.db {
-				t.Errorf("got addrs %v db %d, want %v %d", o.Addrs, o.DB, tc.addrs, tc.db)
 			}
 		})
 	}

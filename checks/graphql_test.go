@@ -77,7 +77,7 @@ func TestAnalystFindsOverCapacitySchools(t *testing.T) {
 	gh := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: s.Client},
 		Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]}}))
 	gh.AddTransport(transport.POST{})
-	kv, err := cache.Open(ctx, "", cache.Options{})
+	kv, err := cache.Open(nil, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

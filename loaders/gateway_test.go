@@ -102,7 +102,7 @@ func (g *gateway) handlerWait(t *testing.T, c *cache.Cache, wait time.Duration) 
 	t.Helper()
 	if c == nil {
 		var err error
-		if c, err = cache.Open(context.Background(), "", cache.Options{}); err != nil {
+		if c, err = cache.Open(nil, cache.Options{}); err != nil {
 			t.Fatal(err)
 		}
 	}

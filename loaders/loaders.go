@@ -76,7 +76,7 @@ type Config struct {
 // Factory makes the loaders of each request.
 type Factory struct{ cfg Config }
 
-// NewFactory returns a factory for cfg. Cache is required (cache.Open("") gives an in-process
+// NewFactory returns a factory for cfg. Cache is required (cache.Open(nil, …) gives an in-process
 // one); zero Policies take DefaultPolicies.
 func NewFactory(cfg Config) (*Factory, error) {
 	if cfg.Client == nil || cfg.Cache == nil {

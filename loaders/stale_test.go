@@ -1,7 +1,6 @@
 package loaders_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -25,7 +24,7 @@ const citizenQuery = `query($iin: String!) { person(iin: $iin) {
 // person never looked up gets SOURCE_UNAVAILABLE on liveCoverage and the rest of the answer.
 func TestHealthDownServesStale(t *testing.T) {
 	g := newGateway(t, 1000)
-	c, err := cache.Open(context.Background(), "", cache.Options{})
+	c, err := cache.Open(nil, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,12 +59,12 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 	cfg.Access.JWTKeys = keys
 	cfg.Access.RateLimits = ratelimit.Policy{} // no rate limit in these tests (ratelimit has its own)
 	log := slog.New(slog.DiscardHandler)
-	layer, err := access.NewLayer(cfg, st.Store, nil, false, log, httpapi.RequestID)
+	layer, err := access.NewLayer(cfg, st.Store, nil, nil, false, log, httpapi.RequestID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { layer.Close() })
-	c, err := cache.Open(context.Background(), "", cache.Options{})
+	c, err := cache.Open(nil, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

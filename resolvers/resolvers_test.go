@@ -149,7 +149,7 @@ func server(t *testing.T, c *ent.Client, pageSize ...int) *httptest.Server {
 		page = pageSize[0]
 	}
 	// The same per-request dataloaders as production (server_perf.go), on an in-process cache.
-	c2, err := cache.Open(context.Background(), "", cache.Options{})
+	c2, err := cache.Open(nil, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

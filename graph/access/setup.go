@@ -34,7 +34,7 @@ type Layer struct {
 	closers         []func() error
 }
 
-// Close stops the audit writer and closes the rate limiter's Redis client.
+// Close stops the audit writer.
 func (l *Layer) Close() error {
 	var first error
 	for i := len(l.closers) - 1; i >= 0; i-- {
@@ -45,11 +45,12 @@ func (l *Layer) Close() error {
 	return first
 }
 
-// NewLayer builds the access layer for cfg over the store st. keys are the API
+// NewLayer builds the access layer for cfg over the store st; rdb, when not nil, is the
+// gateway's Redis client (shared with the cache), which the rate limits then use. keys are the API
 // keys (the configured ones and the demo key); the token keys are cfg.Access.JWTKeys, else the
 // embedded default's key in cfg.DataDir when embedded is true, else tokens are off.
 // requestID gives the request id for audit entries (may be nil).
-func NewLayer(cfg config.Config, st *store.Store, keys []auth.APIKey, embedded bool, log *slog.Logger, requestID func(context.Context) string) (*Layer, error) {
+func NewLayer(cfg config.Config, st *store.Store, rdb redis.UniversalClient, keys []auth.APIKey, embedded bool, log *slog.Logger, requestID func(context.Context) string) (*Layer, error) {
 	l := &Layer{}
 	chain := auth.Chain{auth.NewAPIKeys(keys)}
 	tokenKeys := cfg.Access.JWTKeys
@@ -71,15 +72,7 @@ func NewLayer(cfg config.Config, st *store.Store, keys []auth.APIKey, embedded b
 	l.Authenticator = chain
 
 	var limiter ratelimit.Limiter = ratelimit.NewLocal(nil)
-	if cfg.RedisURL != "" {
-		opts, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
-		rdb := redis.NewUniversalClient(&redis.UniversalOptions{
-			Addrs: []string{opts.Addr}, DB: opts.DB, Username: opts.Username, Password: opts.Password, TLSConfig: opts.TLSConfig,
-		})
-		l.closers = append(l.closers, rdb.Close)
+	if rdb != nil {
 		limiter = ratelimit.NewLeased(ratelimit.NewRedis(rdb), nil)
 	}
 	l.QueryMiddleware = []func(http.Handler) http.Handler{
