@@ -9,6 +9,7 @@ package connectors
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/birlik/birlik/domain"
@@ -95,4 +96,40 @@ type Feed interface {
 	// Next returns the page after cursor ("" for the beginning). It returns a page with Done set
 	// and no records when nothing follows cursor.
 	Next(ctx context.Context, cursor string) (*Page, error)
+}
+
+// Totals keeps the record count each list of a feed last reported, for Page.Total. Safe for
+// concurrent use; the zero value knows no list.
+type Totals struct {
+	mu sync.Mutex
+	n  map[int]int64
+}
+
+// Set records list's count.
+func (t *Totals) Set(list int, n int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[int]int64{}
+	}
+	t.n[list] = n
+}
+
+// Get returns list's last count and whether one was recorded.
+func (t *Totals) Get(list int) (int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, ok := t.n[list]
+	return n, ok
+}
+
+// Sum is the sum of the last counts of every list (0 for a list not seen yet).
+func (t *Totals) Sum() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var s int64
+	for _, n := range t.n {
+		s += n
+	}
+	return s
 }
