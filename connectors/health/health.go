@@ -6,6 +6,9 @@
 //
 // It owns the health wire format on the client side. It must not import the simulator
 // (sim/health) or the generator, and knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package health
 
 import (

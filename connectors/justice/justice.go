@@ -6,6 +6,9 @@
 //
 // It speaks the source's wire format from the document alone: it must not import the simulator
 // or the generator, and it knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package justice
 
 import (
