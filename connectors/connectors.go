@@ -110,6 +110,16 @@ func (p *Page) Len() int {
 		len(p.Quarantined)
 }
 
+// PageSize is the records a feed request asks for: a client's PageSize as set, or the source's
+// DefaultPageSize while it is 0 or less. It is not cut to the source's MaxPageSize: a source
+// asked for more refuses with a message that names its limit.
+func PageSize(set, def int) int {
+	if set <= 0 {
+		return def
+	}
+	return set
+}
+
 // Feed is a source's change feed as sync consumes it. Every connector implements it.
 type Feed interface {
 	// Source names the source.

@@ -267,3 +267,11 @@ func TestTotals(t *testing.T) {
 		t.Errorf("Get(0) = %d, %v; Sum %d; want 6, true; 13", n, ok, tot.Sum())
 	}
 }
+
+func TestPageSize(t *testing.T) {
+	for _, tc := range []struct{ set, want int }{{0, 500}, {-3, 500}, {7, 7}, {20000, 20000}} {
+		if got := connectors.PageSize(tc.set, 500); got != tc.want {
+			t.Errorf("PageSize(%d, 500) = %d, want %d", tc.set, got, tc.want)
+		}
+	}
+}

@@ -80,13 +80,6 @@ func (c *Client) Transport() *transport.Client { return c.transport }
 // Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return c.PageSize
-}
-
 // cursorFormat is the feed position's text form, "edu1:<stage>:<v>:<v>:<v>:<v>": the export
 // being read and the last row_version read of each.
 var cursorFormat = connectors.CursorFormat[int64]{
@@ -98,7 +91,7 @@ var cursorFormat = connectors.CursorFormat[int64]{
 // reaches the end of the last export is Done; its cursor starts the next round, which asks every
 // export for rows added since.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	size := c.pageSize()
+	size := connectors.PageSize(c.PageSize, DefaultPageSize)
 	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
 		rows, last, err := c.readExport(ctx, k.Stage, exports[k.Stage], k.At[k.Stage], size, p)
 		if err != nil {

@@ -120,13 +120,6 @@ func (c *Client) Transport() *transport.Client { return c.transport }
 // Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return c.PageSize
-}
-
 // call sends one operation and returns the response, for the caller to stream and close.
 // Faults come back as a *transport.Error whose Err is the *Fault.
 func (c *Client) call(ctx context.Context, op string, req any) (*http.Response, error) {
@@ -179,7 +172,7 @@ var feedOps = [2]string{"GetStateOrderPayments", "GetIncomeReports"}
 // reports, each from its last recordId. The page that reaches the end of the income reports is
 // Done; its cursor starts the next round.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	size := c.pageSize()
+	size := connectors.PageSize(c.PageSize, DefaultPageSize)
 	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
 		op := feedOps[k.Stage]
 		resp, err := c.call(ctx, op, pageRequest{XMLName: xmlName(op), AfterID: k.At[k.Stage], PageSize: size})

@@ -89,13 +89,6 @@ func (c *Client) Transport() *transport.Client { return c.transport }
 // Quarantined is the number of resources this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return c.PageSize
-}
-
 // search GETs a search URL and decodes its Bundle of resources of type want into p.
 func (c *Client) search(ctx context.Context, u, want string, p *connectors.Page) (bundleInfo, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -132,7 +125,7 @@ var cursorFormat = connectors.CursorFormat[int64]{
 // Coverage searches in turn, each from its last meta.versionId. The page that reaches the end
 // of the coverages is Done; its cursor starts the next round.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	size := c.pageSize()
+	size := connectors.PageSize(c.PageSize, DefaultPageSize)
 	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
 		typ := feed[k.Stage]
 		info, err := c.search(ctx, fmt.Sprintf("%s/%s?_count=%d&_cursor=%d", c.base, typ, size, k.At[k.Stage]), typ, p)

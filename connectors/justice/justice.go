@@ -77,13 +77,6 @@ func (c *Client) Transport() *transport.Client { return c.transport }
 // Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return c.PageSize
-}
-
 // found is one batch's answer: the records that passed validation and those refused.
 type found[T any] struct {
 	records []T
@@ -194,7 +187,7 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 }
 
 func (c *Client) feedURL(path string, after int64) string {
-	return c.base + path + "?" + url.Values{"after": {strconv.FormatInt(after, 10)}, "limit": {strconv.Itoa(c.pageSize())}}.Encode()
+	return c.base + path + "?" + url.Values{"after": {strconv.FormatInt(after, 10)}, "limit": {strconv.Itoa(connectors.PageSize(c.PageSize, DefaultPageSize))}}.Encode()
 }
 
 // knowBuildingsTotal makes sure the totals hold the cadastre feed's size: asked once (limit=1)

@@ -81,13 +81,6 @@ func (c *Client) Transport() *transport.Client { return c.transport }
 // Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return c.PageSize
-}
-
 // cursorFormat is the feed position's text form, "v1|<list>|<token 0>|…|<token 7>": the list
 // being read and each list's page token ("" before its first page). Tokens are the platform's,
 // base64url, never containing "|".
@@ -121,7 +114,7 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 }
 
 func (c *Client) fetch(ctx context.Context, l *list, token string) (listPage, error) {
-	q := url.Values{"page_size": {strconv.Itoa(c.pageSize())}}
+	q := url.Values{"page_size": {strconv.Itoa(connectors.PageSize(c.PageSize, DefaultPageSize))}}
 	if token != "" {
 		q.Set("page_token", token)
 	}
