@@ -1,7 +1,28 @@
 // Package connectors holds what every ministry connector shares: the page of domain records a
-// change feed yields, and the quarantine of records that failed validation. Each source has its
-// own package below (justice, labour, education, finance, health) with a typed client for that
-// source's native format; the resilient HTTP transport they all use is in connectors/transport.
+// change feed yields, the quarantine of records that failed validation, and the few helpers that
+// give the five connectors one shape. Each source has its own package below (justice, labour,
+// education, finance, health) with a typed client for that source's native format; the
+// resilient HTTP transport they all use is in connectors/transport.
+//
+// # The connector shape
+//
+// Every connector package offers the same names (docs/connectors.md has the table):
+//
+//   - New(baseURL, transport.Config) *Client; the config's Source defaults to the source's name.
+//   - The source's limits: MaxBatch (keys per batch look-up request), BatchWorkers (batch
+//     look-up requests in flight at once), MaxPageSize (the most records a feed request may
+//     ask for) and DefaultPageSize (what the client asks for while Client.PageSize is 0); and
+//     ErrCircuitOpen, the transport's.
+//   - Client, safe for concurrent use, with the fields base, transport, PageSize, OnQuarantine,
+//     quarantined and totals (a Totals), and the methods Source, Transport, Quarantined and Next:
+//     a Client is a Feed.
+//   - cursorFormat, the package's CursorFormat: the only code that reads and writes its cursors.
+//     Each source keeps its own cursor text, which sync has stored; a feed that reads its lists
+//     in turn (all but justice's) steps through them with CursorFormat.ReadInTurn.
+//   - Batch look-ups (PersonsByIIN, ContractsByIIN, CoverageByIIN, …) built on Lookup: keys
+//     asked once each, MaxBatch a request, BatchWorkers at a time; the answer is a map in which
+//     a key the source does not know is absent; records that fail validation are counted and
+//     given to OnQuarantine (Reject); on error the map holds what was found before it.
 //
 // Connectors map native formats to domain records and validate them. They never import the
 // simulators or the generator, and they know nothing of the store.
@@ -9,6 +30,7 @@ package connectors
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/birlik/birlik/domain"
@@ -88,6 +110,16 @@ func (p *Page) Len() int {
 		len(p.Quarantined)
 }
 
+// PageSize is the records a feed request asks for: a client's PageSize as set, or the source's
+// DefaultPageSize while it is 0 or less. It is not cut to the source's MaxPageSize: a source
+// asked for more refuses with a message that names its limit.
+func PageSize(set, def int) int {
+	if set <= 0 {
+		return def
+	}
+	return set
+}
+
 // Feed is a source's change feed as sync consumes it. Every connector implements it.
 type Feed interface {
 	// Source names the source.
@@ -95,4 +127,40 @@ type Feed interface {
 	// Next returns the page after cursor ("" for the beginning). It returns a page with Done set
 	// and no records when nothing follows cursor.
 	Next(ctx context.Context, cursor string) (*Page, error)
+}
+
+// Totals keeps the record count each list of a feed last reported, for Page.Total. Safe for
+// concurrent use; the zero value knows no list.
+type Totals struct {
+	mu sync.Mutex
+	n  map[int]int64
+}
+
+// Set records list's count.
+func (t *Totals) Set(list int, n int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == nil {
+		t.n = map[int]int64{}
+	}
+	t.n[list] = n
+}
+
+// Get returns list's last count and whether one was recorded.
+func (t *Totals) Get(list int) (int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, ok := t.n[list]
+	return n, ok
+}
+
+// Sum is the sum of the last counts of every list (0 for a list not seen yet).
+func (t *Totals) Sum() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var s int64
+	for _, n := range t.n {
+		s += n
+	}
+	return s
 }

@@ -5,6 +5,9 @@
 //
 // It owns the education wire format on the client side. It must not import the simulator
 // (sim/education) or the generator, and knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package education
 
 import (
@@ -16,7 +19,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,25 +27,37 @@ import (
 	"github.com/birlik/birlik/domain"
 )
 
-// DefaultPageSize is the number of rows asked per export request.
-const DefaultPageSize = 5000
+// Limits of the database's API (docs/sources/education.md), under the names every connector
+// uses.
+const (
+	// MaxBatch is the most IINs one POST /api/enrolments:byChild takes.
+	MaxBatch = 500
+	// BatchWorkers is how many batch look-up requests are in flight at once.
+	BatchWorkers = 1
+	// MaxPageSize is the most rows one export request may ask for.
+	MaxPageSize = 10000
+	// DefaultPageSize is the rows asked per export request when PageSize is 0.
+	DefaultPageSize = 5000
+)
 
-// maxLookup is the most IINs one POST /api/enrolments:byChild takes.
-const maxLookup = 500
+// ErrCircuitOpen is the transport's: a call refused because the database failed too often.
+var ErrCircuitOpen = transport.ErrCircuitOpen
 
-// Client reads the education database. Safe for concurrent use.
+// Client reads the education database. Safe for concurrent use; set the exported fields before
+// the first call.
 type Client struct {
-	base string
-	http *transport.Client
-	// PageSize is the rows per export request (1..10000; default DefaultPageSize).
+	base      string
+	transport *transport.Client
+
+	// PageSize is the rows asked per export request (0: DefaultPageSize; the database refuses
+	// more than MaxPageSize).
 	PageSize int
-	// OnQuarantine, when set, receives every record a look-up method refused (the feed puts
-	// them in Page.Quarantined instead).
+	// OnQuarantine, when set, receives every record a look-up refused, one at a time (feed
+	// pages carry theirs in Page.Quarantined instead).
 	OnQuarantine func(connectors.Quarantined)
 
-	quarantined atomic.Int64
-	mu          sync.Mutex
-	totals      [4]int64 // X-Total-Count of each export, as last seen
+	quarantined atomic.Int64      // records refused so far, in feeds and look-ups
+	totals      connectors.Totals // X-Total-Count of each export, as last seen
 }
 
 // New returns a client for the database at baseURL (e.g. "http://127.0.0.1:8083"). cfg.Source
@@ -52,51 +66,24 @@ func New(baseURL string, cfg transport.Config) *Client {
 	if cfg.Source == "" {
 		cfg.Source = string(connectors.Education)
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: transport.New(cfg), PageSize: DefaultPageSize}
+	return &Client{base: strings.TrimRight(baseURL, "/"), transport: transport.New(cfg), PageSize: DefaultPageSize}
 }
 
-// Client is a change feed.
 var _ connectors.Feed = (*Client)(nil)
 
 // Source names the source.
 func (c *Client) Source() connectors.Source { return connectors.Education }
 
-// Quarantined is the number of records the client refused so far, in feeds and look-ups.
+// Transport is the client's transport (for its breaker state).
+func (c *Client) Transport() *transport.Client { return c.transport }
+
+// Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-// cursor is the feed position: the export being read and the last row_version of each.
-type cursor struct {
-	stage int
-	since [4]int64
-}
-
-const cursorPrefix = "edu1:"
-
-func (k cursor) String() string {
-	return fmt.Sprintf("%s%d:%d:%d:%d:%d", cursorPrefix, k.stage, k.since[0], k.since[1], k.since[2], k.since[3])
-}
-
-func parseCursor(s string) (cursor, error) {
-	var k cursor
-	if s == "" {
-		return k, nil
-	}
-	parts := strings.Split(strings.TrimPrefix(s, cursorPrefix), ":")
-	if !strings.HasPrefix(s, cursorPrefix) || len(parts) != 5 {
-		return k, fmt.Errorf("education: cursor %q was not made by this connector (want %sSTAGE:V:V:V:V)", s, cursorPrefix)
-	}
-	for i, p := range parts {
-		v, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || v < 0 || (i == 0 && v > 3) {
-			return k, fmt.Errorf("education: cursor %q: part %d is not valid", s, i+1)
-		}
-		if i == 0 {
-			k.stage = int(v)
-		} else {
-			k.since[i-1] = v
-		}
-	}
-	return k, nil
+// cursorFormat is the feed position's text form, "edu1:<stage>:<v>:<v>:<v>:<v>": the export
+// being read and the last row_version read of each.
+var cursorFormat = connectors.CursorFormat[int64]{
+	Source: connectors.Education, Prefix: "edu1:", Sep: ":", Staged: true, Lists: len(exports),
 }
 
 // Next returns the next page of the feed after cursor: the exports are read in turn
@@ -104,50 +91,23 @@ func parseCursor(s string) (cursor, error) {
 // reaches the end of the last export is Done; its cursor starts the next round, which asks every
 // export for rows added since.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	k, err := parseCursor(cur)
+	size := connectors.PageSize(c.PageSize, DefaultPageSize)
+	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
+		rows, last, err := c.readExport(ctx, k.Stage, exports[k.Stage], k.At[k.Stage], size, p)
+		if err != nil {
+			return 0, false, err
+		}
+		if rows > 0 {
+			k.At[k.Stage] = max(k.At[k.Stage], last.version)
+		}
+		return rows, last.version < last.max, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	size := c.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
-	}
-	for k.stage < len(exports) {
-		ex := exports[k.stage]
-		p := &connectors.Page{Source: connectors.Education}
-		rows, last, err := c.readExport(ctx, k.stage, ex, k.since[k.stage], size, p)
-		if err != nil {
-			return nil, err
-		}
-		if rows > 0 {
-			k.since[k.stage] = max(k.since[k.stage], last.version)
-		}
-		if rows == 0 || last.version >= last.max {
-			k.stage++
-		}
-		if rows > 0 {
-			if k.stage == len(exports) {
-				p.Done = true
-				k.stage = 0
-			}
-			p.Cursor = k.String()
-			p.Total = c.total()
-			c.quarantined.Add(int64(len(p.Quarantined)))
-			return p, nil
-		}
-	}
-	k.stage = 0
-	return &connectors.Page{Source: connectors.Education, Cursor: k.String(), Done: true, Total: c.total()}, nil
-}
-
-func (c *Client) total() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var t int64
-	for _, v := range c.totals {
-		t += v
-	}
-	return t
+	c.quarantined.Add(int64(len(page.Quarantined)))
+	page.Total = c.totals.Sum()
+	return page, nil
 }
 
 type position struct{ version, max int64 }
@@ -165,7 +125,7 @@ func (c *Client) readExport(ctx context.Context, stage int, ex export, since int
 		return 0, position{}, fmt.Errorf("education: %w", err)
 	}
 	req.Header.Set("Accept", "text/csv")
-	resp, err := c.http.Do(ctx, req)
+	resp, err := c.transport.Do(ctx, req)
 	if err != nil {
 		return 0, position{}, err
 	}
@@ -189,9 +149,7 @@ func (c *Client) readExport(ctx context.Context, stage int, ex export, since int
 		}
 	}
 	if t, ok := header(resp, "X-Total-Count"); ok {
-		c.mu.Lock()
-		c.totals[stage] = t
-		c.mu.Unlock()
+		c.totals.Set(stage, t)
 	}
 	return rows, pos, nil
 }
@@ -212,7 +170,7 @@ type orgJSON struct {
 // a record that fails validation is an error (and is quarantined).
 func (c *Client) Organisation(ctx context.Context, bin domain.BIN) (org domain.School, found bool, err error) {
 	var o orgJSON
-	err = c.http.GetJSON(ctx, c.base+"/api/organisations/"+url.PathEscape(string(bin)), &o)
+	err = c.transport.GetJSON(ctx, c.base+"/api/organisations/"+url.PathEscape(string(bin)), &o)
 	if te := (*transport.Error)(nil); errors.As(err, &te) && te.Status == http.StatusNotFound {
 		return domain.School{}, false, nil
 	}
@@ -226,18 +184,16 @@ func (c *Client) Organisation(ctx context.Context, bin domain.BIN) (org domain.S
 	}
 	f := []string{o.BIN, o.Name, o.Type, o.Ownership, o.KATO, o.CadastralNo, so}
 	if key, derr := decodeOrganisation(&p, f); derr != nil {
-		c.quarantine(connectors.Quarantined{Entity: "organisation", Key: key, Reason: derr.Error(), Raw: rawJSON(o)})
+		connectors.Reject(&c.quarantined, c.OnQuarantine, []connectors.Quarantined{refused("organisation", key, derr, o)})
 		return domain.School{}, false, fmt.Errorf("education: organisation %s is invalid in the source: %v", bin, derr)
 	}
 	return p.Schools[0], true, nil
 }
 
-func (c *Client) quarantine(q connectors.Quarantined) {
-	q.Source, q.Seen = connectors.Education, time.Now()
-	c.quarantined.Add(1)
-	if c.OnQuarantine != nil {
-		c.OnQuarantine(q)
-	}
+// refused is the quarantine record of an answer of the JSON API that failed validation.
+func refused(entity, key string, err error, raw any) connectors.Quarantined {
+	b, _ := json.Marshal(raw)
+	return connectors.Quarantined{Source: connectors.Education, Entity: entity, Key: key, Reason: err.Error(), Raw: string(b), Seen: time.Now()}
 }
 
 type enrolmentJSON struct {
@@ -262,42 +218,42 @@ func isoToNative(s *string) string {
 	return v[8:10] + "." + v[5:7] + "." + v[0:4]
 }
 
-// EnrolmentsByChild returns every enrolment of each child, in batches of 500 per request.
-// Children with none are absent from the map. Invalid enrolments are quarantined.
+// EnrolmentsByChild returns every enrolment of each child, MaxBatch children a request.
+// Children with none are absent from the map; invalid enrolments are quarantined (given to
+// OnQuarantine). On error the map holds what was found before it.
 func (c *Client) EnrolmentsByChild(ctx context.Context, iins []domain.IIN) (map[domain.IIN][]domain.Enrolment, error) {
 	out := make(map[domain.IIN][]domain.Enrolment, len(iins))
-	for start := 0; start < len(iins); start += maxLookup {
-		batch := iins[start:min(start+maxLookup, len(iins))]
-		req := struct {
-			IINs []domain.IIN `json:"iins"`
-		}{batch}
-		var resp struct {
-			Results []struct {
-				IIN        string          `json:"iin"`
-				Enrolments []enrolmentJSON `json:"enrolments"`
-			} `json:"results"`
-		}
-		if err := c.http.PostJSON(ctx, c.base+"/api/enrolments:byChild", req, &resp); err != nil {
-			return nil, err
-		}
-		for _, r := range resp.Results {
-			for _, e := range r.Enrolments {
-				var p connectors.Page
-				f := []string{e.ID, r.IIN, e.OrgBIN, strconv.Itoa(e.Grade),
-					fmt.Sprintf("%04d-%04d", e.AcademicYear, e.AcademicYear+1), isoToNative(e.EnrolledOn), isoToNative(e.LeftOn)}
-				if key, derr := decodeEnrolment(&p, f); derr != nil {
-					c.quarantine(connectors.Quarantined{Entity: "enrolment", Key: key, Reason: derr.Error(), Raw: rawJSON(e)})
-					continue
+	err := connectors.Lookup(ctx, iins, MaxBatch, BatchWorkers,
+		func(ctx context.Context, batch []domain.IIN) (*connectors.Page, error) {
+			req := struct {
+				IINs []domain.IIN `json:"iins"`
+			}{batch}
+			var resp struct {
+				Results []struct {
+					IIN        string          `json:"iin"`
+					Enrolments []enrolmentJSON `json:"enrolments"`
+				} `json:"results"`
+			}
+			if err := c.transport.PostJSON(ctx, c.base+"/api/enrolments:byChild", req, &resp); err != nil {
+				return nil, err
+			}
+			p := &connectors.Page{Source: connectors.Education}
+			for _, r := range resp.Results {
+				for _, e := range r.Enrolments {
+					f := []string{e.ID, r.IIN, e.OrgBIN, strconv.Itoa(e.Grade),
+						fmt.Sprintf("%04d-%04d", e.AcademicYear, e.AcademicYear+1), isoToNative(e.EnrolledOn), isoToNative(e.LeftOn)}
+					if key, err := decodeEnrolment(p, f); err != nil {
+						p.Quarantined = append(p.Quarantined, refused("enrolment", key, err, e))
+					}
 				}
-				en := p.Enrolments[0]
+			}
+			return p, nil
+		},
+		func(_ []domain.IIN, p *connectors.Page) {
+			connectors.Reject(&c.quarantined, c.OnQuarantine, p.Quarantined)
+			for _, en := range p.Enrolments {
 				out[en.ChildIIN] = append(out[en.ChildIIN], en)
 			}
-		}
-	}
-	return out, nil
-}
-
-func rawJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
+		})
+	return out, err
 }

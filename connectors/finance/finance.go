@@ -5,6 +5,9 @@
 //
 // It owns the finance wire format on the client side. It must not import the simulator
 // (sim/finance) or the generator, and knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package finance
 
 import (
@@ -15,9 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,28 +30,39 @@ import (
 // Endpoint is the service's path under the base URL.
 const Endpoint = "/OrtaBilim/PaymentService"
 
-// DefaultPageSize is the records asked per feed request (the service allows 1..10000).
-const DefaultPageSize = 5000
+// Limits of the service (docs/sources/finance.md), under the names every connector uses.
+const (
+	// MaxBatch is the most BINs one GetPaymentsByOrganisation takes.
+	MaxBatch = 100
+	// BatchWorkers is how many batch look-up requests are in flight at once.
+	BatchWorkers = 1
+	// MaxPageSize is the most records one feed request may ask for.
+	MaxPageSize = 10000
+	// DefaultPageSize is the records asked per feed request when PageSize is 0.
+	DefaultPageSize = 5000
+)
 
-// maxBINs is the most BINs one GetPaymentsByOrganisation takes.
-const maxBINs = 100
+// ErrCircuitOpen is the transport's: a call refused because the service failed too often.
+var ErrCircuitOpen = transport.ErrCircuitOpen
 
 // maxBody bounds one response (a page of 10000 payments is about 4 MB).
 const maxBody = 256 << 20
 
-// Client calls the payment service. Safe for concurrent use.
+// Client calls the payment service. Safe for concurrent use; set the exported fields before the
+// first call.
 type Client struct {
-	base string
-	http *transport.Client
-	// PageSize is the records per feed request (1..10000; default DefaultPageSize).
+	base      string
+	transport *transport.Client
+
+	// PageSize is the records asked per feed request (0: DefaultPageSize; the service refuses
+	// more than MaxPageSize).
 	PageSize int
-	// OnQuarantine, when set, receives every record a look-up refused (the feed puts them in
-	// Page.Quarantined instead).
+	// OnQuarantine, when set, receives every record a look-up refused, one at a time (feed
+	// pages carry theirs in Page.Quarantined instead).
 	OnQuarantine func(connectors.Quarantined)
 
-	quarantined atomic.Int64
-	mu          sync.Mutex
-	totals      [2]int64
+	quarantined atomic.Int64      // records refused so far, in feeds and look-ups
+	totals      connectors.Totals // totalCount of each feed, as last seen
 }
 
 // New returns a client for the service at baseURL (e.g. "http://127.0.0.1:8084"; the endpoint
@@ -72,7 +84,7 @@ func New(baseURL string, cfg transport.Config) *Client {
 	}
 	hc.Transport = clientFaults{base}
 	cfg.HTTPClient = &hc
-	return &Client{base: strings.TrimRight(baseURL, "/"), http: transport.New(cfg), PageSize: DefaultPageSize}
+	return &Client{base: strings.TrimRight(baseURL, "/"), transport: transport.New(cfg), PageSize: DefaultPageSize}
 }
 
 // clientFaults turns an HTTP 500 that carries a soap:Client fault into a 400 for the transport,
@@ -97,13 +109,15 @@ func (t clientFaults) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// Client is a change feed.
 var _ connectors.Feed = (*Client)(nil)
 
 // Source names the source.
 func (c *Client) Source() connectors.Source { return connectors.Finance }
 
-// Quarantined is the number of records the client refused so far.
+// Transport is the client's transport (for its breaker state).
+func (c *Client) Transport() *transport.Client { return c.transport }
+
+// Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
 // call sends one operation and returns the response, for the caller to stream and close.
@@ -120,7 +134,7 @@ func (c *Client) call(ctx context.Context, op string, req any) (*http.Response, 
 	hr.Header.Set("Content-Type", "text/xml; charset=utf-8")
 	hr.Header.Set("SOAPAction", `"`+nsOB+"/"+op+`"`)
 	opName := "POST " + Endpoint + " " + op
-	resp, err := c.http.Do(ctx, hr)
+	resp, err := c.transport.Do(ctx, hr)
 	if err != nil {
 		var te *transport.Error
 		if errors.As(err, &te) && len(te.Body) > 0 {
@@ -146,40 +160,10 @@ func (c *Client) wrap(op string, err error) error {
 		Err: fmt.Errorf("response does not follow docs/sources/finance.md: %w", err)}
 }
 
-// cursor is the feed position: the list being read (0 payments, 1 income reports) and the last
-// recordId of each.
-type cursor struct {
-	stage int
-	after [2]int64
-}
-
-const cursorPrefix = "fin1:"
-
-func (k cursor) String() string {
-	return fmt.Sprintf("%s%d:%d:%d", cursorPrefix, k.stage, k.after[0], k.after[1])
-}
-
-func parseCursor(s string) (cursor, error) {
-	var k cursor
-	if s == "" {
-		return k, nil
-	}
-	parts := strings.Split(strings.TrimPrefix(s, cursorPrefix), ":")
-	if !strings.HasPrefix(s, cursorPrefix) || len(parts) != 3 {
-		return k, fmt.Errorf("finance: cursor %q was not made by this connector (want %sSTAGE:ID:ID)", s, cursorPrefix)
-	}
-	for i, p := range parts {
-		v, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || v < 0 || (i == 0 && v > 1) {
-			return k, fmt.Errorf("finance: cursor %q: part %d is not valid", s, i+1)
-		}
-		if i == 0 {
-			k.stage = int(v)
-		} else {
-			k.after[i-1] = v
-		}
-	}
-	return k, nil
+// cursorFormat is the feed position's text form, "fin1:<stage>:<id>:<id>": the feed being read
+// (0 payments, 1 income reports) and the last recordId read of each.
+var cursorFormat = connectors.CursorFormat[int64]{
+	Source: connectors.Finance, Prefix: "fin1:", Sep: ":", Staged: true, Lists: len(feedOps),
 }
 
 var feedOps = [2]string{"GetStateOrderPayments", "GetIncomeReports"}
@@ -188,25 +172,17 @@ var feedOps = [2]string{"GetStateOrderPayments", "GetIncomeReports"}
 // reports, each from its last recordId. The page that reaches the end of the income reports is
 // Done; its cursor starts the next round.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	k, err := parseCursor(cur)
-	if err != nil {
-		return nil, err
-	}
-	size := c.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
-	}
-	for k.stage < 2 {
-		op := feedOps[k.stage]
-		resp, err := c.call(ctx, op, pageRequest{XMLName: xmlName(op), AfterID: k.after[k.stage], PageSize: size})
+	size := connectors.PageSize(c.PageSize, DefaultPageSize)
+	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
+		op := feedOps[k.Stage]
+		resp, err := c.call(ctx, op, pageRequest{XMLName: xmlName(op), AfterID: k.At[k.Stage], PageSize: size})
 		if err != nil {
-			return nil, err
+			return 0, false, err
 		}
-		p := &connectors.Page{Source: connectors.Finance}
 		var head feedHead
 		now := time.Now()
 		body := io.LimitReader(resp.Body, maxBody)
-		if k.stage == 0 {
+		if k.Stage == 0 {
 			err = decodePayments(body, &head, p, now)
 		} else {
 			err = decodeReports(body, &head, p, now)
@@ -215,72 +191,59 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 		if err == nil && head.seen != 3 {
 			err = errors.New("totalCount, maxId or lastId missing")
 		}
-		if err == nil && head.LastID < k.after[k.stage] {
-			err = fmt.Errorf("lastId %d is before afterId %d", head.LastID, k.after[k.stage])
+		if err == nil && head.LastID < k.At[k.Stage] {
+			err = fmt.Errorf("lastId %d is before afterId %d", head.LastID, k.At[k.Stage])
 		}
 		if err != nil {
-			return nil, c.wrap(op, err)
+			return 0, false, c.wrap(op, err)
 		}
-		c.mu.Lock()
-		c.totals[k.stage] = head.TotalCount
-		total := c.totals[0] + c.totals[1]
-		c.mu.Unlock()
-		n := p.Len()
-		k.after[k.stage] = head.LastID
-		if n == 0 || head.LastID >= head.MaxID {
-			k.stage++
-		}
-		if n > 0 {
-			if k.stage == 2 {
-				p.Done, k.stage = true, 0
-			}
-			p.Cursor, p.Total = k.String(), total
-			c.quarantined.Add(int64(len(p.Quarantined)))
-			return p, nil
-		}
+		c.totals.Set(k.Stage, head.TotalCount)
+		k.At[k.Stage] = head.LastID
+		return p.Len(), head.LastID < head.MaxID, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	c.mu.Lock()
-	total := c.totals[0] + c.totals[1]
-	c.mu.Unlock()
-	return &connectors.Page{Source: connectors.Finance, Cursor: cursor{after: k.after}.String(), Done: true, Total: total}, nil
+	c.quarantined.Add(int64(len(page.Quarantined)))
+	page.Total = c.totals.Sum()
+	return page, nil
 }
 
 func xmlName(op string) xml.Name { return xml.Name{Local: "ob:" + op} }
 
 // PaymentsByOrganisation returns every state-order payment to the given organisations for the
-// months from..to (inclusive), 100 BINs per request. Organisations without payments are absent
-// from the map; invalid payments are quarantined (OnQuarantine).
+// months from..to (inclusive), MaxBatch BINs a request. Organisations without payments are
+// absent from the map; invalid payments are quarantined (given to OnQuarantine). On error the
+// map holds what was found before it.
 func (c *Client) PaymentsByOrganisation(ctx context.Context, bins []domain.BIN, from, to domain.Month) (map[domain.BIN][]domain.StateOrderPayment, error) {
 	if from > to {
 		return nil, fmt.Errorf("finance: PaymentsByOrganisation: from %s is after to %s", from, to)
 	}
 	out := make(map[domain.BIN][]domain.StateOrderPayment, len(bins))
-	for start := 0; start < len(bins); start += maxBINs {
-		batch := bins[start:min(start+maxBINs, len(bins))]
-		req := byOrganisationRequest{FromPeriod: from.String(), ToPeriod: to.String()}
-		for _, b := range batch {
-			req.BINs = append(req.BINs, string(b))
-		}
-		const op = "GetPaymentsByOrganisation"
-		resp, err := c.call(ctx, op, req)
-		if err != nil {
-			return nil, err
-		}
-		var p connectors.Page
-		err = decodePayments(io.LimitReader(resp.Body, maxBody), nil, &p, time.Now())
-		resp.Body.Close()
-		if err != nil {
-			return nil, c.wrap(op, err)
-		}
-		for _, pay := range p.StateOrderPayments {
-			out[pay.BIN] = append(out[pay.BIN], pay)
-		}
-		for _, q := range p.Quarantined {
-			c.quarantined.Add(1)
-			if c.OnQuarantine != nil {
-				c.OnQuarantine(q)
+	err := connectors.Lookup(ctx, bins, MaxBatch, BatchWorkers,
+		func(ctx context.Context, batch []domain.BIN) (*connectors.Page, error) {
+			req := byOrganisationRequest{FromPeriod: from.String(), ToPeriod: to.String()}
+			for _, b := range batch {
+				req.BINs = append(req.BINs, string(b))
 			}
-		}
-	}
-	return out, nil
+			const op = "GetPaymentsByOrganisation"
+			resp, err := c.call(ctx, op, req)
+			if err != nil {
+				return nil, err
+			}
+			p := &connectors.Page{Source: connectors.Finance}
+			err = decodePayments(io.LimitReader(resp.Body, maxBody), nil, p, time.Now())
+			resp.Body.Close()
+			if err != nil {
+				return nil, c.wrap(op, err)
+			}
+			return p, nil
+		},
+		func(_ []domain.BIN, p *connectors.Page) {
+			connectors.Reject(&c.quarantined, c.OnQuarantine, p.Quarantined)
+			for _, pay := range p.StateOrderPayments {
+				out[pay.BIN] = append(out[pay.BIN], pay)
+			}
+		})
+	return out, err
 }

@@ -6,6 +6,9 @@
 //
 // It owns the health wire format on the client side. It must not import the simulator
 // (sim/health) or the generator, and knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package health
 
 import (
@@ -16,7 +19,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,28 +27,42 @@ import (
 	"github.com/birlik/birlik/domain"
 )
 
-// DefaultPageSize is the _count of feed searches (the register allows 1..5000).
-const DefaultPageSize = 5000
+// Limits of the register's API (docs/sources/health.md), under the names every connector uses.
+const (
+	// MaxBatch is the most IINs one batch search takes.
+	MaxBatch = 100
+	// BatchWorkers is how many batch searches are in flight at once.
+	BatchWorkers = 1
+	// MaxPageSize is the largest _count of a feed search.
+	MaxPageSize = 5000
+	// DefaultPageSize is the _count of feed searches when PageSize is 0.
+	DefaultPageSize = 5000
+)
 
-// maxBatch is the most IINs one batch search takes.
-const maxBatch = 100
+// lookupPageSize is the _count of batch searches, whose next links are followed.
+const lookupPageSize = 1000
+
+// ErrCircuitOpen is the transport's: a call refused because the register failed too often.
+var ErrCircuitOpen = transport.ErrCircuitOpen
 
 // feed lists the resource types in feed order: institutions before what refers to them.
 var feed = [4]string{"Organization", "Patient", "Encounter", "Coverage"}
 
-// Client reads the register. Safe for concurrent use.
+// Client reads the register. Safe for concurrent use; set the exported fields before the first
+// call.
 type Client struct {
-	base string // ends in /fhir
-	http *transport.Client
-	// PageSize is the _count of feed searches (1..5000; default DefaultPageSize).
+	base      string // ends in /fhir
+	transport *transport.Client
+
+	// PageSize is the _count of feed searches (0: DefaultPageSize; the register refuses more
+	// than MaxPageSize).
 	PageSize int
-	// OnQuarantine, when set, receives every resource a look-up refused (the feed puts them
-	// in Page.Quarantined instead).
+	// OnQuarantine, when set, receives every resource a look-up refused, one at a time (feed
+	// pages carry theirs in Page.Quarantined instead).
 	OnQuarantine func(connectors.Quarantined)
 
-	quarantined atomic.Int64
-	mu          sync.Mutex
-	totals      [4]int64
+	quarantined atomic.Int64      // resources refused so far, in feeds and look-ups
+	totals      connectors.Totals // Bundle.total of each resource type's search, as last seen
 }
 
 // New returns a client for the register at baseURL, the server root (e.g.
@@ -59,16 +75,18 @@ func New(baseURL string, cfg transport.Config) *Client {
 	if !strings.HasSuffix(base, "/fhir") {
 		base += "/fhir"
 	}
-	return &Client{base: base, http: transport.New(cfg), PageSize: DefaultPageSize}
+	return &Client{base: base, transport: transport.New(cfg), PageSize: DefaultPageSize}
 }
 
-// Client is a change feed.
 var _ connectors.Feed = (*Client)(nil)
 
 // Source names the source.
 func (c *Client) Source() connectors.Source { return connectors.Health }
 
-// Quarantined is the number of resources the client refused so far.
+// Transport is the client's transport (for its breaker state).
+func (c *Client) Transport() *transport.Client { return c.transport }
+
+// Quarantined is the number of resources this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
 // search GETs a search URL and decodes its Bundle of resources of type want into p.
@@ -78,7 +96,7 @@ func (c *Client) search(ctx context.Context, u, want string, p *connectors.Page)
 		return bundleInfo{}, fmt.Errorf("health: %s search: %w", want, err)
 	}
 	req.Header.Set("Accept", "application/fhir+json")
-	resp, err := c.http.Do(ctx, req)
+	resp, err := c.transport.Do(ctx, req)
 	if err != nil {
 		var te *transport.Error
 		if errors.As(err, &te) && len(te.Body) > 0 {
@@ -97,166 +115,109 @@ func (c *Client) search(ctx context.Context, u, want string, p *connectors.Page)
 	return info, nil
 }
 
-// cursor is the feed position: the resource type being read and the last meta.versionId of
-// each.
-type cursor struct {
-	stage int
-	after [4]int64
-}
-
-const cursorPrefix = "fhir1:"
-
-func (k cursor) String() string {
-	return fmt.Sprintf("%s%d:%d:%d:%d:%d", cursorPrefix, k.stage, k.after[0], k.after[1], k.after[2], k.after[3])
-}
-
-func parseCursor(s string) (cursor, error) {
-	var k cursor
-	if s == "" {
-		return k, nil
-	}
-	parts := strings.Split(strings.TrimPrefix(s, cursorPrefix), ":")
-	if !strings.HasPrefix(s, cursorPrefix) || len(parts) != 5 {
-		return k, fmt.Errorf("health: cursor %q was not made by this connector (want %sSTAGE:V:V:V:V)", s, cursorPrefix)
-	}
-	for i, p := range parts {
-		v, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || v < 0 || (i == 0 && v > 3) {
-			return k, fmt.Errorf("health: cursor %q: part %d is not valid", s, i+1)
-		}
-		if i == 0 {
-			k.stage = int(v)
-		} else {
-			k.after[i-1] = v
-		}
-	}
-	return k, nil
+// cursorFormat is the feed position's text form, "fhir1:<stage>:<v>:<v>:<v>:<v>": the resource
+// type being read and the last meta.versionId read of each.
+var cursorFormat = connectors.CursorFormat[int64]{
+	Source: connectors.Health, Prefix: "fhir1:", Sep: ":", Staged: true, Lists: len(feed),
 }
 
 // Next returns the next page of the feed after cursor: Organization, Patient, Encounter and
 // Coverage searches in turn, each from its last meta.versionId. The page that reaches the end
 // of the coverages is Done; its cursor starts the next round.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	k, err := parseCursor(cur)
-	if err != nil {
-		return nil, err
-	}
-	size := c.PageSize
-	if size <= 0 {
-		size = DefaultPageSize
-	}
-	for k.stage < len(feed) {
-		typ := feed[k.stage]
-		p := &connectors.Page{Source: connectors.Health}
-		info, err := c.search(ctx, fmt.Sprintf("%s/%s?_count=%d&_cursor=%d", c.base, typ, size, k.after[k.stage]), typ, p)
+	size := connectors.PageSize(c.PageSize, DefaultPageSize)
+	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
+		typ := feed[k.Stage]
+		info, err := c.search(ctx, fmt.Sprintf("%s/%s?_count=%d&_cursor=%d", c.base, typ, size, k.At[k.Stage]), typ, p)
 		if err != nil {
-			return nil, err
+			return 0, false, err
 		}
-		c.mu.Lock()
-		c.totals[k.stage] = info.Total
-		total := c.totals[0] + c.totals[1] + c.totals[2] + c.totals[3]
-		c.mu.Unlock()
+		c.totals.Set(k.Stage, info.Total)
 		pos := info.MaxSeq
 		if info.Next != "" {
 			pos = max(pos, cursorOf(info.Next))
 		}
-		k.after[k.stage] = max(k.after[k.stage], pos)
-		if info.Next == "" || info.Entries == 0 {
-			k.stage++
-		}
-		if info.Entries > 0 {
-			if k.stage == len(feed) {
-				p.Done, k.stage = true, 0
-			}
-			p.Cursor, p.Total = k.String(), total
-			c.quarantined.Add(int64(len(p.Quarantined)))
-			return p, nil
-		}
-	}
-	c.mu.Lock()
-	total := c.totals[0] + c.totals[1] + c.totals[2] + c.totals[3]
-	c.mu.Unlock()
-	return &connectors.Page{Source: connectors.Health, Cursor: cursor{after: k.after}.String(), Done: true, Total: total}, nil
-}
-
-// batch runs a batch search of resources of type typ by param over iins, 100 per request,
-// following next links, and returns the valid records in one page. Quarantined resources go to
-// OnQuarantine.
-func (c *Client) batch(ctx context.Context, typ, param string, iins []domain.IIN, extra url.Values) (*connectors.Page, error) {
-	out := &connectors.Page{Source: connectors.Health}
-	for start := 0; start < len(iins); start += maxBatch {
-		chunk := iins[start:min(start+maxBatch, len(iins))]
-		ids := make([]string, len(chunk))
-		for i, v := range chunk {
-			ids[i] = string(v)
-		}
-		q := url.Values{param: {strings.Join(ids, ",")}, "_count": {"1000"}}
-		for k, v := range extra {
-			q[k] = v
-		}
-		u := c.base + "/" + typ + "?" + q.Encode()
-		for pages := 0; u != ""; pages++ {
-			if pages > 10000 {
-				return nil, fmt.Errorf("health: %s search by %s: more than 10000 pages, the next links loop", typ, param)
-			}
-			info, err := c.search(ctx, u, typ, out)
-			if err != nil {
-				return nil, err
-			}
-			u = info.Next
-		}
-	}
-	for _, q := range out.Quarantined {
-		c.quarantined.Add(1)
-		if c.OnQuarantine != nil {
-			c.OnQuarantine(q)
-		}
-	}
-	out.Quarantined = nil
-	return out, nil
-}
-
-// CoverageByIIN returns every CSHI coverage period of each person (GET /Coverage?beneficiary=…).
-// People without coverage are absent from the map.
-func (c *Client) CoverageByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN][]domain.Coverage, error) {
-	p, err := c.batch(ctx, "Coverage", "beneficiary", iins, nil)
+		k.At[k.Stage] = max(k.At[k.Stage], pos)
+		return info.Entries, info.Next != "", nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	c.quarantined.Add(int64(len(page.Quarantined)))
+	page.Total = c.totals.Sum()
+	return page, nil
+}
+
+// batch runs a batch search of resources of type typ by param over iins, MaxBatch a request,
+// following next links, and hands each batch's valid resources to collect (one batch at a
+// time). Resources that fail validation go to OnQuarantine.
+func (c *Client) batch(ctx context.Context, typ, param string, iins []domain.IIN, extra url.Values, collect func(p *connectors.Page)) error {
+	return connectors.Lookup(ctx, iins, MaxBatch, BatchWorkers,
+		func(ctx context.Context, batch []domain.IIN) (*connectors.Page, error) {
+			ids := make([]string, len(batch))
+			for i, v := range batch {
+				ids[i] = string(v)
+			}
+			q := url.Values{param: {strings.Join(ids, ",")}, "_count": {strconv.Itoa(lookupPageSize)}}
+			for k, v := range extra {
+				q[k] = v
+			}
+			p := &connectors.Page{Source: connectors.Health}
+			u := c.base + "/" + typ + "?" + q.Encode()
+			for pages := 0; u != ""; pages++ {
+				if pages > 10000 {
+					return nil, fmt.Errorf("health: %s search by %s: more than 10000 pages, the next links loop", typ, param)
+				}
+				info, err := c.search(ctx, u, typ, p)
+				if err != nil {
+					return nil, err
+				}
+				u = info.Next
+			}
+			return p, nil
+		},
+		func(_ []domain.IIN, p *connectors.Page) {
+			connectors.Reject(&c.quarantined, c.OnQuarantine, p.Quarantined)
+			collect(p)
+		})
+}
+
+// CoverageByIIN returns every CSHI coverage period of each person (GET /Coverage?beneficiary=…).
+// People without coverage are absent from the map. On error the map holds what was found
+// before it.
+func (c *Client) CoverageByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN][]domain.Coverage, error) {
 	out := make(map[domain.IIN][]domain.Coverage, len(iins))
-	for _, v := range p.Coverages {
-		out[v.IIN] = append(out[v.IIN], v)
-	}
-	return out, nil
+	err := c.batch(ctx, "Coverage", "beneficiary", iins, nil, func(p *connectors.Page) {
+		for _, v := range p.Coverages {
+			out[v.IIN] = append(out[v.IIN], v)
+		}
+	})
+	return out, err
 }
 
 // VisitsByIIN returns each person's visits, newest first, at most limitPerPerson of them
 // (0 or less: all) (GET /Encounter?patient=…&_sort=-date). People without visits are absent.
+// On error the map holds what was found before it.
 func (c *Client) VisitsByIIN(ctx context.Context, iins []domain.IIN, limitPerPerson int) (map[domain.IIN][]domain.Visit, error) {
-	p, err := c.batch(ctx, "Encounter", "patient", iins, url.Values{"_sort": {"-date"}})
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[domain.IIN][]domain.Visit, len(iins))
-	for _, v := range p.Visits {
-		if limitPerPerson > 0 && len(out[v.IIN]) >= limitPerPerson {
-			continue
+	err := c.batch(ctx, "Encounter", "patient", iins, url.Values{"_sort": {"-date"}}, func(p *connectors.Page) {
+		for _, v := range p.Visits {
+			if limitPerPerson <= 0 || len(out[v.IIN]) < limitPerPerson {
+				out[v.IIN] = append(out[v.IIN], v)
+			}
 		}
-		out[v.IIN] = append(out[v.IIN], v)
-	}
-	return out, nil
+	})
+	return out, err
 }
 
 // AttachmentsByIIN returns every attachment record of each person (GET /Patient?identifier=…).
-// People never attached are absent.
+// People never attached are absent. On error the map holds what was found before it.
 func (c *Client) AttachmentsByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN][]domain.Attachment, error) {
-	p, err := c.batch(ctx, "Patient", "identifier", iins, nil)
-	if err != nil {
-		return nil, err
-	}
 	out := make(map[domain.IIN][]domain.Attachment, len(iins))
-	for _, v := range p.Attachments {
-		out[v.IIN] = append(out[v.IIN], v)
-	}
-	return out, nil
+	err := c.batch(ctx, "Patient", "identifier", iins, nil, func(p *connectors.Page) {
+		for _, v := range p.Attachments {
+			out[v.IIN] = append(out[v.IIN], v)
+		}
+	})
+	return out, err
 }

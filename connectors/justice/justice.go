@@ -6,6 +6,9 @@
 //
 // It speaks the source's wire format from the document alone: it must not import the simulator
 // or the generator, and it knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package justice
 
 import (
@@ -14,38 +17,44 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/transport"
 	"github.com/birlik/birlik/domain"
 )
 
-// Limits of the source's API.
+// Limits of the register's API (docs/sources/justice.md), under the names every connector uses.
 const (
-	MaxBatch     = 500  // keys per batchGet
-	MaxPageSize  = 5000 // records per feed page
-	DefaultPage  = 2000
-	lookupWorker = 4 // batchGet chunks in flight at once
+	// MaxBatch is the most keys one batch look-up request takes (persons:batchGet,
+	// buildings:batchGet).
+	MaxBatch = 500
+	// BatchWorkers is how many batch look-up requests are in flight at once.
+	BatchWorkers = 4
+	// MaxPageSize is the most records one feed request may ask for.
+	MaxPageSize = 5000
+	// DefaultPageSize is the records asked per feed request when PageSize is 0.
+	DefaultPageSize = 2000
 )
+
+// ErrCircuitOpen is the transport's: a call refused because the register failed too often.
+var ErrCircuitOpen = transport.ErrCircuitOpen
 
 // Client talks to one justice endpoint. Safe for concurrent use; set the exported fields before
 // the first call.
 type Client struct {
-	base string
-	t    *transport.Client
+	base      string
+	transport *transport.Client
 
-	// PageSize is the number of records asked per feed page (default 2000, at most 5000).
+	// PageSize is the records asked per feed request (0: DefaultPageSize; the register refuses
+	// more than MaxPageSize).
 	PageSize int
-	// OnQuarantine, when set, receives every record of a look-up that failed validation (feed
+	// OnQuarantine, when set, receives every record a look-up refused, one at a time (feed
 	// pages carry theirs in Page.Quarantined instead).
 	OnQuarantine func(connectors.Quarantined)
 
-	quarantined    atomic.Int64
-	buildingsTotal atomic.Int64 // last known size of the cadastre's feed, -1 unknown
+	quarantined atomic.Int64      // records refused so far, in feeds and look-ups
+	totals      connectors.Totals // list 0 person changes, 1 buildings
 }
 
 // New returns a client for the register at baseURL (e.g. "http://127.0.0.1:41234"). cfg.Source
@@ -54,207 +63,143 @@ func New(baseURL string, cfg transport.Config) *Client {
 	if cfg.Source == "" {
 		cfg.Source = string(connectors.Justice)
 	}
-	c := &Client{base: strings.TrimRight(baseURL, "/"), t: transport.New(cfg), PageSize: DefaultPage}
-	c.buildingsTotal.Store(-1)
-	return c
+	return &Client{base: strings.TrimRight(baseURL, "/"), transport: transport.New(cfg), PageSize: DefaultPageSize}
 }
+
+var _ connectors.Feed = (*Client)(nil)
 
 // Source names the source.
 func (c *Client) Source() connectors.Source { return connectors.Justice }
 
 // Transport is the client's transport (for its breaker state).
-func (c *Client) Transport() *transport.Client { return c.t }
+func (c *Client) Transport() *transport.Client { return c.transport }
 
-// Quarantined is the number of records this client has quarantined so far (feeds and look-ups).
+// Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPage
-	}
-	return min(c.PageSize, MaxPageSize)
+// found is one batch's answer: the records that passed validation and those refused.
+type found[T any] struct {
+	records []T
+	refused []connectors.Quarantined
 }
 
-func (c *Client) reject(q *connectors.Quarantined) {
-	c.quarantined.Add(1)
-	if c.OnQuarantine != nil {
-		c.OnQuarantine(*q)
-	}
-}
-
-// PersonsByIIN looks up the current record of each IIN, in chunks of 500. IINs the register does
-// not hold are absent from the map, as are records that failed validation (given to
+// PersonsByIIN looks up the current record of each IIN, MaxBatch a request. IINs the register
+// does not hold are absent from the map, as are records that failed validation (given to
 // OnQuarantine). On error the map holds what was found before it.
 func (c *Client) PersonsByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN]domain.Person, error) {
-	keys := make([]string, 0, len(iins))
-	seen := make(map[domain.IIN]bool, len(iins))
-	for _, k := range iins {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, string(k))
-		}
-	}
-	out := make(map[domain.IIN]domain.Person, len(keys))
-	var mu sync.Mutex
-	err := c.chunked(ctx, keys, func(ctx context.Context, chunk []string) error {
-		var res personsBatch
-		if err := c.t.PostJSON(ctx, c.base+"/v1/persons:batchGet", map[string][]string{"iins": chunk}, &res); err != nil {
-			return err
-		}
-		ps, qs := res.decode()
-		for i := range qs {
-			c.reject(&qs[i])
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, p := range ps {
-			out[p.IIN] = p
-		}
-		return nil
-	})
+	out := make(map[domain.IIN]domain.Person, len(iins))
+	err := connectors.Lookup(ctx, iins, MaxBatch, BatchWorkers,
+		func(ctx context.Context, batch []domain.IIN) (found[domain.Person], error) {
+			var res personsBatch
+			if err := c.transport.PostJSON(ctx, c.base+"/v1/persons:batchGet", map[string][]domain.IIN{"iins": batch}, &res); err != nil {
+				return found[domain.Person]{}, err
+			}
+			ps, qs := res.decode()
+			return found[domain.Person]{ps, qs}, nil
+		},
+		func(_ []domain.IIN, f found[domain.Person]) {
+			connectors.Reject(&c.quarantined, c.OnQuarantine, f.refused)
+			for _, p := range f.records {
+				out[p.IIN] = p
+			}
+		})
 	return out, err
 }
 
-// BuildingsByCadastral looks up the current record of each cadastral number, in chunks of 500,
-// like PersonsByIIN.
+// BuildingsByCadastral looks up the current record of each cadastral number, like PersonsByIIN.
 func (c *Client) BuildingsByCadastral(ctx context.Context, numbers []string) (map[string]domain.Building, error) {
-	keys := make([]string, 0, len(numbers))
-	seen := make(map[string]bool, len(numbers))
-	for _, k := range numbers {
-		if k != "" && !seen[k] {
-			seen[k] = true
-			keys = append(keys, k)
-		}
-	}
-	out := make(map[string]domain.Building, len(keys))
-	var mu sync.Mutex
-	err := c.chunked(ctx, keys, func(ctx context.Context, chunk []string) error {
-		var res buildingsBatch
-		if err := c.t.PostJSON(ctx, c.base+"/v1/buildings:batchGet", map[string][]string{"cadastralNumbers": chunk}, &res); err != nil {
-			return err
-		}
-		bs, qs := decodeBuildings(res.Buildings)
-		for i := range qs {
-			c.reject(&qs[i])
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, b := range bs {
-			out[b.Cadastral] = b
-		}
-		return nil
-	})
+	out := make(map[string]domain.Building, len(numbers))
+	err := connectors.Lookup(ctx, numbers, MaxBatch, BatchWorkers,
+		func(ctx context.Context, batch []string) (found[domain.Building], error) {
+			var res buildingsBatch
+			if err := c.transport.PostJSON(ctx, c.base+"/v1/buildings:batchGet", map[string][]string{"cadastralNumbers": batch}, &res); err != nil {
+				return found[domain.Building]{}, err
+			}
+			bs, qs := decodeBuildings(res.Buildings)
+			return found[domain.Building]{bs, qs}, nil
+		},
+		func(_ []string, f found[domain.Building]) {
+			connectors.Reject(&c.quarantined, c.OnQuarantine, f.refused)
+			for _, b := range f.records {
+				out[b.Cadastral] = b
+			}
+		})
 	return out, err
 }
 
-func (c *Client) chunked(ctx context.Context, keys []string, do func(context.Context, []string) error) error {
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupWorker)
-	for len(keys) > 0 {
-		n := min(len(keys), MaxBatch)
-		chunk := keys[:n]
-		keys = keys[n:]
-		g.Go(func() error { return do(ctx, chunk) })
-	}
-	return g.Wait()
+// cursorFormat is the feed position's text form, "v1:p=<seq>;b=<seq>": the last person change
+// and the last building read. The feed has no stages: every page asks for person changes first.
+var cursorFormat = connectors.CursorFormat[int64]{
+	Source: connectors.Justice, Prefix: "v1:", Sep: ";", Lists: 2, Labels: []string{"p=", "b="},
 }
 
-// cursor is the feed position: the last person change and the last building read. Its text
-// form is "v1:p=<seq>;b=<seq>".
-type cursor struct{ persons, buildings int64 }
-
-func (c cursor) String() string { return fmt.Sprintf("v1:p=%d;b=%d", c.persons, c.buildings) }
-
-func parseCursor(s string) (cursor, error) {
-	if s == "" {
-		return cursor{}, nil
-	}
-	var cur cursor
-	rest, ok := strings.CutPrefix(s, "v1:p=")
-	if ok {
-		var ps, bs string
-		ps, bs, ok = strings.Cut(rest, ";b=")
-		if ok {
-			var e1, e2 error
-			cur.persons, e1 = strconv.ParseInt(ps, 10, 64)
-			cur.buildings, e2 = strconv.ParseInt(bs, 10, 64)
-			ok = e1 == nil && e2 == nil && cur.persons >= 0 && cur.buildings >= 0
-		}
-	}
-	if !ok {
-		return cursor{}, fmt.Errorf("justice: cursor %q is not one this connector issued (want v1:p=N;b=M, or empty to start over)", s)
-	}
-	return cur, nil
-}
+const (
+	persons   = 0 // list index of the person changes in the cursor and totals
+	buildings = 1
+)
 
 // Next returns the page after cursor: person changes while there are any after the cursor, then
 // buildings. Done is set when neither feed has anything after the returned cursor.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	pos, err := parseCursor(cur)
+	pos, err := cursorFormat.Parse(cur)
 	if err != nil {
 		return nil, err
 	}
 	page := &connectors.Page{Source: connectors.Justice}
 	var pp changesPage
-	if err := c.t.GetJSON(ctx, c.feedURL("/v1/persons/changes", pos.persons), &pp); err != nil {
+	if err := c.transport.GetJSON(ctx, c.feedURL("/v1/persons/changes", pos.At[persons]), &pp); err != nil {
 		return nil, err
 	}
+	c.totals.Set(persons, pp.Total)
 	if len(pp.Changes) > 0 {
-		if pp.LastSeq <= pos.persons {
+		if pp.LastSeq <= pos.At[persons] {
 			return nil, &transport.Error{Source: "justice", Op: "GET /v1/persons/changes", Status: 200,
-				Err: fmt.Errorf("lastSeq %d does not advance past after=%d with %d changes", pp.LastSeq, pos.persons, len(pp.Changes))}
+				Err: fmt.Errorf("lastSeq %d does not advance past after=%d with %d changes", pp.LastSeq, pos.At[persons], len(pp.Changes))}
 		}
 		page.PersonVersions, page.Quarantined = pp.decode()
 		c.quarantined.Add(int64(len(page.Quarantined)))
-		pos.persons = pp.LastSeq
-		page.Cursor = pos.String()
-		bt, err := c.knownBuildingsTotal(ctx)
-		if err != nil {
+		pos.At[persons] = pp.LastSeq
+		page.Cursor = cursorFormat.Format(pos)
+		if err := c.knowBuildingsTotal(ctx); err != nil {
 			return nil, err
 		}
-		page.Total = pp.Total + bt
+		page.Total = c.totals.Sum()
 		return page, nil
 	}
 	var bp buildingsPage
-	if err := c.t.GetJSON(ctx, c.feedURL("/v1/buildings", pos.buildings), &bp); err != nil {
+	if err := c.transport.GetJSON(ctx, c.feedURL("/v1/buildings", pos.At[buildings]), &bp); err != nil {
 		return nil, err
 	}
-	c.buildingsTotal.Store(bp.Total)
-	page.Total = pp.Total + bp.Total
-	if len(bp.Buildings) > 0 && bp.LastSeq <= pos.buildings {
+	c.totals.Set(buildings, bp.Total)
+	page.Total = c.totals.Sum()
+	if len(bp.Buildings) > 0 && bp.LastSeq <= pos.At[buildings] {
 		return nil, &transport.Error{Source: "justice", Op: "GET /v1/buildings", Status: 200,
-			Err: fmt.Errorf("lastSeq %d does not advance past after=%d with %d buildings", bp.LastSeq, pos.buildings, len(bp.Buildings))}
+			Err: fmt.Errorf("lastSeq %d does not advance past after=%d with %d buildings", bp.LastSeq, pos.At[buildings], len(bp.Buildings))}
 	}
 	page.Buildings, page.Quarantined = bp.decode()
 	c.quarantined.Add(int64(len(page.Quarantined)))
 	if len(bp.Buildings) > 0 {
-		pos.buildings = bp.LastSeq
+		pos.At[buildings] = bp.LastSeq
 	}
-	page.Cursor = pos.String()
+	page.Cursor = cursorFormat.Format(pos)
 	page.Done = !bp.HasMore
 	return page, nil
 }
 
 func (c *Client) feedURL(path string, after int64) string {
-	return c.base + path + "?" + url.Values{"after": {strconv.FormatInt(after, 10)}, "limit": {strconv.Itoa(c.pageSize())}}.Encode()
+	return c.base + path + "?" + url.Values{"after": {strconv.FormatInt(after, 10)}, "limit": {strconv.Itoa(connectors.PageSize(c.PageSize, DefaultPageSize))}}.Encode()
 }
 
-// knownBuildingsTotal is the cadastre feed's size, asked once (limit=1) and then refreshed by
-// every buildings page.
-func (c *Client) knownBuildingsTotal(ctx context.Context) (int64, error) {
-	if t := c.buildingsTotal.Load(); t >= 0 {
-		return t, nil
+// knowBuildingsTotal makes sure the totals hold the cadastre feed's size: asked once (limit=1)
+// and then refreshed by every buildings page.
+func (c *Client) knowBuildingsTotal(ctx context.Context) error {
+	if _, ok := c.totals.Get(buildings); ok {
+		return nil
 	}
 	var bp buildingsPage
-	u := c.base + "/v1/buildings?after=0&limit=1"
-	if err := c.t.GetJSON(ctx, u, &bp); err != nil {
-		return 0, err
+	if err := c.transport.GetJSON(ctx, c.base+"/v1/buildings?after=0&limit=1", &bp); err != nil {
+		return err
 	}
-	c.buildingsTotal.Store(bp.Total)
-	return bp.Total, nil
+	c.totals.Set(buildings, bp.Total)
+	return nil
 }
-
-// ErrCircuitOpen is the transport's: a call refused because the register failed too often.
-var ErrCircuitOpen = transport.ErrCircuitOpen
-
-var _ connectors.Feed = (*Client)(nil)

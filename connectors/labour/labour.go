@@ -8,6 +8,9 @@
 //
 // It speaks the source's wire format from the document alone: it must not import the simulator
 // or the generator, and it knows nothing of the store.
+//
+// Its client has the shape every connector has (limits, fields, cursor and batch look-ups):
+// see package connectors.
 package labour
 
 import (
@@ -19,22 +22,24 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/transport"
 	"github.com/birlik/birlik/domain"
 )
 
-// Limits of the platform's API.
+// Limits of the platform's API (docs/sources/labour.md), under the names every connector uses.
 const (
-	MaxSearch       = 500  // IINs per search
-	MaxPageSize     = 2000 // records per list page
+	// MaxBatch is the most IINs one search request takes (families:search, contracts:search,
+	// payments:search).
+	MaxBatch = 500
+	// BatchWorkers is how many search requests are in flight at once.
+	BatchWorkers = 4
+	// MaxPageSize is the most records one list request may ask for.
+	MaxPageSize = 2000
+	// DefaultPageSize is the records asked per list request when PageSize is 0.
 	DefaultPageSize = 1000
-	lookupWorkers   = 4
 )
 
 // ErrCircuitOpen is the transport's: a call refused because the platform failed too often.
@@ -43,17 +48,18 @@ var ErrCircuitOpen = transport.ErrCircuitOpen
 // Client talks to one platform endpoint. Safe for concurrent use; set the exported fields before
 // the first call.
 type Client struct {
-	base string
-	t    *transport.Client
+	base      string
+	transport *transport.Client
 
-	// PageSize is the number of records asked per list page (default 1000, at most 2000).
+	// PageSize is the records asked per list request (0: DefaultPageSize; the platform refuses
+	// more than MaxPageSize).
 	PageSize int
-	// OnQuarantine, when set, receives every record of a look-up that failed validation (feed
+	// OnQuarantine, when set, receives every record a look-up refused, one at a time (feed
 	// pages carry theirs in Page.Quarantined instead).
 	OnQuarantine func(connectors.Quarantined)
 
-	quarantined atomic.Int64
-	totals      [8]atomic.Int64 // last known total_size of each list
+	quarantined atomic.Int64      // records refused so far, in feeds and look-ups
+	totals      connectors.Totals // total_size of each list, as last seen
 }
 
 // New returns a client for the platform at baseURL. cfg.Source defaults to "labour".
@@ -61,54 +67,25 @@ func New(baseURL string, cfg transport.Config) *Client {
 	if cfg.Source == "" {
 		cfg.Source = string(connectors.Labour)
 	}
-	return &Client{base: strings.TrimRight(baseURL, "/"), t: transport.New(cfg), PageSize: DefaultPageSize}
+	return &Client{base: strings.TrimRight(baseURL, "/"), transport: transport.New(cfg), PageSize: DefaultPageSize}
 }
+
+var _ connectors.Feed = (*Client)(nil)
 
 // Source names the source.
 func (c *Client) Source() connectors.Source { return connectors.Labour }
 
 // Transport is the client's transport (for its breaker state).
-func (c *Client) Transport() *transport.Client { return c.t }
+func (c *Client) Transport() *transport.Client { return c.transport }
 
-// Quarantined is the number of records this client has quarantined so far.
+// Quarantined is the number of records this client has refused so far, in feeds and look-ups.
 func (c *Client) Quarantined() int64 { return c.quarantined.Load() }
 
-func (c *Client) pageSize() int {
-	if c.PageSize <= 0 {
-		return DefaultPageSize
-	}
-	return min(c.PageSize, MaxPageSize)
-}
-
-// cursor is the feed position: the list being read and each list's page token ("" before its
-// first page). Its text form is "v1|<list index>|<token 0>|…|<token 7>"; tokens are the
-// platform's, base64url, never containing "|".
-type cursor struct {
-	list   int
-	tokens [8]string
-}
-
-func (c cursor) String() string {
-	return "v1|" + strconv.Itoa(c.list) + "|" + strings.Join(c.tokens[:], "|")
-}
-
-func parseCursor(s string) (cursor, error) {
-	var cur cursor
-	if s == "" {
-		return cur, nil
-	}
-	parts := strings.Split(s, "|")
-	ok := len(parts) == 2+len(lists) && parts[0] == "v1"
-	if ok {
-		n, err := strconv.Atoi(parts[1])
-		ok = err == nil && n >= 0 && n < len(lists)
-		cur.list = n
-		copy(cur.tokens[:], parts[2:])
-	}
-	if !ok {
-		return cursor{}, fmt.Errorf("labour: cursor %q is not one this connector issued (want v1|N|8 tokens, or empty to start over)", s)
-	}
-	return cur, nil
+// cursorFormat is the feed position's text form, "v1|<list>|<token 0>|…|<token 7>": the list
+// being read and each list's page token ("" before its first page). Tokens are the platform's,
+// base64url, never containing "|".
+var cursorFormat = connectors.CursorFormat[string]{
+	Source: connectors.Labour, Prefix: "v1|", Sep: "|", Staged: true, Lists: len(lists),
 }
 
 // Next returns the page after cursor. It reads the lists in order (families, disabilities,
@@ -117,41 +94,27 @@ func parseCursor(s string) (cursor, error) {
 // cursor starts again at the first list, whose token remembers where it stopped, so the next
 // pull picks up only what was added.
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
-	pos, err := parseCursor(cur)
+	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[string], p *connectors.Page) (int, bool, error) {
+		l := &lists[k.Stage]
+		lp, err := c.fetch(ctx, l, k.At[k.Stage])
+		if err != nil {
+			return 0, false, err
+		}
+		c.totals.Set(k.Stage, lp.Total)
+		k.At[k.Stage] = lp.Next
+		l.decodeRecords(lp.Records, p)
+		return len(lp.Records), lp.More, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	page := &connectors.Page{Source: connectors.Labour}
-	for ; pos.list < len(lists); pos.list++ {
-		l := &lists[pos.list]
-		lp, err := c.fetch(ctx, l, pos.tokens[pos.list])
-		if err != nil {
-			return nil, err
-		}
-		c.totals[pos.list].Store(lp.Total)
-		pos.tokens[pos.list] = lp.Next
-		if len(lp.Records) == 0 {
-			continue
-		}
-		c.quarantined.Add(int64(l.decodeRecords(lp.Records, page)))
-		if !lp.More {
-			pos.list++
-		}
-		break
-	}
-	if pos.list >= len(lists) {
-		pos.list = 0
-		page.Done = true
-	}
-	page.Cursor = pos.String()
-	for i := range c.totals {
-		page.Total += c.totals[i].Load()
-	}
+	c.quarantined.Add(int64(len(page.Quarantined)))
+	page.Total = c.totals.Sum()
 	return page, nil
 }
 
 func (c *Client) fetch(ctx context.Context, l *list, token string) (listPage, error) {
-	q := url.Values{"page_size": {strconv.Itoa(c.pageSize())}}
+	q := url.Values{"page_size": {strconv.Itoa(connectors.PageSize(c.PageSize, DefaultPageSize))}}
 	if token != "" {
 		q.Set("page_token", token)
 	}
@@ -160,7 +123,7 @@ func (c *Client) fetch(ctx context.Context, l *list, token string) (listPage, er
 		return listPage{}, &transport.Error{Source: "labour", Op: "GET /api/v1/" + l.path, Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.t.Do(ctx, req)
+	resp, err := c.transport.Do(ctx, req)
 	if err != nil {
 		return listPage{}, err
 	}
@@ -176,48 +139,28 @@ func (c *Client) fetch(ctx context.Context, l *list, token string) (listPage, er
 	return lp, nil
 }
 
-// search posts the IINs in chunks of 500 to path, validates the records of each answer into a
-// page of its own and hands it, with the chunk's IINs, to collect (one call at a time). Records
-// that fail validation go to OnQuarantine.
-func (c *Client) search(ctx context.Context, path string, l *list, iins []domain.IIN, collect func(chunk map[domain.IIN]bool, p *connectors.Page)) error {
-	keys := make([]string, 0, len(iins))
-	seen := make(map[domain.IIN]bool, len(iins))
-	for _, k := range iins {
-		if !seen[k] {
-			seen[k] = true
-			keys = append(keys, string(k))
-		}
-	}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(lookupWorkers)
-	for len(keys) > 0 {
-		n := min(len(keys), MaxSearch)
-		chunk := keys[:n]
-		keys = keys[n:]
-		g.Go(func() error {
+// search posts the IINs, MaxBatch a request, to path and validates the records of each answer
+// into a page of its own, which it hands with the batch's IINs to collect (one batch at a
+// time). Records that fail validation go to OnQuarantine.
+func (c *Client) search(ctx context.Context, path string, l *list, iins []domain.IIN, collect func(batch map[domain.IIN]bool, p *connectors.Page)) error {
+	return connectors.Lookup(ctx, iins, MaxBatch, BatchWorkers,
+		func(ctx context.Context, batch []domain.IIN) (*connectors.Page, error) {
 			var res map[string][]json.RawMessage
-			if err := c.t.PostJSON(gctx, c.base+path, map[string][]string{"iins": chunk}, &res); err != nil {
-				return err
+			if err := c.transport.PostJSON(ctx, c.base+path, map[string][]domain.IIN{"iins": batch}, &res); err != nil {
+				return nil, err
 			}
 			page := &connectors.Page{Source: connectors.Labour}
-			c.quarantined.Add(int64(l.decodeRecords(res[l.array], page)))
-			set := make(map[domain.IIN]bool, len(chunk))
-			for _, k := range chunk {
-				set[domain.IIN(k)] = true
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if c.OnQuarantine != nil {
-				for _, q := range page.Quarantined {
-					c.OnQuarantine(q)
-				}
+			l.decodeRecords(res[l.array], page)
+			return page, nil
+		},
+		func(batch []domain.IIN, page *connectors.Page) {
+			connectors.Reject(&c.quarantined, c.OnQuarantine, page.Quarantined)
+			set := make(map[domain.IIN]bool, len(batch))
+			for _, k := range batch {
+				set[k] = true
 			}
 			collect(set, page)
-			return nil
 		})
-	}
-	return g.Wait()
 }
 
 // FamiliesByMemberIIN returns, for each IIN, the families it is or was a member of, in the
@@ -259,5 +202,3 @@ func (c *Client) PaymentsByIIN(ctx context.Context, iins []domain.IIN) (map[doma
 	})
 	return out, err
 }
-
-var _ connectors.Feed = (*Client)(nil)
