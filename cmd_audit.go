@@ -1,7 +1,7 @@
 package main
 
 // cmd_audit.go: `birlik audit verify` walks the audit log's hash chain and names the first
-// entry that was changed, removed or reordered.
+// entry that was changed, removed or reordered, or whose subject rows were changed.
 
 import (
 	"context"
@@ -17,9 +17,9 @@ import (
 
 func init() {
 	commands["audit"] = command{
-		summary: "verify the audit log's hash chain (audit verify)",
+		summary: "verify the audit log's hash chain and subject rows (audit verify)",
 		run: func(ctx context.Context, args []string) error {
-			usage := "usage: birlik audit verify [flags]\n\nWalks the audit log of the configured store (DATABASE_URL, or the SQLite store in\nBIRLIK_DATA) entry by entry, recomputing each hash, and names the first entry that was\nchanged, removed or reordered. Exits 1 when the chain is broken. The last hash printed can\nbe kept elsewhere to detect a removal of the newest entries.\n\nflags:"
+			usage := "usage: birlik audit verify [flags]\n\nWalks the audit log of the configured store (DATABASE_URL, or the SQLite store in\nBIRLIK_DATA) entry by entry, recomputing each hash from the entry and from its subject rows\n(the index by IIN that myDataAccess reads), and names the first entry that was changed,\nremoved or reordered, or whose subject rows were. Exits 1 when the chain is broken. The last hash printed can\nbe kept elsewhere to detect a removal of the newest entries.\n\nflags:"
 			if len(args) == 0 || (args[0] != "verify" && args[0] != "-h" && args[0] != "--help") {
 				fmt.Fprintln(os.Stderr, usage)
 				return errors.New("audit: want the subcommand verify")

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/birlik/birlik/audit"
+	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/store/storetest"
 )
@@ -86,9 +87,11 @@ func TestChainIntact(t *testing.T) {
 // TestVerifyNamesTampering changes, removes and reorders entries directly in the store (past
 // the triggers, as someone with the database's keys could) and checks audit verify names each.
 func TestVerifyNamesTampering(t *testing.T) {
+	other := iin(t, 900) // named by no entry
 	tests := []struct {
 		name     string
 		sql      []string
+		inserts  bool // the first statement only inserts: the append-only store takes it
 		wantKind string
 		wantSeq  int64
 		wantMsg  string
@@ -111,13 +114,32 @@ func TestVerifyNamesTampering(t *testing.T) {
 			`UPDATE audit_entries SET seq = 6 WHERE seq = 7`,
 			`UPDATE audit_entries SET seq = 7 WHERE seq = -1`},
 			wantKind: audit.Reordered, wantSeq: 6, wantMsg: "entry 6 was reordered"},
+		// The subject rows (the index myDataAccess reads) are covered by the entry's hash too.
+		{name: "subject row removed", sql: []string{
+			`DELETE FROM audit_subjects WHERE entry_id IN (SELECT id FROM audit_entries WHERE seq = 3)`},
+			wantKind: audit.SubjectsChanged, wantSeq: 3, wantMsg: "entry 3's subject rows were changed: 1 IIN its hash covers has no subject row"},
+		{name: "subject row added", inserts: true, sql: []string{
+			`INSERT INTO audit_subjects (iin, entry_id) SELECT '` + string(other) + `', id FROM audit_entries WHERE seq = 8`},
+			wantKind: audit.SubjectsChanged, wantSeq: 8, wantMsg: "entry 8's subject rows were changed: 1 subject row names an IIN its hash does not cover"},
+		{name: "subject row repeated", inserts: true, sql: []string{
+			`INSERT INTO audit_subjects (iin, entry_id) SELECT iin, entry_id FROM audit_subjects WHERE entry_id IN (SELECT id FROM audit_entries WHERE seq = 9)`},
+			wantKind: audit.SubjectsChanged, wantSeq: 9, wantMsg: "entry 9's subject rows were changed: 1 subject row repeats an IIN"},
+		{name: "subject row altered", sql: []string{
+			`UPDATE audit_subjects SET iin = '` + string(other) + `' WHERE entry_id IN (SELECT id FROM audit_entries WHERE seq = 6)`},
+			wantKind: audit.SubjectsChanged, wantSeq: 6, wantMsg: "entry 6's subject rows were changed: 1 IIN its hash covers has no subject row, 1 subject row names an IIN its hash does not cover"},
+		{name: "subject row moved to another entry", sql: []string{
+			`UPDATE audit_subjects SET entry_id = (SELECT id FROM audit_entries WHERE seq = 2) WHERE entry_id IN (SELECT id FROM audit_entries WHERE seq = 5)`},
+			wantKind: audit.SubjectsChanged, wantSeq: 2, wantMsg: "entry 2's subject rows were changed: 1 subject row names an IIN its hash does not cover"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := record(t, 10)
 			ctx := context.Background()
 			// The store itself refuses the change first.
-			if _, err := s.DB.ExecContext(ctx, tc.sql[0]); err == nil || !strings.Contains(err.Error(), "append-only") {
+			if tc.inserts {
+				// ...except an insert: the log only grows, and a forged subject row is found by
+				// verify alone.
+			} else if _, err := s.DB.ExecContext(ctx, tc.sql[0]); err == nil || !strings.Contains(err.Error(), "append-only") {
 				t.Fatalf("%s: err = %v, want the append-only trigger to refuse it", tc.sql[0], err)
 			}
 			disable := []string{`DROP TRIGGER audit_entries_no_update`, `DROP TRIGGER audit_entries_no_delete`, `DROP TRIGGER audit_subjects_no_update`, `DROP TRIGGER audit_subjects_no_delete`}
@@ -252,5 +274,61 @@ func TestMetrics(t *testing.T) {
 	}
 	if b := got["birlik_audit_batch_entries_count"]; b < 1 || got["birlik_audit_write_seconds_count"] != b {
 		t.Errorf("%v batches, %v writes: want as many writes as batches", b, got["birlik_audit_write_seconds_count"])
+	}
+}
+
+// TestIndexTamperingShows removes a citizen's rows from the subject index (past the triggers):
+// their myDataAccess no longer lists the reads of their data, and audit verify names the first
+// entry that lost its row.
+func TestIndexTamperingShows(t *testing.T) {
+	s := storetest.Open(t)
+	ctx := context.Background()
+	l := audit.New(s.Client, s.Dialect)
+	t.Cleanup(func() { l.Close() })
+	citizen, other := iin(t, 500), iin(t, 600)
+	// An aggregate first, so that the first entry naming the citizen is entry 2.
+	if err := l.Record(ctx, audit.Entry{Subject: "analyst", Role: "analyst", Client: "stat", QueryHash: "x", Aggregate: true}); err != nil {
+		t.Fatal(err)
+	}
+	const reads = 150
+	for i := range reads {
+		if err := l.Record(ctx, audit.Entry{Subject: fmt.Sprintf("officer-%d", i), Role: "caseworker", Client: "akimat",
+			Purpose: "case-management", QueryHash: audit.QueryHash("{ family }"), IINs: []domain.IIN{citizen, other}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := auth.NewContext(ctx, auth.Identity{Subject: "admin", Role: auth.RoleAdmin, Client: "ops"})
+	count := func() int {
+		t.Helper()
+		p, err := audit.ForPerson(admin, s.Client, citizen, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.TotalCount
+	}
+	if n := count(); n != reads {
+		t.Fatalf("the citizen's reads: %d, want %d", n, reads)
+	}
+	if rep, err := audit.Verify(ctx, s.Client); err != nil || rep.Problem != nil {
+		t.Fatalf("before: %+v, %v: want intact", rep.Problem, err)
+	}
+	disable := []string{`DROP TRIGGER audit_subjects_no_delete`}
+	if s.Dialect == dialect.Postgres {
+		disable = []string{`ALTER TABLE audit_subjects DISABLE TRIGGER USER`}
+	}
+	for _, q := range append(disable, `DELETE FROM audit_subjects WHERE iin = '`+string(citizen)+`'`) {
+		if _, err := s.DB.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("after deleting the citizen's subject rows their reads are %d: the test shows nothing", n)
+	}
+	rep, err := audit.Verify(ctx, s.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := rep.Problem; p == nil || p.Kind != audit.SubjectsChanged || p.Seq != 2 || !strings.Contains(p.Message, "entry 2's subject rows were changed") {
+		t.Fatalf("problem = %+v, want the subject rows of entry 2 named", p)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/store/storetest"
@@ -39,5 +41,40 @@ func TestForPersonPlan(t *testing.T) {
 				t.Errorf("%s: the subjects' (iin, entry_id) index is not used: %q", id.Role, plan)
 			}
 		}
+	}
+}
+
+// TestVerifyPlan checks how SQLite reads the subject rows audit verify checks: by the subjects'
+// entry_id index, a page of entries at a time, never the whole index per page (which would make
+// a verification cost the square of the log).
+func TestVerifyPlan(t *testing.T) {
+	st := storetest.OpenSQLite(t)
+	l := audit.New(st.Client, dialect.SQLite)
+	recordOn(t, l, 5)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st.Recorder.Take()
+	rep, err := audit.Verify(context.Background(), st.Client)
+	if err != nil || rep.Problem != nil || rep.Entries != 5 {
+		t.Fatalf("report %+v (problem %v), err %v: want 5 intact entries", rep, rep.Problem, err)
+	}
+	var checked int
+	for _, s := range st.Recorder.Take() {
+		if !strings.Contains(s.Query, "audit_subjects") {
+			continue
+		}
+		checked++
+		plan := st.Plan(t, s)
+		t.Logf("%s\n  %s", s.Query, strings.Join(plan, "\n  "))
+		if scans := storetest.Scans(plan, "audit_subjects"); len(scans) > 0 {
+			t.Errorf("the subject rows are read whole: %q\n%s", scans, s.Query)
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), "auditsubject_entry_id") {
+			t.Errorf("the subjects' entry_id index is not used: %q", plan)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("verify read no subject rows")
 	}
 }

@@ -119,6 +119,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditSubjectsColumns[1], AuditSubjectsColumns[2]},
 			},
+			{
+				Name:    "auditsubject_entry_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditSubjectsColumns[2]},
+			},
 		},
 	}
 	// BuildingsColumns holds the columns for the "buildings" table.

@@ -1,7 +1,8 @@
 package schema
 
 // The audit log: every read of a person's data, append-only and tamper-evident (each entry's
-// hash covers the previous entry's hash and its own content). Entries are only ever created:
+// hash covers the previous entry's hash and its own content, the IINs it names included, so
+// its subject rows are checked against it). Entries are only ever created:
 // the privacy policy refuses updates and deletes, and on PostgreSQL a trigger refuses them too
 // (migration audit_append_only). The audit package writes and verifies the chain.
 
@@ -72,9 +73,11 @@ func (AuditSubject) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of AuditSubject.
+// Indexes of AuditSubject: (iin, entry_id) finds a citizen's entries (myDataAccess);
+// entry_id finds an entry's rows (audit verify checks them against the entry's hash, page by
+// page).
 func (AuditSubject) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("iin", "entry_id")}
+	return []ent.Index{index.Fields("iin", "entry_id"), index.Fields("entry_id")}
 }
 
 // Annotations of AuditSubject.

@@ -269,7 +269,8 @@ func walk(set ast.SelectionSet, r *reads, seen map[string]bool) {
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor: it runs the operation with a
-// collector, then writes the audit entry before returning the answer.
+// collector, then writes the audit entry before returning the answer (none when the operation
+// was refused before it ran).
 func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	if !graphql.HasOperationContext(ctx) {
 		return next(ctx)
@@ -282,6 +283,12 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	c := newCollector()
 	resp := next(context.WithValue(ctx, collectorKey{}, c))
 	if resp == nil {
+		return resp
+	}
+	// An operation refused before it ran (PURPOSE_REQUIRED here, or a later extension's
+	// refusal: gqlgen answers those through the response interceptors too) answers errors and
+	// no data at all, and read no one's data: it is not a read, and writes no entry.
+	if resp.Data == nil && len(c.list()) == 0 && len(c.personIDs()) == 0 {
 		return resp
 	}
 	id, _ := auth.FromContext(ctx)
