@@ -188,3 +188,13 @@ func TestParseAuthFailures(t *testing.T) {
 		t.Error("never: no error")
 	}
 }
+
+func TestLimitString(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"10/10m:10", "5/s:20", "3/1m30s:3", "1/2h:1"} {
+		l, err := ratelimit.ParseLimit(s)
+		if err != nil || l.String() != s {
+			t.Errorf("ParseLimit(%q).String() = %q (%v)", s, l.String(), err)
+		}
+	}
+}
