@@ -136,10 +136,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 				func() float64 { return float64(p.Stalls()) }),
 		)
 	}
-	headers := map[string]string{}
-	if g.DemoKey != "" {
-		headers["Authorization"] = "Bearer " + g.DemoKey
-	}
+	headers := playgroundHeaders(cfg, g.DemoKey)
 	acc, err := access.NewLayer(cfg, client, dialect, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
 	if err != nil {
 		return nil, err
@@ -159,6 +156,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]},
 		}),
 		Authenticator:     acc.Authenticator,
+		AuthGuard:         acc.AuthGuard,
 		Limits:            acc.Limits,
 		QueryMiddleware:   append(acc.QueryMiddleware, perf.QueryMiddleware...),
 		Extensions:        append(perf.Extensions, acc.Extensions...), // APQ first: it fills in the query text
@@ -187,6 +185,20 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		}
 	}()
 	return g, nil
+}
+
+// keyHint is what the playground's headers editor says when it may not show the demo key.
+const keyHint = "Bearer <API key or token: ask the gateway's administrator, or on its machine run `birlik token --role ROLE --subject WHO` (from the source: go run . token …)>"
+
+// playgroundHeaders are the headers the playground at / fills in: the demo key only when the
+// gateway listens on loopback alone, where nobody but this machine's users can load the page;
+// listening on other addresses, the page says how to get a key instead of handing an admin
+// key to anyone who reaches the port.
+func playgroundHeaders(cfg config.Config, demoKey string) map[string]string {
+	if demoKey != "" && cfg.LoopbackOnly() {
+		return map[string]string{"Authorization": "Bearer " + demoKey}
+	}
+	return map[string]string{"Authorization": keyHint}
 }
 
 // runServe serves the gateway for cfg on cfg.Addr until ctx ends, printing the URL (and the
