@@ -223,6 +223,9 @@ func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
 	fmt.Fprintf(out, "Birlik is serving the playground at %s (GraphQL at %squery)\n", url, url)
 	if g.DemoKey != "" {
 		fmt.Fprintf(out, "demo API key (role admin, kept in %s): %s\n", cfg.DataDir, g.DemoKey)
+		if !cfg.LoopbackOnly() {
+			fmt.Fprintf(out, "  listening beyond loopback (BIRLIK_ADDR=%s): the playground does not show this key; hand out keys or tokens yourself\n", cfg.Addr)
+		}
 		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' -d '{\"query\":\"{ regions { kato name } }\"}' %squery\n", g.DemoKey, url)
 		if g.Tokens != nil && g.DemoCitizen != "" {
 			if err := demoTokens(out, g.Tokens, g.DemoCitizen, g.DemoRegion, 8*time.Hour); err != nil {
