@@ -17,7 +17,7 @@ import (
 func TestAuditVerifyCommand(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
-	l := audit.New(s.Client, s.Dialect)
+	l := audit.New(s.Store)
 	for i := range 3 {
 		var v domain.IIN
 		for n := 100 * (i + 1); v == ""; n++ { // a serial number with a valid check digit

@@ -132,10 +132,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 				func() float64 { return float64(p.Stalls()) }),
 		)
 	}
-	headers := map[string]string{}
-	if g.DemoKey != "" {
-		headers["Authorization"] = "Bearer " + g.DemoKey
-	}
+	headers := playgroundHeaders(cfg, g.DemoKey)
 	// One Redis client for the cache, the persisted queries and the rate limits.
 	var rdb redis.UniversalClient
 	if cfg.RedisURL != "" {
@@ -163,6 +160,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]},
 		}),
 		Authenticator:     acc.Authenticator,
+		AuthGuard:         acc.AuthGuard,
 		Limits:            acc.Limits,
 		QueryMiddleware:   append(acc.QueryMiddleware, perf.QueryMiddleware...),
 		Extensions:        append(perf.Extensions, acc.Extensions...), // APQ first: it fills in the query text
@@ -188,6 +186,20 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	return g, nil
 }
 
+// keyHint is what the playground's headers editor says when it may not show the demo key.
+const keyHint = "Bearer <API key or token: ask the gateway's administrator, or on its machine run `birlik token --role ROLE --subject WHO` (from the source: go run . token …)>"
+
+// playgroundHeaders are the headers the playground at / fills in: the demo key only when the
+// gateway listens on loopback alone, where nobody but this machine's users can load the page;
+// listening on other addresses, the page says how to get a key instead of handing an admin
+// key to anyone who reaches the port.
+func playgroundHeaders(cfg config.Config, demoKey string) map[string]string {
+	if demoKey != "" && cfg.LoopbackOnly() {
+		return map[string]string{"Authorization": "Bearer " + demoKey}
+	}
+	return map[string]string{"Authorization": keyHint}
+}
+
 // runServe serves the gateway for cfg on cfg.Addr until ctx ends, printing the URL (and the
 // demo key) to out.
 func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
@@ -210,6 +222,9 @@ func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
 	fmt.Fprintf(out, "Birlik is serving the playground at %s (GraphQL at %squery)\n", url, url)
 	if g.DemoKey != "" {
 		fmt.Fprintf(out, "demo API key (role admin, kept in %s): %s\n", cfg.DataDir, g.DemoKey)
+		if !cfg.LoopbackOnly() {
+			fmt.Fprintf(out, "  listening beyond loopback (BIRLIK_ADDR=%s): the playground does not show this key; hand out keys or tokens yourself\n", cfg.Addr)
+		}
 		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' -d '{\"query\":\"{ regions { kato name } }\"}' %squery\n", g.DemoKey, url)
 		if g.Tokens != nil && g.DemoCitizen != "" {
 			if err := demoTokens(out, g.Tokens, g.DemoCitizen, g.DemoRegion, 8*time.Hour); err != nil {

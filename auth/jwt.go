@@ -184,10 +184,24 @@ type Tokens struct {
 	byID   map[string]SigningKey
 	parser *jwt.Parser
 	now    func() time.Time
+	life   Lifetimes
+}
+
+// TokenOption configures Tokens.
+type TokenOption func(*Tokens)
+
+// WithLifetimes sets the maximum token lifetime of each role (BIRLIK_TOKEN_MAX_TTL); without it
+// the roles have DefaultLifetimes.
+func WithLifetimes(l Lifetimes) TokenOption {
+	return func(t *Tokens) {
+		if l != nil {
+			t.life = l
+		}
+	}
 }
 
 // NewTokens returns Tokens over keys (the first signs). now is the clock (nil: time.Now).
-func NewTokens(keys []SigningKey, now func() time.Time) (*Tokens, error) {
+func NewTokens(keys []SigningKey, now func() time.Time, opts ...TokenOption) (*Tokens, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("no token keys: set BIRLIK_JWT_KEYS (kid:BASE64SECRET,…)")
 	}
@@ -197,7 +211,10 @@ func NewTokens(keys []SigningKey, now func() time.Time) (*Tokens, error) {
 	if now == nil {
 		now = time.Now
 	}
-	t := &Tokens{keys: keys, byID: map[string]SigningKey{}, now: now}
+	t := &Tokens{keys: keys, byID: map[string]SigningKey{}, now: now, life: DefaultLifetimes()}
+	for _, o := range opts {
+		o(t)
+	}
 	methods := map[string]bool{}
 	for _, k := range keys {
 		t.byID[k.ID] = k
@@ -212,22 +229,29 @@ func NewTokens(keys []SigningKey, now func() time.Time) (*Tokens, error) {
 		jwt.WithIssuer(Issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30*time.Second),
+		jwt.WithLeeway(ClockSkew),
 		jwt.WithTimeFunc(now),
 	)
 	return t, nil
 }
 
-// MaxTTL is the longest lifetime Issue grants a token.
+// MaxTTL is the longest lifetime any role's tokens may be given.
 const MaxTTL = 30 * 24 * time.Hour
 
-// Issue returns a token for id, valid for ttl, signed with the first key.
+// MaxLifetime returns the longest lifetime a token of role may have.
+func (t *Tokens) MaxLifetime(role string) time.Duration { return t.life.Max(role) }
+
+// Issue returns a token for id, valid for ttl, signed with the first key. ttl may not exceed
+// the maximum of id's role.
 func (t *Tokens) Issue(id Identity, ttl time.Duration) (string, error) {
 	if err := checkIdentity(id); err != nil {
 		return "", err
 	}
-	if ttl <= 0 || ttl > MaxTTL {
-		return "", fmt.Errorf("token lifetime %v: want more than 0 and at most %v", ttl, MaxTTL)
+	if ttl <= 0 {
+		return "", fmt.Errorf("token lifetime %v: want a positive duration such as 1h", ttl)
+	}
+	if limit := t.life.Max(id.Role); ttl > limit {
+		return "", fmt.Errorf("token lifetime %s is longer than the %s role's maximum of %s (BIRLIK_TOKEN_MAX_TTL): ask for at most %s", FormatDuration(ttl), id.Role, FormatDuration(limit), FormatDuration(limit))
 	}
 	now := t.now()
 	c := claims{
@@ -302,7 +326,30 @@ func (t *Tokens) Authenticate(_ context.Context, credential string) (Identity, e
 	if err := checkIdentity(id); err != nil {
 		return Identity{}, apperr.New(apperr.Unauthenticated, "the token's claims are not acceptable: %v", err)
 	}
+	if err := t.checkLifetime(&c); err != nil {
+		return Identity{}, err
+	}
 	return id, nil
+}
+
+// checkLifetime refuses a token that lives longer than its role allows: its whole lifetime
+// (exp - iat) and the time it has left (exp - now) must each be within the role's maximum, and
+// it must say when it was issued (iat, which the parser has checked is not in the future).
+func (t *Tokens) checkLifetime(c *claims) *apperr.Error {
+	limit := t.life.Max(c.Role)
+	if c.IssuedAt == nil {
+		return apperr.New(apperr.Unauthenticated, "the token has no issue time (iat): the gateway bounds a %s token's lifetime to %s and needs iat to do so; ask for a new token", c.Role, FormatDuration(limit))
+	}
+	iat, exp := c.IssuedAt.Time, c.ExpiresAt.Time
+	if exp.After(iat.Add(limit)) {
+		return apperr.New(apperr.Unauthenticated, "the token lives from %s to %s, longer than the %s role's maximum token lifetime of %s (BIRLIK_TOKEN_MAX_TTL): ask for a new token of at most %s",
+			iat.UTC().Format(time.RFC3339), exp.UTC().Format(time.RFC3339), c.Role, FormatDuration(limit), FormatDuration(limit))
+	}
+	if now := t.now(); exp.After(now.Add(limit + ClockSkew)) {
+		return apperr.New(apperr.Unauthenticated, "the token is valid until %s, more than the %s role's maximum token lifetime of %s from now (BIRLIK_TOKEN_MAX_TTL): ask for a new token of at most %s",
+			exp.UTC().Format(time.RFC3339), c.Role, FormatDuration(limit), FormatDuration(limit))
+	}
+	return nil
 }
 
 var errUnknownKid = errors.New("unknown key id")

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,15 @@ type Access struct {
 	Purposes   auth.PurposePolicy // BIRLIK_PURPOSES: purposes each role may state
 	RoleLimits map[string]Limits  // BIRLIK_ROLE_LIMITS: query limits per role (over Limits)
 	RateLimits ratelimit.Policy   // BIRLIK_RATE_LIMITS: requests per role or client
+	// TokenLifetimes is the longest a token of each role may live (BIRLIK_TOKEN_MAX_TTL),
+	// checked when a token is verified and when one is issued.
+	TokenLifetimes auth.Lifetimes
+	// AuthFailures is the failed-authentication budget of one client address
+	// (BIRLIK_AUTH_FAILURES); the zero Limit is off.
+	AuthFailures ratelimit.Limit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// (BIRLIK_TRUSTED_PROXIES); empty: the connection's remote address is the client.
+	TrustedProxies []netip.Prefix
 	// ShowOfficial makes a citizen's myDataAccess name the official (subject) who read their
 	// data, not only the organisation and role (BIRLIK_AUDIT_SHOW_OFFICIAL).
 	ShowOfficial bool
@@ -65,6 +75,38 @@ func (c *Config) accessSettings() []setting {
 			}
 			return err
 		}, func() string { return "" }}},
+		{"BIRLIK_TOKEN_MAX_TTL", "token-max-ttl", "longest token lifetime per role, checked at verification: role=DURATION;…", &funcValue{func(s string) error {
+			l, err := auth.ParseLifetimes(s)
+			if err == nil {
+				c.Access.TokenLifetimes = l
+			}
+			return err
+		}, func() string { return c.Access.TokenLifetimes.String() }}},
+		{"BIRLIK_AUTH_FAILURES", "auth-failures", "failed authentications one client address may make, RATE/PERIOD[:BURST], before its requests get 429; off: no limit", &funcValue{func(s string) error {
+			l, err := ratelimit.ParseAuthFailures(s)
+			if err == nil {
+				c.Access.AuthFailures = l
+			}
+			return err
+		}, func() string {
+			if c.Access.AuthFailures == (ratelimit.Limit{}) {
+				return "off"
+			}
+			return c.Access.AuthFailures.String()
+		}}},
+		{"BIRLIK_TRUSTED_PROXIES", "trusted-proxies", "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client; empty: the connection's address", &funcValue{func(s string) error {
+			p, err := ratelimit.ParseTrustedProxies(s)
+			if err == nil {
+				c.Access.TrustedProxies = p
+			}
+			return err
+		}, func() string {
+			parts := make([]string, len(c.Access.TrustedProxies))
+			for i, p := range c.Access.TrustedProxies {
+				parts[i] = p.String()
+			}
+			return strings.Join(parts, ",")
+		}}},
 		{"BIRLIK_AUDIT_SHOW_OFFICIAL", "audit-show-official", "myDataAccess names the official, not only organisation and role (true/false)", &funcValue{func(s string) error {
 			b, err := strconv.ParseBool(strings.TrimSpace(s))
 			if err != nil {
@@ -78,9 +120,11 @@ func (c *Config) accessSettings() []setting {
 
 func defaultAccess() Access {
 	return Access{
-		Purposes:   auth.DefaultPurposePolicy(),
-		RoleLimits: DefaultRoleLimits(),
-		RateLimits: ratelimit.DefaultPolicy(),
+		Purposes:       auth.DefaultPurposePolicy(),
+		RoleLimits:     DefaultRoleLimits(),
+		RateLimits:     ratelimit.DefaultPolicy(),
+		TokenLifetimes: auth.DefaultLifetimes(),
+		AuthFailures:   ratelimit.DefaultAuthFailures,
 	}
 }
 

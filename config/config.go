@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -175,6 +176,21 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// LoopbackOnly reports whether the listen address (BIRLIK_ADDR) is a loopback address only
+// (127.0.0.0/8, ::1 or localhost), so that nobody on another machine can reach the gateway. An
+// empty host (":8080") listens on every interface; any other name may resolve to anything.
+func (c Config) LoopbackOnly() bool {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 // Validate checks every setting and joins the errors, each naming its variable.

@@ -55,6 +55,9 @@ type Options struct {
 	// QueryMiddleware wraps the GraphQL handler inside authentication: per-request dataloaders,
 	// purpose checks. Applied in order, the first outermost.
 	QueryMiddleware []func(http.Handler) http.Handler
+	// AuthGuard, when set, wraps authentication: it may refuse a request before its credential
+	// is checked and sees the 401 answers (ratelimit.AuthFailures counts them per address).
+	AuthGuard func(http.Handler) http.Handler
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
 }
@@ -104,6 +107,9 @@ func New(o Options) (http.Handler, error) {
 	}
 	query = auth.Middleware(o.Authenticator, o.Logger)(query)
 	query = limitBody(o.MaxBodyBytes, query)
+	if o.AuthGuard != nil {
+		query = o.AuthGuard(query)
+	}
 
 	httpDuration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "birlik_http_request_duration_seconds",

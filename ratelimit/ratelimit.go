@@ -41,6 +41,12 @@ func (l Limit) String() string {
 	p := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h"}[l.Period]
 	if p == "" {
 		p = l.Period.String()
+		if strings.HasSuffix(p, "m0s") {
+			p = strings.TrimSuffix(p, "0s")
+		}
+		if strings.HasSuffix(p, "h0m") {
+			p = strings.TrimSuffix(p, "0m")
+		}
 	}
 	return fmt.Sprintf("%d/%s:%d", l.Rate, p, l.Burst)
 }

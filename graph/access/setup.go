@@ -31,6 +31,7 @@ type Layer struct {
 	Extensions      []graphql.HandlerExtension
 	Limits          func(ctx context.Context) config.Limits
 	Audit           *audit.Log
+	AuthGuard       func(http.Handler) http.Handler // failed authentications per client address; nil when off
 	closers         []func() error
 }
 
@@ -62,7 +63,7 @@ func NewLayer(cfg config.Config, st *store.Store, rdb redis.UniversalClient, key
 		tokenKeys = []auth.SigningKey{k}
 	}
 	if len(tokenKeys) > 0 {
-		t, err := auth.NewTokens(tokenKeys, nil)
+		t, err := auth.NewTokens(tokenKeys, nil, auth.WithLifetimes(cfg.Access.TokenLifetimes))
 		if err != nil {
 			return nil, fmt.Errorf("BIRLIK_JWT_KEYS: %w", err)
 		}
@@ -72,8 +73,13 @@ func NewLayer(cfg config.Config, st *store.Store, rdb redis.UniversalClient, key
 	l.Authenticator = chain
 
 	var limiter ratelimit.Limiter = ratelimit.NewLocal(nil)
+	var failures ratelimit.Peeker = ratelimit.NewLocal(nil)
 	if rdb != nil {
 		limiter = ratelimit.NewLeased(ratelimit.NewRedis(rdb), nil)
+		failures = ratelimit.NewRedis(rdb)
+	}
+	if cfg.Access.AuthFailures != (ratelimit.Limit{}) {
+		l.AuthGuard = ratelimit.NewAuthFailures(failures, cfg.Access.AuthFailures, ratelimit.ClientAddress(cfg.Access.TrustedProxies), log, nil).Middleware
 	}
 	l.QueryMiddleware = []func(http.Handler) http.Handler{
 		ratelimit.Middleware(limiter, cfg.Access.RateLimits, log),
