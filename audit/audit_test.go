@@ -283,7 +283,7 @@ func TestMetrics(t *testing.T) {
 func TestIndexTamperingShows(t *testing.T) {
 	s := storetest.Open(t)
 	ctx := context.Background()
-	l := audit.New(s.Client, s.Dialect)
+	l := audit.New(s.Store)
 	t.Cleanup(func() { l.Close() })
 	citizen, other := iin(t, 500), iin(t, 600)
 	// An aggregate first, so that the first entry naming the citizen is entry 2.
