@@ -1,10 +1,14 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2"
+
+	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/graph"
 )
 
@@ -72,5 +76,42 @@ func TestGatedTypes(t *testing.T) {
 		if n == 0 {
 			t.Errorf("nothing reaches %s: remove it from gated", g)
 		}
+	}
+}
+
+// TestUnclassifiedIsRefusedAtRunTime: the operation walk refuses a field, argument, filter or
+// ordering the classification does not know (one added to the schema without a line in the
+// table), even where the schema test was not run.
+func TestUnclassifiedIsRefusedAtRunTime(t *testing.T) {
+	s := graph.NewExecutableSchema(graph.Config{}).Schema()
+	full := schemaClasses()
+	cases := []struct{ drop, query, want string }{
+		{"Payment.amount", `{ payments { edges { node { amount } } } }`, "the field Payment.amount"},
+		{"Query.school(bin)", `{ school(bin: "150300123401") { name } }`, "the argument Query.school(bin)"},
+		{"PaymentWhereInput.amountGT", `{ payments(where: {and: [{amountGT: 5}]}) { totalCount } }`, "the input field PaymentWhereInput.amountGT"},
+		{"PaymentOrderField.AMOUNT", `query($o: [PaymentOrder!]) { payments(orderBy: $o) { totalCount } }`, "the value PaymentOrderField.AMOUNT"},
+	}
+	for _, c := range cases {
+		t.Run(c.drop, func(t *testing.T) {
+			items := maps.Clone(full.items)
+			delete(items, c.drop)
+			doc, errs := gqlparser.LoadQuery(s, c.query)
+			if errs != nil {
+				t.Fatal(errs)
+			}
+			w := &walker{cls: &classes{items: items, schema: s}, role: auth.RoleAdmin, purpose: auth.PurposeCaseManagement, r: &reads{}, seen: map[string]bool{},
+				vars: map[string]any{"o": []any{map[string]any{"field": "AMOUNT", "direction": "ASC"}}}}
+			w.selections(doc.Operations[0].SelectionSet)
+			if w.unclassified != c.want {
+				t.Errorf("unclassified %q, want %q", w.unclassified, c.want)
+			}
+			// With the full classification the same operation is not refused.
+			w = &walker{cls: full, role: auth.RoleAdmin, purpose: auth.PurposeCaseManagement, r: &reads{}, seen: map[string]bool{},
+				vars: map[string]any{"o": []any{map[string]any{"field": "AMOUNT", "direction": "ASC"}}}}
+			w.selections(doc.Operations[0].SelectionSet)
+			if w.unclassified != "" || w.refused != "" {
+				t.Errorf("full classification: unclassified %q, refused %q", w.unclassified, w.refused)
+			}
+		})
 	}
 }
