@@ -242,6 +242,7 @@ func TestMaskedFieldsCannotBeFilteredOrSorted(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			before := fw.client.AuditEntry.Query().CountX(context.Background())
 			_, r := ask(t, fw.url, fw.tokens[c.role], c.purpose, c.q, c.vars)
 			if got := code(r); got != c.want {
 				t.Fatalf("code %q (%+v), want %q", got, r.Errors, c.want)
@@ -252,6 +253,11 @@ func TestMaskedFieldsCannotBeFilteredOrSorted(t *testing.T) {
 				}
 				if !strings.Contains(r.Errors[0].Message, "may not filter, sort or look up") {
 					t.Errorf("message %q does not say what to leave out", r.Errors[0].Message)
+				}
+			}
+			if c.want != "" {
+				if after := fw.client.AuditEntry.Query().CountX(context.Background()); after != before {
+					t.Errorf("refused with %s, but %d audit entries written: a refusal read nothing", c.want, after-before)
 				}
 			}
 		})

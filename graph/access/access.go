@@ -249,6 +249,7 @@ type reads struct {
 	personal  bool         // selects a @personal field, or filters or sorts by one
 	aggregate bool         // selects totals or aggregates
 	subjects  []domain.IIN // the IINs the operation's filters and lookups name
+	refused   bool         // refused before it ran: it read nothing, so it is no read to record
 }
 
 // aggregateFields are the fields that answer counts and sums over people.
@@ -280,6 +281,7 @@ func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 	}
 	w.selections(opCtx.Operation.SelectionSet)
 	opCtx.Stats.SetExtension(extensionName, w.r)
+	w.r.refused = true
 	if w.unclassified != "" {
 		return coded(apperr.Forbidden, "%s is not classified as personal or public data, so the gateway does not answer it: leave it out of the query (graph/access/classify.go classifies the schema)", w.unclassified)
 	}
@@ -289,6 +291,7 @@ func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 	if w.refused != "" {
 		return coded(apperr.Forbidden, "%s", w.refused)
 	}
+	w.r.refused = false
 	return nil
 }
 
@@ -533,7 +536,7 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	}
 	opCtx := graphql.GetOperationContext(ctx)
 	r, _ := opCtx.Stats.GetExtension(extensionName).(*reads)
-	if r == nil || (!r.personal && !r.aggregate) {
+	if r == nil || r.refused || (!r.personal && !r.aggregate) {
 		return next(ctx)
 	}
 	c := newCollector()
