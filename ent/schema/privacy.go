@@ -21,6 +21,7 @@ package schema
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -190,7 +191,7 @@ func personScoped(regionCol string, iinCols ...string) ent.Policy {
 // acts on the statement, and leaves counts, existence checks and lists of IDs alone.
 func iinsSelected(cols ...string) privacy.QueryRule {
 	add := func(s *sql.Selector) {
-		if !readsRecords(s) {
+		if !readsRecords(s) || limitedPerRow(s) {
 			return
 		}
 		for _, c := range cols {
@@ -252,6 +253,18 @@ func selectIIN(s *sql.Selector) {
 	if readsRecords(s) && !selects(s, colIIN) {
 		s.AppendSelect(s.C(colIIN))
 	}
+}
+
+// limitedPerRow reports whether s has been wrapped by entgql.LimitPerRow (a page of an edge
+// loaded for many parents at once: the rows numbered in a WITH query, s selecting from it the
+// columns that query selected): a column the inner query did not select cannot be added to s.
+func limitedPerRow(s *sql.Selector) bool {
+	p := s.P()
+	if p == nil {
+		return false
+	}
+	q, _ := p.Query()
+	return strings.Contains(q, "row_number")
 }
 
 // readsRecords reports whether s reads records (their ID and other columns), not a count, an
