@@ -9,6 +9,7 @@ import (
 
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/store/storetest"
 )
 
@@ -49,7 +50,7 @@ func TestForPersonPlan(t *testing.T) {
 // a verification cost the square of the log).
 func TestVerifyPlan(t *testing.T) {
 	st := storetest.OpenSQLite(t)
-	l := audit.New(st.Client, dialect.SQLite)
+	l := audit.New(&store.Store{Client: st.Client, DB: st.DB, Dialect: dialect.SQLite})
 	recordOn(t, l, 5)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)

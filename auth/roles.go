@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Category is a kind of personal data; every personal field of the schema names one in its
@@ -89,19 +88,6 @@ func FieldRule(role string, c Category, purpose string) Rule {
 		return Allow
 	}
 	return r
-}
-
-// MaskString masks a personal string: an IIN keeps its first six digits (the birth date, which
-// the masked roles see anyway), a name its first letter.
-func MaskString(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) == 12 && strings.Trim(s, "0123456789") == "" {
-		return s[:6] + "******"
-	}
-	r, _ := utf8.DecodeRuneInString(s)
-	return string(r) + "***"
 }
 
 // PurposePolicy is which purposes each role may state (configuration: BIRLIK_PURPOSES).

@@ -2083,8 +2083,35 @@ func (ec *executionContext) _Attachment_sourceKey(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -2168,8 +2195,35 @@ func (ec *executionContext) _Attachment_sourceVersion(ctx context.Context, field
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -4224,8 +4278,35 @@ func (ec *executionContext) _Change_key(ctx context.Context, field graphql.Colle
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Key, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Key, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -4868,8 +4949,35 @@ func (ec *executionContext) _Coverage_sourceKey(ctx context.Context, field graph
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -4953,8 +5061,35 @@ func (ec *executionContext) _Coverage_sourceVersion(ctx context.Context, field g
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -6224,8 +6359,35 @@ func (ec *executionContext) _Disability_sourceKey(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -6309,8 +6471,35 @@ func (ec *executionContext) _Disability_sourceVersion(ctx context.Context, field
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -7938,8 +8127,35 @@ func (ec *executionContext) _Enrollment_sourceKey(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -8023,8 +8239,35 @@ func (ec *executionContext) _Enrollment_sourceVersion(ctx context.Context, field
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -9260,8 +9503,35 @@ func (ec *executionContext) _Family_sourceKey(ctx context.Context, field graphql
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -9345,8 +9615,35 @@ func (ec *executionContext) _Family_sourceVersion(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -12045,8 +12342,35 @@ func (ec *executionContext) _FamilyMembership_sourceKey(ctx context.Context, fie
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -12130,8 +12454,35 @@ func (ec *executionContext) _FamilyMembership_sourceVersion(ctx context.Context,
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -12901,8 +13252,35 @@ func (ec *executionContext) _Finding_key(ctx context.Context, field graphql.Coll
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Key, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Key, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -13033,8 +13411,35 @@ func (ec *executionContext) _Finding_period(ctx context.Context, field graphql.C
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Period, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Period, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FINDINGS")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -13077,8 +13482,35 @@ func (ec *executionContext) _Finding_subjectIin(ctx context.Context, field graph
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SubjectIin, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SubjectIin, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -13385,8 +13817,35 @@ func (ec *executionContext) _Finding_evidence(ctx context.Context, field graphql
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Evidence, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Evidence, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal map[string]any
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal map[string]any
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(map[string]any); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be map[string]interface{}`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -13637,8 +14096,35 @@ func (ec *executionContext) _Finding_statusNote(ctx context.Context, field graph
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.StatusNote, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.StatusNote, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FINDINGS")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15394,8 +15880,35 @@ func (ec *executionContext) _LabourContract_sourceKey(ctx context.Context, field
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -15479,8 +15992,35 @@ func (ec *executionContext) _LabourContract_sourceVersion(ctx context.Context, f
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -18680,8 +19220,35 @@ func (ec *executionContext) _Payment_sourceKey(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -18765,8 +19332,35 @@ func (ec *executionContext) _Payment_sourceVersion(ctx context.Context, field gr
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -20660,8 +21254,35 @@ func (ec *executionContext) _Person_sourceKey(ctx context.Context, field graphql
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -20745,8 +21366,35 @@ func (ec *executionContext) _Person_sourceVersion(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -23364,8 +24012,35 @@ func (ec *executionContext) _Quarantine_fingerprint(ctx context.Context, field g
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Fingerprint, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Fingerprint, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -23496,8 +24171,35 @@ func (ec *executionContext) _Quarantine_key(ctx context.Context, field graphql.C
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Key, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Key, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -23540,8 +24242,35 @@ func (ec *executionContext) _Quarantine_reason(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Reason, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Reason, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -23584,8 +24313,35 @@ func (ec *executionContext) _Quarantine_raw(ctx context.Context, field graphql.C
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Raw, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Raw, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -26201,8 +26957,35 @@ func (ec *executionContext) _RegisterStatus_alive(ctx context.Context, field gra
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.Alive, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.Alive, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "DEMOGRAPHIC")
+			if err != nil {
+				var zeroVal bool
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal bool
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(bool); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be bool`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -26245,8 +27028,35 @@ func (ec *executionContext) _RegisterStatus_deathDate(ctx context.Context, field
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.DeathDate, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.DeathDate, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "DEMOGRAPHIC")
+			if err != nil {
+				var zeroVal *domain.Date
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal *domain.Date
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(*domain.Date); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be *github.com/birlik/birlik/domain.Date`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -28314,8 +29124,35 @@ func (ec *executionContext) _StaffPosition_sourceKey(ctx context.Context, field 
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -28399,8 +29236,35 @@ func (ec *executionContext) _StaffPosition_sourceVersion(ctx context.Context, fi
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31011,8 +31875,35 @@ func (ec *executionContext) _Visit_sourceKey(ctx context.Context, field graphql.
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -31096,8 +31987,35 @@ func (ec *executionContext) _Visit_sourceVersion(ctx context.Context, field grap
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -32178,8 +33096,35 @@ func (ec *executionContext) _Voucher_sourceKey(ctx context.Context, field graphq
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceKey, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceKey, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)
@@ -32263,8 +33208,35 @@ func (ec *executionContext) _Voucher_sourceVersion(ctx context.Context, field gr
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		ctx = rctx // use context from middleware stack in children
-		return obj.SourceVersion, nil
+		directive0 := func(rctx context.Context) (any, error) {
+			ctx = rctx // use context from middleware stack in children
+			return obj.SourceVersion, nil
+		}
+
+		directive1 := func(ctx context.Context) (any, error) {
+			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "IDENTITY")
+			if err != nil {
+				var zeroVal string
+				return zeroVal, err
+			}
+			if ec.directives.Personal == nil {
+				var zeroVal string
+				return zeroVal, errors.New("directive personal is not implemented")
+			}
+			return ec.directives.Personal(ctx, obj, directive0, category)
+		}
+
+		tmp, err := directive1(rctx)
+		if err != nil {
+			return nil, graphql.ErrorOnPath(ctx, err)
+		}
+		if tmp == nil {
+			return nil, nil
+		}
+		if data, ok := tmp.(string); ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
 	})
 	if err != nil {
 		ec.Error(ctx, err)

@@ -116,6 +116,8 @@ func sees(v variant, typ string) bool {
 		return true // organisations are nobody's personal data
 	case "RegisterStatus":
 		typ = "Person" // the register's answer about a person
+	case "Quarantine":
+		return v.name == "admin" // quarantined records are the admin's only
 	}
 	s := rowsSeen[v.name]
 	return slices.Contains(s, "*") || slices.Contains(s, typ)
@@ -252,6 +254,47 @@ var probes = map[string]probe{
 	// The register's names, live.
 	"RegisterStatus.lastName":  {root: "person", subject: "parent", sel: "registerStatus { lastName }"},
 	"RegisterStatus.firstName": {root: "person", subject: "parent", sel: "registerStatus { firstName }"},
+	// Source keys and versions of records about people: the key holds the IIN (or the source's
+	// id of the person's record), the version is a digest of the content, IIN included.
+	"Person.sourceKey":               {root: "person", subject: "parent", sel: "sourceKey"},
+	"Person.sourceVersion":           {root: "person", subject: "parent", sel: "sourceVersion"},
+	"Family.sourceKey":               {root: "family", sel: "sourceKey"},
+	"Family.sourceVersion":           {root: "family", sel: "sourceVersion"},
+	"FamilyMembership.sourceKey":     {root: "node", subject: "FamilyMembership", sel: "sourceKey"},
+	"FamilyMembership.sourceVersion": {root: "node", subject: "FamilyMembership", sel: "sourceVersion"},
+	"Enrollment.sourceKey":           {root: "node", subject: "Enrollment", sel: "sourceKey"},
+	"Enrollment.sourceVersion":       {root: "node", subject: "Enrollment", sel: "sourceVersion"},
+	"LabourContract.sourceKey":       {root: "node", subject: "LabourContract", sel: "sourceKey"},
+	"LabourContract.sourceVersion":   {root: "node", subject: "LabourContract", sel: "sourceVersion"},
+	"Disability.sourceKey":           {root: "node", subject: "Disability", sel: "sourceKey"},
+	"Disability.sourceVersion":       {root: "node", subject: "Disability", sel: "sourceVersion"},
+	"Coverage.sourceKey":             {root: "node", subject: "Coverage", sel: "sourceKey"},
+	"Coverage.sourceVersion":         {root: "node", subject: "Coverage", sel: "sourceVersion"},
+	"Attachment.sourceKey":           {root: "node", subject: "Attachment", sel: "sourceKey"},
+	"Attachment.sourceVersion":       {root: "node", subject: "Attachment", sel: "sourceVersion"},
+	"Visit.sourceKey":                {root: "node", subject: "Visit", sel: "sourceKey"},
+	"Visit.sourceVersion":            {root: "node", subject: "Visit", sel: "sourceVersion"},
+	"Voucher.sourceKey":              {root: "node", subject: "Voucher", sel: "sourceKey"},
+	"Voucher.sourceVersion":          {root: "node", subject: "Voucher", sel: "sourceVersion"},
+	"StaffPosition.sourceKey":        {root: "node", subject: "StaffPosition", sel: "sourceKey"},
+	"StaffPosition.sourceVersion":    {root: "node", subject: "StaffPosition", sel: "sourceVersion"},
+	"Payment.sourceKey":              {root: "node", subject: "Payment", sel: "sourceKey"},
+	"Payment.sourceVersion":          {root: "node", subject: "Payment", sel: "sourceVersion"},
+	// The change feed's key, a finding's identity, subject, evidence, period and note.
+	"Change.key":         {root: "node", subject: "Change", sel: "key"},
+	"Finding.key":        {root: "node", subject: "Finding", sel: "key"},
+	"Finding.subjectIin": {root: "node", subject: "Finding", sel: "subjectIin"},
+	"Finding.evidence":   {root: "node", subject: "Finding", sel: "evidence"},
+	"Finding.period":     {root: "node", subject: "Finding", sel: "period"},
+	"Finding.statusNote": {root: "node", subject: "Finding", sel: "statusNote"},
+	// Quarantined records: what the source sent, personal data included.
+	"Quarantine.fingerprint": {root: "node", subject: "Quarantine", sel: "fingerprint"},
+	"Quarantine.key":         {root: "node", subject: "Quarantine", sel: "key"},
+	"Quarantine.reason":      {root: "node", subject: "Quarantine", sel: "reason"},
+	"Quarantine.raw":         {root: "node", subject: "Quarantine", sel: "raw"},
+	// The register's answer: alive or dead, and when.
+	"RegisterStatus.alive":     {root: "person", subject: "parent", sel: "registerStatus { alive }"},
+	"RegisterStatus.deathDate": {root: "person", subject: "parent", sel: "registerStatus { deathDate }"},
 }
 
 // personalFields walks the executable schema for fields carrying @personal: "Type.field" →
@@ -353,7 +396,9 @@ func seedPersonal(t *testing.T, c *ent.Client, w world) personalRows {
 		seq++
 		ids["Change"] = c.Change.Create().SetSeq(seq).SetEntity(change.EntityPerson).SetKey(string(adult.Iin)).SetIin(adult.Iin).
 			SetOp(change.OpUpdate).SetAt(time.Now()).SaveX(ctx).ID
-		ids["Finding"] = c.Finding.Create().SetKey("finding-" + tag).SetKind(finding.Kind(domain.FindingKinds[0])).SetSeverity(finding.SeverityHigh).
+		ids["Finding"] = c.Finding.Create().SetKey(string(domain.FindingKinds[0]) + "|" + string(adult.Iin) + "|2025-03").
+			SetKind(finding.Kind(domain.FindingKinds[0])).SetSeverity(finding.SeverityHigh).SetPeriod("2025-03").SetStatusNote("seen at the school").
+			SetEvidence(map[string]any{"month": "2025-03", "justice": map[string]any{"iin": string(adult.Iin), "deathDate": "2025-02-14"}}).
 			SetRegionKato(region).SetSubjectIin(string(adult.Iin)).SetMoneyAtRisk(21_000).AddPersons(adult).AddFamilies(fam).SaveX(ctx).ID
 		// The family card: two months, crisis then unsatisfactory (one transition up).
 		for i, cat := range []welfare.Category{welfare.Crisis, welfare.Unsatisfactory} {
@@ -364,8 +409,9 @@ func seedPersonal(t *testing.T, c *ent.Client, w world) personalRows {
 		}
 	}
 	// A record quarantined by sync, as the source sent it.
-	c.Quarantine.Create().SetFingerprint("q1").SetSource("justice").SetEntity("person").SetKey(string(w.other)).
+	q := c.Quarantine.Create().SetFingerprint("q1").SetSource("justice").SetEntity("person").SetKey(string(w.other)).
 		SetReason("bad birth date").SetRaw(`{"iin":"` + string(w.other) + `","lastName":"Ахметова"}`).SaveX(ctx)
+	pr.own["Quarantine"], pr.other["Quarantine"] = q.ID, q.ID
 	return pr
 }
 
@@ -407,6 +453,7 @@ type matrix struct {
 	w         world
 	rows      personalRows
 	iin       map[string]domain.IIN // parent, child, other
+	pid       map[string]int        // IIN → the person's node ID
 	clinicBIN string
 }
 
@@ -420,9 +467,13 @@ func newMatrix(t *testing.T) *matrix {
 	st.Client.Person.Update().Where(person.Iin(w.child)).SetDeathDate(domain.MustDate("2025-06-01")).ExecX(ctx)
 	st.Client.Person.Update().Where(person.Iin(w.other)).SetPatronymic("Сериковна").SetDeathDate(domain.MustDate("2025-07-01")).ExecX(ctx)
 	src := liveSources(t, st.Client, w)
+	pid := map[string]int{}
+	for _, p := range st.Client.Person.Query().AllX(ctx) {
+		pid[string(p.Iin)] = p.ID
+	}
 	url, tokens, _ := accessServerWith(t, st, w.parent, src)
 	return &matrix{url: url, tokens: tokens, w: w, rows: rows, clinicBIN: string(st.Client.MedicalInstitution.Query().FirstX(ctx).Bin),
-		iin: map[string]domain.IIN{"parent": w.parent, "child": w.child}}
+		iin: map[string]domain.IIN{"parent": w.parent, "child": w.child}, pid: pid}
 }
 
 // answer is one probe's answer: the object at the root (nil: null), the probed field's value,
@@ -445,11 +496,13 @@ func (m *matrix) probe(t *testing.T, token, purpose, typ string, p probe, own bo
 	vars := map[string]any{}
 	switch p.root {
 	case "person":
-		q = "query P($iin: String!) { person(iin: $iin) { __typename " + p.sel + " } }"
+		// By node ID: a lookup by IIN is a read of the IIN, which an analyst stating statistics
+		// may not make (Query.person in entryOutcomes).
+		q = "query P($id: ID!) { person: node(id: $id) { __typename ... on Person { " + p.sel + " } } }"
 		if own {
-			vars["iin"] = string(m.iin[p.subject])
+			vars["id"] = m.pid[string(m.iin[p.subject])]
 		} else {
-			vars["iin"] = string(m.w.other)
+			vars["id"] = m.pid[string(m.w.other)]
 		}
 	case "family":
 		q = "query F($p: String!) { family(platformID: $p) { __typename " + p.sel + " } }"
@@ -782,6 +835,8 @@ func TestAccessMatrixEntryPoints(t *testing.T) {
 					code, _ := er.Extensions["code"].(string)
 					if code == "FORBIDDEN" && len(er.Path) > 0 {
 						got = forbidden
+					} else if code == "FORBIDDEN" && r.Data != nil && string(r.Data) == "null" || code == "FORBIDDEN" && len(r.Data) == 0 {
+						got = refused
 					} else if code == "NOT_FOUND" && k == "Query.nodes" && len(er.Path) == 2 {
 						// nodes(ids:): an id out of scope is a null element with its own
 						// NOT_FOUND (as for an id that does not exist); the rest answers.
@@ -820,7 +875,9 @@ func same(o string) map[string]string { return byVariant(o, o, o, o, o, o, o, o,
 // benefit per family, the state order to each region's school (8); a finding, a change, a
 // family-card transition per family; one quarantined record.
 var entryOutcomes = map[string]map[string]string{
-	"Query.person": byVariant(R, A, R, A, R, R, R, R, R),
+	// A lookup by IIN reads the IIN: an analyst stating statistics sees IINs masked, so the
+	// operation is refused before it runs.
+	"Query.person": byVariant(R, A, R, A, refused, R, R, R, R),
 	"Query.node":   byVariant(R, A, R, A, R, R, R, R, R),
 	// nodes(ids: person, coverage, finding): the ids the caller may not see are null elements
 	// (each with a NOT_FOUND error at its index, as an id that does not exist).
@@ -863,3 +920,6 @@ var entryOutcomes = map[string]map[string]string{
 }
 
 const nodesNotFound = "error NOT_FOUND"
+
+// refused: the whole operation refused before it ran (FORBIDDEN without a path).
+const refused = "refused"

@@ -117,7 +117,9 @@ type Enrollment struct {
 }
 
 // Mixin of Enrollment.
-func (Enrollment) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Enrollment) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Enrollment.
 func (Enrollment) Fields() []ent.Field {
@@ -158,7 +160,9 @@ type StaffPosition struct {
 }
 
 // Mixin of StaffPosition.
-func (StaffPosition) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (StaffPosition) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of StaffPosition.
 func (StaffPosition) Fields() []ent.Field {
@@ -197,7 +201,9 @@ type Voucher struct {
 }
 
 // Mixin of Voucher.
-func (Voucher) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Voucher) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Voucher.
 func (Voucher) Fields() []ent.Field {

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/domain"
 )
 
@@ -50,12 +51,13 @@ func (Quarantine) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("fingerprint").Unique().
 			Comment("Digest of source, entity, key, reason and raw: the same bad record is stored once.").
-			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+			Annotations(entgql.Skip(entgql.SkipWhereInput), personal(auth.CatIdentity)),
 		field.String("source").Comment("The source that sent the record.").Annotations(entgql.OrderField("SOURCE")),
 		field.String("entity").Comment(`The source's entity, e.g. "person", "contract".`).Annotations(entgql.OrderField("ENTITY")),
-		field.String("key").Default("").Comment("The record's key in the source when it could be read, else empty."),
-		field.Text("reason").Comment("What is wrong with the record."),
-		field.Text("raw").Comment("The record as received.").Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.String("key").Default("").Comment("The record's key in the source when it could be read, else empty.").
+			Annotations(personal(auth.CatIdentity)),
+		field.Text("reason").Comment("What is wrong with the record.").Annotations(personal(auth.CatIdentity)),
+		field.Text("raw").Comment("The record as received.").Annotations(entgql.Skip(entgql.SkipWhereInput), personal(auth.CatIdentity)),
 		field.Time("seen_at").Default(time.Now).Comment("When sync received it.").Annotations(entgql.OrderField("SEEN_AT")),
 	}
 }
@@ -85,7 +87,8 @@ func (Change) Fields() []ent.Field {
 			Annotations(entgql.OrderField("SEQ")),
 		field.Enum("entity").Values("person", "coverage", "attachment").Immutable().
 			Comment("The kind of record that changed."),
-		field.String("key").Immutable().Comment("The changed record's source key (a person's IIN; IIN|… for coverage and attachments)."),
+		field.String("key").Immutable().Comment("The changed record's source key (a person's IIN; IIN|… for coverage and attachments).").
+			Annotations(personal(auth.CatIdentity)),
 		iinField("iin", "The IIN of the person the change concerns.", false),
 		field.Enum("op").Values("create", "update").Immutable().Comment("Whether the record was created or updated."),
 		field.Time("at").Default(time.Now).Immutable().Comment("When sync committed the change."),
@@ -122,14 +125,17 @@ type Finding struct {
 func (Finding) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("key").Unique().
-			Comment("The finding's identity across reruns: its kind and its subjects' natural keys (and period)."),
+			Comment("The finding's identity across reruns: its kind and its subjects' natural keys (and period).").
+			Annotations(personal(auth.CatIdentity)),
 		field.Enum("kind").Values(FindingKinds...).Comment("What was found.").Annotations(entgql.OrderField("KIND")),
 		field.Enum("severity").Values("low", "medium", "high", "critical").
 			Comment("How serious the case is.").Annotations(entgql.OrderField("SEVERITY")),
 		regionField("Region of the case"),
-		field.String("period").Default("").Comment("YYYY-MM, or YYYY for yearly cases; empty when not periodic."),
+		field.String("period").Default("").Comment("YYYY-MM, or YYYY for yearly cases; empty when not periodic.").
+			Annotations(personal(auth.CatFindings)), // a ghost pupil's is the child's death month
 		field.String("subject_iin").Default("").MaxLen(12).
-			Comment("The IIN of the person the case names (part of its identity); empty when none."),
+			Comment("The IIN of the person the case names (part of its identity); empty when none.").
+			Annotations(personal(auth.CatIdentity)),
 		field.String("subject_bin").Default("").MaxLen(12).
 			Comment("The BIN of the organisation the case names (the smaller one when two); empty when none."),
 		field.String("other_bin").Default("").MaxLen(12).
@@ -144,13 +150,14 @@ func (Finding) Fields() []ent.Field {
 		moneyField("money_at_risk", "Money at risk, by the check's documented rule"),
 		field.JSON("evidence", map[string]any{}).Optional().
 			Comment("The facts from each source that make the case, with their provenance.").
-			Annotations(entgql.Type("Map")),
+			Annotations(entgql.Type("Map"), personal(auth.CatIdentity)), // IINs, birth and death dates
 		field.Time("first_seen").Default(time.Now).Comment("When a check first found the case.").Annotations(entgql.OrderField("FIRST_SEEN")),
 		field.Time("last_seen").Default(time.Now).Comment("When a check last found the case.").Annotations(entgql.OrderField("LAST_SEEN")),
 		field.Time("resolved_at").Optional().Nillable().Comment("When the data stopped showing the case."),
 		field.String("status_changed_by").Optional().Comment("Who last changed the status."),
 		field.Time("status_changed_at").Optional().Nillable().Comment("When the status last changed."),
-		field.Text("status_note").Optional().Comment("The note given with the last status change."),
+		field.Text("status_note").Optional().Comment("The note given with the last status change.").
+			Annotations(personal(auth.CatFindings)), // free text about the case and the people it names
 	}
 }
 

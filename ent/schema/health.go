@@ -65,7 +65,9 @@ type Attachment struct {
 }
 
 // Mixin of Attachment.
-func (Attachment) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Attachment) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Attachment.
 func (Attachment) Fields() []ent.Field {
@@ -103,7 +105,9 @@ type Visit struct {
 }
 
 // Mixin of Visit.
-func (Visit) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Visit) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Visit.
 func (Visit) Fields() []ent.Field {
@@ -142,7 +146,9 @@ type Coverage struct {
 }
 
 // Mixin of Coverage.
-func (Coverage) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Coverage) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Coverage.
 func (Coverage) Fields() []ent.Field {

@@ -21,7 +21,9 @@ type Person struct {
 }
 
 // Mixin of Person.
-func (Person) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Person) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Person.
 func (Person) Fields() []ent.Field {

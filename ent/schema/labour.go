@@ -21,7 +21,9 @@ type Family struct {
 }
 
 // Mixin of Family.
-func (Family) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Family) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Family.
 func (Family) Fields() []ent.Field {
@@ -61,7 +63,9 @@ type FamilyMembership struct {
 }
 
 // Mixin of FamilyMembership.
-func (FamilyMembership) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (FamilyMembership) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of FamilyMembership.
 func (FamilyMembership) Fields() []ent.Field {
@@ -100,7 +104,9 @@ type Disability struct {
 }
 
 // Mixin of Disability.
-func (Disability) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Disability) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Disability.
 func (Disability) Fields() []ent.Field {
@@ -173,7 +179,9 @@ type LabourContract struct {
 }
 
 // Mixin of LabourContract.
-func (LabourContract) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (LabourContract) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of LabourContract.
 func (LabourContract) Fields() []ent.Field {

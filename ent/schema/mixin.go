@@ -32,24 +32,36 @@ import (
 
 // Provenance is the mixin every integrated record carries: where it came from, under which key,
 // at which version of the source, and when sync last wrote it.
+//
+// Personal is set on records about people: their source key holds the person's IIN (IIN|from,
+// pension|IIN|BIN|month, …) or a source's own id of the person's record, and their version is a
+// digest of the record's content, IIN included (short enough to be recovered from a masked IIN
+// by trying its six hidden digits), so both are personal data of that category.
 type Provenance struct {
 	mixin.Schema
+	Personal auth.Category
 }
 
 // Fields of the Provenance mixin.
-func (Provenance) Fields() []ent.Field {
+func (p Provenance) Fields() []ent.Field {
+	key := field.String("source_key").
+		Comment("The record's natural key in its source (unique per type); sync upserts on it.")
+	version := field.String("source_version").
+		Comment("A digest of the record's content as last received: sync rewrites the row only when it changes.")
+	if p.Personal != "" {
+		key = key.Annotations(personal(p.Personal))
+		version = version.Annotations(personal(p.Personal))
+	}
 	return []ent.Field{
 		field.String("source").
 			Comment("The ministry system the record comes from: justice, labour, education, finance or health.").
 			Annotations(entgql.OrderField("SOURCE")),
-		field.String("source_key").
-			Comment("The record's natural key in its source (unique per type); sync upserts on it."),
+		key,
 		field.Int64("source_seq").
 			Optional().
 			Nillable().
 			Comment("The source's sequence number of this version, when the source numbers its records (the register of individuals does)."),
-		field.String("source_version").
-			Comment("A digest of the record's content as last received: sync rewrites the row only when it changes."),
+		version,
 		field.Time("synced_at").
 			Default(time.Now).
 			Comment("When sync last wrote the record.").

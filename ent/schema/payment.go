@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/birlik/birlik/auth"
 )
 
 // PaymentKinds are the values of Payment.kind (domain.PaymentKind).
@@ -30,7 +32,9 @@ type Payment struct {
 }
 
 // Mixin of Payment.
-func (Payment) Mixin() []ent.Mixin { return []ent.Mixin{Provenance{}} }
+func (Payment) Mixin() []ent.Mixin {
+	return []ent.Mixin{Provenance{Personal: auth.CatIdentity}}
+}
 
 // Fields of Payment.
 func (Payment) Fields() []ent.Field {

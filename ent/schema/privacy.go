@@ -21,6 +21,7 @@ package schema
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
@@ -175,12 +176,57 @@ func rowRule(filter func(ctx context.Context, sc scope) (func(*sql.Selector), bo
 
 // personScoped is the rule of a record about people, found by its IIN columns.
 func personScoped(regionCol string, iinCols ...string) ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Query: privacy.QueryPolicy{iinsSelected(iinCols...), rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
 		if sc.all {
 			return nil, false
 		}
 		return byIIN(sc, regionCol, iinCols...), true
 	})}}
+}
+
+// iinsSelected is the first query rule of a record about people: a query loading such records
+// with only some columns (entgql field collection) selects their IIN columns too, so the audit
+// log names the people of every row an answer returns, whichever of its fields are shown
+// (graph/access names the IINs of the records an audited operation resolves). Like selectIIN it
+// acts on the statement, and leaves counts, existence checks and lists of IDs alone.
+func iinsSelected(cols ...string) privacy.QueryRule {
+	add := func(s *sql.Selector) {
+		if !readsRecords(s) || limitedPerRow(s) {
+			return
+		}
+		for _, c := range cols {
+			if !selects(s, c) {
+				s.AppendSelect(s.C(c))
+			}
+		}
+	}
+	return privacy.QueryRuleFunc(func(_ context.Context, q gen.Query) error {
+		switch x := q.(type) {
+		case *gen.PaymentQuery:
+			x.Modify(add)
+		case *gen.FamilyMembershipQuery:
+			x.Modify(add)
+		case *gen.EnrollmentQuery:
+			x.Modify(add)
+		case *gen.LabourContractQuery:
+			x.Modify(add)
+		case *gen.DisabilityQuery:
+			x.Modify(add)
+		case *gen.CoverageQuery:
+			x.Modify(add)
+		case *gen.AttachmentQuery:
+			x.Modify(add)
+		case *gen.VisitQuery:
+			x.Modify(add)
+		case *gen.VoucherQuery:
+			x.Modify(add)
+		case *gen.StaffPositionQuery:
+			x.Modify(add)
+		case *gen.ChangeQuery:
+			x.Modify(add)
+		}
+		return privacy.Skip
+	})
 }
 
 // Policy of Person: themselves and family for a citizen, their regions for a regional scope.
@@ -207,6 +253,18 @@ func selectIIN(s *sql.Selector) {
 	if readsRecords(s) && !selects(s, colIIN) {
 		s.AppendSelect(s.C(colIIN))
 	}
+}
+
+// limitedPerRow reports whether s has been wrapped by entgql.LimitPerRow (a page of an edge
+// loaded for many parents at once: the rows numbered in a WITH query, s selecting from it the
+// columns that query selected): a column the inner query did not select cannot be added to s.
+func limitedPerRow(s *sql.Selector) bool {
+	p := s.P()
+	if p == nil {
+		return false
+	}
+	q, _ := p.Query()
+	return strings.Contains(q, "row_number")
 }
 
 // readsRecords reports whether s reads records (their ID and other columns), not a count, an
@@ -280,7 +338,7 @@ func (Family) Policy() ent.Policy {
 // Policy of Payment: none for health; for a citizen the payments to or for them and their
 // family; for a regional scope those to people, families or organisations of the regions.
 func (Payment) Policy() ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Query: privacy.QueryPolicy{iinsSelected("recipient_iin", "child_iin"), rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
 		switch {
 		case role(ctx) == auth.RoleHealth:
 			return nothing, true

@@ -66,23 +66,26 @@ func Personal[C ~string](ctx context.Context, obj any, next graphql.Resolver, ca
 		return res, err
 	}
 	// The collector is looked up only when there is an IIN to add: the lookup walks the
-	// request's context, and most personal fields are neither on a person nor an IIN.
+	// request's context, and most personal fields are neither on a person nor hold an IIN.
 	// A person loaded without its IIN column (field collection selects only the fields asked
-	// for) is noted by its ID and named when the entry is written.
-	var owner, value domain.IIN
+	// for) is noted by its ID and named when the entry is written. A value may hold IINs inside
+	// it (a source key, a finding's key or evidence): each is named.
+	var owner domain.IIN
 	var ownerID int
 	if p, ok := obj.(*ent.Person); ok && p != nil {
 		owner, ownerID = p.Iin, p.ID
 	}
-	if cat == auth.CatIdentity {
-		value, _ = res.(domain.IIN)
+	var values []domain.IIN
+	if holdsText(res) {
+		values = auth.IINsIn(res)
 	}
-	if owner != "" || ownerID != 0 || value != "" {
+	if owner != "" || ownerID != 0 || len(values) > 0 {
 		if c := fromContext(ctx); c != nil {
 			if owner == "" && ownerID != 0 {
 				c.addPerson(ownerID)
 			}
-			c.add(owner, value)
+			c.add(owner)
+			c.add(values...)
 		}
 	}
 	if rule == auth.Mask {
@@ -100,10 +103,34 @@ func emptyOf(v any) any {
 	return reflect.Zero(t).Interface()
 }
 
-// masked masks a string-kinded value, keeping its type; anything else is emptied.
+// holdsText reports whether v is a value IINs can stand in: a string-kinded value, a pointer to
+// one, or a JSON object or list.
+func holdsText(v any) bool {
+	switch v.(type) {
+	case nil:
+		return false
+	case string, domain.IIN, map[string]any, []any:
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	return rv.Kind() == reflect.String
+}
+
+// masked masks a string-kinded value, keeping its type (every IIN inside masked, or the first
+// letter kept: auth.MaskString), and a JSON object or list (every IIN inside masked, dates of a
+// person kept to their year: auth.MaskValue); anything else is emptied.
 func masked(v any) any {
 	if v == nil {
 		return nil
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		return auth.MaskValue(x)
+	case []any:
+		return auth.MaskValue(x)
 	}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() == reflect.String {
@@ -201,6 +228,7 @@ var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
 	graphql.ResponseInterceptor
+	graphql.FieldInterceptor
 } = Extension{}
 
 const extensionName = "BirlikAccess"
@@ -218,54 +246,286 @@ func (e Extension) Validate(graphql.ExecutableSchema) error {
 
 // reads is what an operation reads, found by walking it before it runs.
 type reads struct {
-	personal  bool // selects a @personal field
-	aggregate bool // selects totals or aggregates
+	personal  bool         // selects a @personal field, or filters or sorts by one
+	aggregate bool         // selects totals or aggregates
+	subjects  []domain.IIN // the IINs the operation's filters and lookups name
+	refused   bool         // refused before it ran: it read nothing, so it is no read to record
 }
 
 // aggregateFields are the fields that answer counts and sums over people.
 var aggregateFields = map[string]bool{"totalCount": true, "paymentAggregate": true, "findingSummary": true, "akimKPI": true}
 
-// MutateOperationContext implements graphql.OperationContextMutator: an operation that selects
-// personal data without a stated purpose is refused with PURPOSE_REQUIRED.
+// MutateOperationContext implements graphql.OperationContextMutator. It walks the operation
+// before anything runs, every selected field and every argument value (variables resolved),
+// and refuses it:
+//   - FORBIDDEN when it selects a field, or uses an argument, filter field or ordering, that the
+//     schema does not classify as personal or public (deny by default, classify.go);
+//   - PURPOSE_REQUIRED when it reads personal data without a stated purpose: a @personal field,
+//     or a filter, ordering or lookup by one (filtering by a value is reading it);
+//   - FORBIDDEN when it filters, sorts or looks up by a personal field the role may not see in
+//     the clear for that purpose (one that sees it masked could otherwise find its clear value).
+//
+// The IINs its filters and lookups name are recorded in the audit entry as its subjects.
 func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
 	if opCtx.Operation == nil {
 		return nil
 	}
-	r := &reads{}
-	walk(opCtx.Operation.SelectionSet, r, map[string]bool{})
-	opCtx.Stats.SetExtension(extensionName, r)
-	if r.personal && auth.PurposeFrom(ctx) == "" {
-		id, _ := auth.FromContext(ctx)
-		err := gqlerror.Errorf("this query reads personal data: state its purpose in the %s header (the role %s may state: %s)", auth.PurposeHeader, id.Role, strings.Join(e.Purposes[id.Role], ", "))
-		err.Extensions = map[string]any{"code": string(apperr.PurposeRequired)}
-		return err
+	id, _ := auth.FromContext(ctx)
+	w := &walker{
+		cls:     schemaClasses(),
+		vars:    opCtx.Variables,
+		role:    id.Role,
+		purpose: auth.PurposeFrom(ctx),
+		r:       &reads{},
+		seen:    map[string]bool{},
 	}
+	w.selections(opCtx.Operation.SelectionSet)
+	opCtx.Stats.SetExtension(extensionName, w.r)
+	w.r.refused = true
+	if w.unclassified != "" {
+		return coded(apperr.Forbidden, "%s is not classified as personal or public data, so the gateway does not answer it: leave it out of the query (graph/access/classify.go classifies the schema)", w.unclassified)
+	}
+	if w.r.personal && w.purpose == "" {
+		return coded(apperr.PurposeRequired, "this query reads personal data: state its purpose in the %s header (the role %s may state: %s)", auth.PurposeHeader, id.Role, strings.Join(e.Purposes[id.Role], ", "))
+	}
+	if w.refused != "" {
+		return coded(apperr.Forbidden, "%s", w.refused)
+	}
+	w.r.refused = false
 	return nil
 }
 
-func walk(set ast.SelectionSet, r *reads, seen map[string]bool) {
+// coded is an operation-level error with its extensions.code.
+func coded(code apperr.Code, format string, args ...any) *gqlerror.Error {
+	err := gqlerror.Errorf(format, args...)
+	err.Extensions = map[string]any{"code": string(code)}
+	return err
+}
+
+// walker walks one operation: its selections and the values of their arguments.
+type walker struct {
+	cls           *classes
+	vars          map[string]any
+	role, purpose string
+	r             *reads
+	seen          map[string]bool // fragments walked
+	unclassified  string          // the first item the schema does not classify
+	refused       string          // why the first personal filter the role may not use is refused
+}
+
+func (w *walker) selections(set ast.SelectionSet) {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Name == "myDataAccess" {
 				continue // a citizen reading the log of their own data reads no one's data
 			}
-			if s.Definition != nil && s.Definition.Directives.ForName(DirectiveName) != nil {
-				r.personal = true
+			if strings.HasPrefix(s.Name, "__") {
+				continue // __typename, and introspection (authenticated callers only)
+			}
+			typ := ""
+			if s.ObjectDefinition != nil {
+				typ = s.ObjectDefinition.Name
+			}
+			key := typ + "." + s.Name
+			k, ok := w.cls.lookup(key)
+			if !ok {
+				w.unknown("the field " + key)
+			} else if k.personal {
+				w.r.personal = true
 			}
 			if aggregateFields[s.Name] {
-				r.aggregate = true
+				w.r.aggregate = true
 			}
-			walk(s.SelectionSet, r, seen)
+			if len(s.Arguments) > 0 && s.Definition != nil {
+				w.arguments(key, s)
+			}
+			w.selections(s.SelectionSet)
 		case *ast.InlineFragment:
-			walk(s.SelectionSet, r, seen)
+			w.selections(s.SelectionSet)
 		case *ast.FragmentSpread:
-			if s.Definition != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				walk(s.Definition.SelectionSet, r, seen)
+			if s.Definition != nil && !w.seen[s.Name] {
+				w.seen[s.Name] = true
+				w.selections(s.Definition.SelectionSet)
 			}
 		}
 	}
+}
+
+func (w *walker) unknown(what string) {
+	if w.unclassified == "" {
+		w.unclassified = what
+	}
+}
+
+// arguments checks the arguments field (key Type.field) is given, and the values in them.
+func (w *walker) arguments(key string, f *ast.Field) {
+	values := f.ArgumentMap(w.vars)
+	for _, a := range f.Arguments {
+		def := f.Definition.Arguments.ForName(a.Name)
+		if def == nil {
+			continue // the validator has refused it already
+		}
+		ak := key + "(" + a.Name + ")"
+		k, ok := w.cls.lookup(ak)
+		if !ok {
+			w.unknown("the argument " + ak)
+			continue
+		}
+		v := values[a.Name]
+		if k.personal && v != nil {
+			w.filter(fmt.Sprintf("the argument %s of %s", a.Name, key), k.category, v)
+		}
+		w.value(def.Type, v)
+	}
+}
+
+// value checks an argument value of type t: the fields of an input object, the values of an
+// ordering, recursively.
+func (w *walker) value(t *ast.Type, v any) {
+	if v == nil || t == nil {
+		return
+	}
+	if t.Elem != nil {
+		if list, ok := v.([]any); ok {
+			for _, e := range list {
+				w.value(t.Elem, e)
+			}
+			return
+		}
+		w.value(t.Elem, v) // a single value given for a list
+		return
+	}
+	def := w.cls.schema.Types[t.NamedType]
+	if def == nil {
+		return
+	}
+	switch def.Kind {
+	case ast.InputObject:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		for name, fv := range m {
+			key := def.Name + "." + name
+			k, ok := w.cls.lookup(key)
+			if !ok {
+				w.unknown("the input field " + key)
+				continue
+			}
+			if k.personal && fv != nil {
+				w.filter("the filter "+key, k.category, fv)
+			}
+			if fd := def.Fields.ForName(name); fd != nil {
+				w.value(fd.Type, fv)
+			}
+		}
+	case ast.Enum:
+		name, ok := v.(string)
+		if !ok {
+			return
+		}
+		key := def.Name + "." + name
+		k, ok := w.cls.lookup(key)
+		if !ok {
+			w.unknown("the value " + key)
+			return
+		}
+		if k.personal {
+			w.filter("the ordering "+key, k.category, nil)
+		}
+	}
+}
+
+// filter notes a filter, ordering or lookup by a personal value of category c: the operation
+// reads personal data (it needs a purpose and is audited), the role must see c in the clear
+// for its purpose, and the IINs in v are the operation's subjects.
+func (w *walker) filter(what string, c auth.Category, v any) {
+	w.r.personal = true
+	w.r.subjects = append(w.r.subjects, auth.IINsIn(v)...)
+	if w.purpose == "" || w.refused != "" {
+		return
+	}
+	switch auth.FieldRule(w.role, c, w.purpose) {
+	case auth.Mask:
+		w.refused = fmt.Sprintf("%s is by %s data, which the role %s sees masked for the purpose %q: it may not filter, sort or look up by its clear value; leave it out of the query", what, c, w.role, w.purpose)
+	case auth.Forbid:
+		w.refused = fmt.Sprintf("%s is by %s data, which the role %s may not see for the purpose %q: it may not filter, sort or look up by it either; leave it out of the query", what, c, w.role, w.purpose)
+	}
+}
+
+// InterceptField implements graphql.FieldInterceptor: while an audited operation runs, every
+// record it resolves that carries IINs (a payment's recipient and child, a membership's member)
+// names them in the entry, whichever of its fields are selected: rows found through a filter
+// on a personal field are that person's data even when the answer shows only their amounts.
+// Only records of types with IIN fields look up the collector (cached by type).
+func (Extension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
+	res, err := next(ctx)
+	if err != nil || res == nil {
+		return res, err
+	}
+	rv := reflect.ValueOf(res)
+	idx := iinFieldsOf(rv.Type())
+	if len(idx) == 0 {
+		return res, err
+	}
+	c := fromContext(ctx)
+	if c == nil {
+		return res, err
+	}
+	add := func(p reflect.Value) {
+		if p.Kind() != reflect.Pointer || p.IsNil() {
+			return
+		}
+		p = p.Elem()
+		for _, i := range idx {
+			f := p.Field(i)
+			if f.Kind() == reflect.Pointer {
+				if f.IsNil() {
+					continue
+				}
+				f = f.Elem()
+			}
+			c.add(domain.IIN(f.String()))
+		}
+	}
+	if rv.Kind() == reflect.Slice {
+		for i := 0; i < rv.Len(); i++ {
+			add(rv.Index(i))
+		}
+	} else {
+		add(rv)
+	}
+	return res, err
+}
+
+// iinTypes caches, per result type, the indexes of its record's domain.IIN fields (nil: none).
+var iinTypes sync.Map // reflect.Type → []int
+
+var iinType = reflect.TypeOf(domain.IIN(""))
+
+// iinFieldsOf returns the indexes of the domain.IIN (or *domain.IIN) fields of the record a
+// result of type t holds: a pointer to a struct, or a slice of them.
+func iinFieldsOf(t reflect.Type) []int {
+	if v, ok := iinTypes.Load(t); ok {
+		return v.([]int)
+	}
+	var idx []int
+	rt := t
+	if rt.Kind() == reflect.Slice {
+		rt = rt.Elem()
+	}
+	if rt.Kind() == reflect.Pointer && rt.Elem().Kind() == reflect.Struct {
+		st := rt.Elem()
+		for i := 0; i < st.NumField(); i++ {
+			ft := st.Field(i).Type
+			if ft == iinType || (ft.Kind() == reflect.Pointer && ft.Elem() == iinType) {
+				idx = append(idx, i)
+			}
+		}
+	}
+	iinTypes.Store(t, idx)
+	return idx
 }
 
 // InterceptResponse implements graphql.ResponseInterceptor: it runs the operation with a
@@ -277,7 +537,7 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	}
 	opCtx := graphql.GetOperationContext(ctx)
 	r, _ := opCtx.Stats.GetExtension(extensionName).(*reads)
-	if r == nil || (!r.personal && !r.aggregate) {
+	if r == nil || r.refused || (!r.personal && !r.aggregate) {
 		return next(ctx)
 	}
 	c := newCollector()
@@ -291,6 +551,7 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 	if resp.Data == nil && len(c.list()) == 0 && len(c.personIDs()) == 0 {
 		return resp
 	}
+	c.add(r.subjects...) // the IINs its filters and lookups name
 	id, _ := auth.FromContext(ctx)
 	entry := audit.Entry{
 		Subject:   id.Subject,
