@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/checks"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/education"
@@ -228,10 +229,15 @@ func TestRerunKeepsIdentityAndStatus(t *testing.T) {
 			dismissID = before[truthKey(a)]
 		}
 	}
-	if _, err := checks.Confirm(ctx, s.Client, confirmID, "analyst-1", "capacity checked on site"); err != nil {
+	// As callers, through the store's write rule: an analyst of the case's region, an
+	// inspector of every region.
+	region := s.Client.Finding.GetX(ctx, confirmID).RegionKato
+	analyst := auth.NewContext(ctx, auth.Identity{Role: auth.RoleAnalyst, Subject: "analyst-1", Regions: []domain.KATO{region}})
+	inspector := auth.NewContext(ctx, auth.Identity{Role: auth.RoleInspector, Subject: "analyst-2"})
+	if _, err := checks.Confirm(analyst, s.Client, confirmID, "analyst-1", "capacity checked on site"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := checks.Dismiss(ctx, s.Client, dismissID, "analyst-2", "contract on paper"); err != nil {
+	if _, err := checks.Dismiss(inspector, s.Client, dismissID, "analyst-2", "contract on paper"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -2,25 +2,19 @@ package checks
 
 import (
 	"context"
-	"slices"
 
 	"github.com/birlik/birlik/apperr"
 	"github.com/birlik/birlik/auth"
 )
 
-// EditorRoles may confirm and dismiss findings.
-var EditorRoles = []string{auth.RoleAnalyst, auth.RoleInspector, auth.RoleAdmin}
-
 // Editor is who the caller of ctx is, as recorded on a status change ("role:subject@client"
-// trimmed of empty parts). Callers without an identity are UNAUTHENTICATED, callers whose role
-// is not in EditorRoles FORBIDDEN.
+// trimmed of empty parts). Callers without an identity are UNAUTHENTICATED. Whether the caller
+// may change a finding at all (its role, auth.FindingEditors, and its region scope) is the
+// store's write rule (ent/schema/writes.go), applied to the UPDATE itself.
 func Editor(ctx context.Context) (string, error) {
 	id, ok := auth.FromContext(ctx)
 	if !ok || id.Subject == "" {
 		return "", apperr.New(apperr.Unauthenticated, "confirming or dismissing a finding needs a caller: send Authorization: Bearer <key>")
-	}
-	if !slices.Contains(EditorRoles, id.Role) {
-		return "", apperr.New(apperr.Forbidden, "role %q may not confirm or dismiss findings (roles: %v)", id.Role, EditorRoles)
 	}
 	who := id.Role + ":" + id.Subject
 	if id.Client != "" && id.Client != id.Subject {

@@ -30,9 +30,14 @@ func Dismiss(ctx context.Context, client *ent.Client, id int, who, note string) 
 
 // SetStatus is the analysts' workflow: an open, confirmed or dismissed finding becomes confirmed
 // or dismissed, recording who, when and the note (kept across reruns of the checks). A finding
-// the data no longer shows (resolved) cannot be confirmed or dismissed. Errors are coded:
-// NOT_FOUND for an unknown id, BAD_INPUT for a wrong status, a resolved finding, no caller or a
-// note that is too long.
+// the data no longer shows (resolved) cannot be confirmed or dismissed.
+//
+// The change is one UPDATE of the row by its id, which the store's write rule
+// (ent/schema/writes.go) refuses for a caller whose role may not change findings and narrows to
+// the caller's region scope; it returns the row as written. Only when nothing was written is the
+// finding read, as the caller sees it, to say why. Errors are coded: FORBIDDEN for a role that
+// may not change findings, NOT_FOUND for an id that names no finding the caller sees, BAD_INPUT
+// for a wrong status, a resolved finding, no caller or a note that is too long.
 func SetStatus(ctx context.Context, client *ent.Client, id int, status finding.Status, who, note string, at time.Time) (*ent.Finding, error) {
 	if status != finding.StatusConfirmed && status != finding.StatusDismissed {
 		return nil, apperr.New(apperr.BadInput, "a finding can be set to confirmed or dismissed, not %q", status)
@@ -43,26 +48,35 @@ func SetStatus(ctx context.Context, client *ent.Client, id int, status finding.S
 	if len(note) > MaxNoteLength {
 		return nil, apperr.New(apperr.BadInput, "the note has %d characters; at most %d", len(note), MaxNoteLength)
 	}
-	n, err := client.Finding.Update().
-		Where(finding.ID(id), finding.StatusNEQ(finding.StatusResolved)).
-		SetStatus(status).
-		SetStatusChangedBy(who).
-		SetStatusChangedAt(at).
-		SetStatusNote(note).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checks: set the status of finding %d: %w", id, err)
+	// A finding the checks reopen between the UPDATE and the read is tried again; the checks
+	// run after a sync, so a second attempt finds it settled.
+	for attempt := 0; ; attempt++ {
+		f, err := client.Finding.UpdateOneID(id).
+			Where(finding.StatusNEQ(finding.StatusResolved)).
+			SetStatus(status).
+			SetStatusChangedBy(who).
+			SetStatusChangedAt(at).
+			SetStatusNote(note).
+			Save(ctx)
+		switch {
+		case err == nil:
+			return f, nil
+		case !ent.IsNotFound(err):
+			return nil, fmt.Errorf("checks: set the status of finding %d: %w", id, err)
+		}
+		// Nothing was written: the finding is resolved, or not one the caller sees.
+		f, err = client.Finding.Get(ctx, id)
+		switch {
+		case ent.IsNotFound(err):
+			return nil, apperr.New(apperr.NotFound, "no finding has id %d", id)
+		case err != nil:
+			return nil, fmt.Errorf("checks: read finding %d: %w", id, err)
+		case f.Status == finding.StatusResolved:
+			return nil, apperr.New(apperr.BadInput, "finding %d was resolved by the data on %s: there is nothing left to confirm or dismiss", id, f.ResolvedAt.Format(time.DateOnly))
+		case attempt == 2:
+			return nil, fmt.Errorf("checks: finding %d changed between its update and its read three times", id)
+		}
 	}
-	f, err := client.Finding.Get(ctx, id)
-	switch {
-	case ent.IsNotFound(err):
-		return nil, apperr.New(apperr.NotFound, "no finding has id %d", id)
-	case err != nil:
-		return nil, fmt.Errorf("checks: read finding %d: %w", id, err)
-	case n == 0:
-		return nil, apperr.New(apperr.BadInput, "finding %d was resolved by the data on %s: there is nothing left to confirm or dismiss", id, f.ResolvedAt.Format(time.DateOnly))
-	}
-	return f, nil
 }
 
 // SummaryRow is one group of Summarize: a kind in a region.

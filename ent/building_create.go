@@ -170,7 +170,9 @@ func (bc *BuildingCreate) Mutation() *BuildingMutation {
 
 // Save creates the Building in the database.
 func (bc *BuildingCreate) Save(ctx context.Context) (*Building, error) {
-	bc.defaults()
+	if err := bc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, bc.sqlSave, bc.mutation, bc.hooks)
 }
 
@@ -197,8 +199,11 @@ func (bc *BuildingCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (bc *BuildingCreate) defaults() {
+func (bc *BuildingCreate) defaults() error {
 	if _, ok := bc.mutation.SyncedAt(); !ok {
+		if building.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized building.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := building.DefaultSyncedAt()
 		bc.mutation.SetSyncedAt(v)
 	}
@@ -210,6 +215,7 @@ func (bc *BuildingCreate) defaults() {
 		v := building.DefaultDesignCapacity
 		bc.mutation.SetDesignCapacity(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

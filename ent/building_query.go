@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -442,6 +443,12 @@ func (bq *BuildingQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		bq.sql = prev
+	}
+	if building.Policy == nil {
+		return errors.New("ent: uninitialized building.Policy (forgotten import ent/runtime?)")
+	}
+	if err := building.Policy.EvalQuery(ctx, bq); err != nil {
+		return err
 	}
 	return nil
 }

@@ -1041,7 +1041,8 @@ func (c *BuildingClient) QueryFindings(b *Building) *FindingQuery {
 
 // Hooks returns the client hooks.
 func (c *BuildingClient) Hooks() []Hook {
-	return c.hooks.Building
+	hooks := c.hooks.Building
+	return append(hooks[:len(hooks):len(hooks)], building.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1672,7 +1673,8 @@ func (c *EmployerClient) QueryFindings(e *Employer) *FindingQuery {
 
 // Hooks returns the client hooks.
 func (c *EmployerClient) Hooks() []Hook {
-	return c.hooks.Employer
+	hooks := c.hooks.Employer
+	return append(hooks[:len(hooks):len(hooks)], employer.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2715,7 +2717,8 @@ func (c *IncomeReportClient) QuerySchool(ir *IncomeReport) *SchoolQuery {
 
 // Hooks returns the client hooks.
 func (c *IncomeReportClient) Hooks() []Hook {
-	return c.hooks.IncomeReport
+	hooks := c.hooks.IncomeReport
+	return append(hooks[:len(hooks):len(hooks)], incomereport.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3078,7 +3081,8 @@ func (c *MedicalInstitutionClient) QueryFindings(mi *MedicalInstitution) *Findin
 
 // Hooks returns the client hooks.
 func (c *MedicalInstitutionClient) Hooks() []Hook {
-	return c.hooks.MedicalInstitution
+	hooks := c.hooks.MedicalInstitution
+	return append(hooks[:len(hooks):len(hooks)], medicalinstitution.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3933,7 +3937,8 @@ func (c *RegisterPositionClient) QueryDeclarations(rp *RegisterPosition) *Staffi
 
 // Hooks returns the client hooks.
 func (c *RegisterPositionClient) Hooks() []Hook {
-	return c.hooks.RegisterPosition
+	hooks := c.hooks.RegisterPosition
+	return append(hooks[:len(hooks):len(hooks)], registerposition.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -4178,7 +4183,8 @@ func (c *SchoolClient) QueryFindings(s *School) *FindingQuery {
 
 // Hooks returns the client hooks.
 func (c *SchoolClient) Hooks() []Hook {
-	return c.hooks.School
+	hooks := c.hooks.School
+	return append(hooks[:len(hooks):len(hooks)], school.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -4510,7 +4516,8 @@ func (c *StaffingDeclarationClient) QueryRegisterPosition(sd *StaffingDeclaratio
 
 // Hooks returns the client hooks.
 func (c *StaffingDeclarationClient) Hooks() []Hook {
-	return c.hooks.StaffingDeclaration
+	hooks := c.hooks.StaffingDeclaration
+	return append(hooks[:len(hooks):len(hooks)], staffingdeclaration.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -4643,7 +4650,8 @@ func (c *SyncCursorClient) GetX(ctx context.Context, id int) *SyncCursor {
 
 // Hooks returns the client hooks.
 func (c *SyncCursorClient) Hooks() []Hook {
-	return c.hooks.SyncCursor
+	hooks := c.hooks.SyncCursor
+	return append(hooks[:len(hooks):len(hooks)], synccursor.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.

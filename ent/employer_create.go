@@ -164,7 +164,9 @@ func (ec *EmployerCreate) Mutation() *EmployerMutation {
 
 // Save creates the Employer in the database.
 func (ec *EmployerCreate) Save(ctx context.Context) (*Employer, error) {
-	ec.defaults()
+	if err := ec.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, ec.sqlSave, ec.mutation, ec.hooks)
 }
 
@@ -191,11 +193,15 @@ func (ec *EmployerCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (ec *EmployerCreate) defaults() {
+func (ec *EmployerCreate) defaults() error {
 	if _, ok := ec.mutation.SyncedAt(); !ok {
+		if employer.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized employer.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := employer.DefaultSyncedAt()
 		ec.mutation.SetSyncedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

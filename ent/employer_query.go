@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -479,6 +480,12 @@ func (eq *EmployerQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		eq.sql = prev
+	}
+	if employer.Policy == nil {
+		return errors.New("ent: uninitialized employer.Policy (forgotten import ent/runtime?)")
+	}
+	if err := employer.Policy.EvalQuery(ctx, eq); err != nil {
+		return err
 	}
 	return nil
 }

@@ -120,7 +120,9 @@ func (irc *IncomeReportCreate) Mutation() *IncomeReportMutation {
 
 // Save creates the IncomeReport in the database.
 func (irc *IncomeReportCreate) Save(ctx context.Context) (*IncomeReport, error) {
-	irc.defaults()
+	if err := irc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, irc.sqlSave, irc.mutation, irc.hooks)
 }
 
@@ -147,11 +149,15 @@ func (irc *IncomeReportCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (irc *IncomeReportCreate) defaults() {
+func (irc *IncomeReportCreate) defaults() error {
 	if _, ok := irc.mutation.SyncedAt(); !ok {
+		if incomereport.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized incomereport.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := incomereport.DefaultSyncedAt()
 		irc.mutation.SetSyncedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -366,6 +367,12 @@ func (irq *IncomeReportQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		irq.sql = prev
+	}
+	if incomereport.Policy == nil {
+		return errors.New("ent: uninitialized incomereport.Policy (forgotten import ent/runtime?)")
+	}
+	if err := incomereport.Policy.EvalQuery(ctx, irq); err != nil {
+		return err
 	}
 	return nil
 }

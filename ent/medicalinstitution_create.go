@@ -190,7 +190,9 @@ func (mic *MedicalInstitutionCreate) Mutation() *MedicalInstitutionMutation {
 
 // Save creates the MedicalInstitution in the database.
 func (mic *MedicalInstitutionCreate) Save(ctx context.Context) (*MedicalInstitution, error) {
-	mic.defaults()
+	if err := mic.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, mic.sqlSave, mic.mutation, mic.hooks)
 }
 
@@ -217,8 +219,11 @@ func (mic *MedicalInstitutionCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (mic *MedicalInstitutionCreate) defaults() {
+func (mic *MedicalInstitutionCreate) defaults() error {
 	if _, ok := mic.mutation.SyncedAt(); !ok {
+		if medicalinstitution.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized medicalinstitution.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := medicalinstitution.DefaultSyncedAt()
 		mic.mutation.SetSyncedAt(v)
 	}
@@ -230,6 +235,7 @@ func (mic *MedicalInstitutionCreate) defaults() {
 		v := medicalinstitution.DefaultPrimary
 		mic.mutation.SetPrimary(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

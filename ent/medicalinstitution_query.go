@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -478,6 +479,12 @@ func (miq *MedicalInstitutionQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		miq.sql = prev
+	}
+	if medicalinstitution.Policy == nil {
+		return errors.New("ent: uninitialized medicalinstitution.Policy (forgotten import ent/runtime?)")
+	}
+	if err := medicalinstitution.Policy.EvalQuery(ctx, miq); err != nil {
+		return err
 	}
 	return nil
 }

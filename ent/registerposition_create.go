@@ -103,7 +103,9 @@ func (rpc *RegisterPositionCreate) Mutation() *RegisterPositionMutation {
 
 // Save creates the RegisterPosition in the database.
 func (rpc *RegisterPositionCreate) Save(ctx context.Context) (*RegisterPosition, error) {
-	rpc.defaults()
+	if err := rpc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, rpc.sqlSave, rpc.mutation, rpc.hooks)
 }
 
@@ -130,11 +132,15 @@ func (rpc *RegisterPositionCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (rpc *RegisterPositionCreate) defaults() {
+func (rpc *RegisterPositionCreate) defaults() error {
 	if _, ok := rpc.mutation.SyncedAt(); !ok {
+		if registerposition.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized registerposition.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := registerposition.DefaultSyncedAt()
 		rpc.mutation.SetSyncedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

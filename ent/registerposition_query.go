@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -368,6 +369,12 @@ func (rpq *RegisterPositionQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		rpq.sql = prev
+	}
+	if registerposition.Policy == nil {
+		return errors.New("ent: uninitialized registerposition.Policy (forgotten import ent/runtime?)")
+	}
+	if err := registerposition.Policy.EvalQuery(ctx, rpq); err != nil {
+		return err
 	}
 	return nil
 }

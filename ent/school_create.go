@@ -250,7 +250,9 @@ func (sc *SchoolCreate) Mutation() *SchoolMutation {
 
 // Save creates the School in the database.
 func (sc *SchoolCreate) Save(ctx context.Context) (*School, error) {
-	sc.defaults()
+	if err := sc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, sc.sqlSave, sc.mutation, sc.hooks)
 }
 
@@ -277,8 +279,11 @@ func (sc *SchoolCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (sc *SchoolCreate) defaults() {
+func (sc *SchoolCreate) defaults() error {
 	if _, ok := sc.mutation.SyncedAt(); !ok {
+		if school.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized school.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := school.DefaultSyncedAt()
 		sc.mutation.SetSyncedAt(v)
 	}
@@ -290,6 +295,7 @@ func (sc *SchoolCreate) defaults() {
 		v := school.DefaultStateOrder
 		sc.mutation.SetStateOrder(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

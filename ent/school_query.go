@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -589,6 +590,12 @@ func (sq *SchoolQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		sq.sql = prev
+	}
+	if school.Policy == nil {
+		return errors.New("ent: uninitialized school.Policy (forgotten import ent/runtime?)")
+	}
+	if err := school.Policy.EvalQuery(ctx, sq); err != nil {
+		return err
 	}
 	return nil
 }

@@ -146,7 +146,9 @@ func (sdc *StaffingDeclarationCreate) Mutation() *StaffingDeclarationMutation {
 
 // Save creates the StaffingDeclaration in the database.
 func (sdc *StaffingDeclarationCreate) Save(ctx context.Context) (*StaffingDeclaration, error) {
-	sdc.defaults()
+	if err := sdc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, sdc.sqlSave, sdc.mutation, sdc.hooks)
 }
 
@@ -173,11 +175,15 @@ func (sdc *StaffingDeclarationCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (sdc *StaffingDeclarationCreate) defaults() {
+func (sdc *StaffingDeclarationCreate) defaults() error {
 	if _, ok := sdc.mutation.SyncedAt(); !ok {
+		if staffingdeclaration.DefaultSyncedAt == nil {
+			return fmt.Errorf("ent: uninitialized staffingdeclaration.DefaultSyncedAt (forgotten import ent/runtime?)")
+		}
 		v := staffingdeclaration.DefaultSyncedAt()
 		sdc.mutation.SetSyncedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -402,6 +403,12 @@ func (sdq *StaffingDeclarationQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		sdq.sql = prev
+	}
+	if staffingdeclaration.Policy == nil {
+		return errors.New("ent: uninitialized staffingdeclaration.Policy (forgotten import ent/runtime?)")
+	}
+	if err := staffingdeclaration.Policy.EvalQuery(ctx, sdq); err != nil {
+		return err
 	}
 	return nil
 }

@@ -105,7 +105,9 @@ func (scc *SyncCursorCreate) Mutation() *SyncCursorMutation {
 
 // Save creates the SyncCursor in the database.
 func (scc *SyncCursorCreate) Save(ctx context.Context) (*SyncCursor, error) {
-	scc.defaults()
+	if err := scc.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, scc.sqlSave, scc.mutation, scc.hooks)
 }
 
@@ -132,7 +134,7 @@ func (scc *SyncCursorCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (scc *SyncCursorCreate) defaults() {
+func (scc *SyncCursorCreate) defaults() error {
 	if _, ok := scc.mutation.Cursor(); !ok {
 		v := synccursor.DefaultCursor
 		scc.mutation.SetCursor(v)
@@ -150,9 +152,13 @@ func (scc *SyncCursorCreate) defaults() {
 		scc.mutation.SetDone(v)
 	}
 	if _, ok := scc.mutation.UpdatedAt(); !ok {
+		if synccursor.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized synccursor.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := synccursor.DefaultUpdatedAt()
 		scc.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

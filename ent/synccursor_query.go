@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -330,6 +331,12 @@ func (scq *SyncCursorQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		scq.sql = prev
+	}
+	if synccursor.Policy == nil {
+		return errors.New("ent: uninitialized synccursor.Policy (forgotten import ent/runtime?)")
+	}
+	if err := synccursor.Policy.EvalQuery(ctx, scq); err != nil {
+		return err
 	}
 	return nil
 }

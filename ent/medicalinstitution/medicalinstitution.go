@@ -5,6 +5,7 @@ package medicalinstitution
 import (
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -106,7 +107,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/birlik/birlik/ent/runtime"
 var (
+	Hooks  [1]ent.Hook
+	Policy ent.Policy
 	// DefaultSyncedAt holds the default value on creation for the "synced_at" field.
 	DefaultSyncedAt func() time.Time
 	// BinValidator is a validator for the "bin" field. It is called by the builders before save.

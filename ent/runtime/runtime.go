@@ -123,6 +123,15 @@ func init() {
 	// auditsubject.IinValidator is a validator for the "iin" field. It is called by the builders before save.
 	auditsubject.IinValidator = auditsubjectDescIin.Validators[0].(func(string) error)
 	buildingMixin := schema.Building{}.Mixin()
+	building.Policy = privacy.NewPolicies(schema.Building{})
+	building.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := building.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	buildingMixinFields0 := buildingMixin[0].Fields()
 	_ = buildingMixinFields0
 	buildingFields := schema.Building{}.Fields()
@@ -227,6 +236,15 @@ func init() {
 	// disability.ToValidator is a validator for the "to" field. It is called by the builders before save.
 	disability.ToValidator = disabilityDescTo.Validators[0].(func(string) error)
 	employerMixin := schema.Employer{}.Mixin()
+	employer.Policy = privacy.NewPolicies(schema.Employer{})
+	employer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := employer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	employerMixinFields0 := employerMixin[0].Fields()
 	_ = employerMixinFields0
 	employerFields := schema.Employer{}.Fields()
@@ -406,6 +424,15 @@ func init() {
 	// finding.DefaultLastSeen holds the default value on creation for the last_seen field.
 	finding.DefaultLastSeen = findingDescLastSeen.Default.(func() time.Time)
 	incomereportMixin := schema.IncomeReport{}.Mixin()
+	incomereport.Policy = privacy.NewPolicies(schema.IncomeReport{})
+	incomereport.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := incomereport.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	incomereportMixinFields0 := incomereportMixin[0].Fields()
 	_ = incomereportMixinFields0
 	incomereportFields := schema.IncomeReport{}.Fields()
@@ -461,6 +488,15 @@ func init() {
 	// labourcontract.EndValidator is a validator for the "end" field. It is called by the builders before save.
 	labourcontract.EndValidator = labourcontractDescEnd.Validators[0].(func(string) error)
 	medicalinstitutionMixin := schema.MedicalInstitution{}.Mixin()
+	medicalinstitution.Policy = privacy.NewPolicies(schema.MedicalInstitution{})
+	medicalinstitution.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := medicalinstitution.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	medicalinstitutionMixinFields0 := medicalinstitutionMixin[0].Fields()
 	_ = medicalinstitutionMixinFields0
 	medicalinstitutionFields := schema.MedicalInstitution{}.Fields()
@@ -585,6 +621,15 @@ func init() {
 	// quarantine.DefaultSeenAt holds the default value on creation for the seen_at field.
 	quarantine.DefaultSeenAt = quarantineDescSeenAt.Default.(func() time.Time)
 	registerpositionMixin := schema.RegisterPosition{}.Mixin()
+	registerposition.Policy = privacy.NewPolicies(schema.RegisterPosition{})
+	registerposition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := registerposition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	registerpositionMixinFields0 := registerpositionMixin[0].Fields()
 	_ = registerpositionMixinFields0
 	registerpositionFields := schema.RegisterPosition{}.Fields()
@@ -594,6 +639,15 @@ func init() {
 	// registerposition.DefaultSyncedAt holds the default value on creation for the synced_at field.
 	registerposition.DefaultSyncedAt = registerpositionDescSyncedAt.Default.(func() time.Time)
 	schoolMixin := schema.School{}.Mixin()
+	school.Policy = privacy.NewPolicies(schema.School{})
+	school.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := school.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	schoolInters := schema.School{}.Interceptors()
 	school.Interceptors[0] = schoolInters[0]
 	schoolMixinFields0 := schoolMixin[0].Fields()
@@ -655,6 +709,15 @@ func init() {
 	// staffposition.ToValidator is a validator for the "to" field. It is called by the builders before save.
 	staffposition.ToValidator = staffpositionDescTo.Validators[0].(func(string) error)
 	staffingdeclarationMixin := schema.StaffingDeclaration{}.Mixin()
+	staffingdeclaration.Policy = privacy.NewPolicies(schema.StaffingDeclaration{})
+	staffingdeclaration.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := staffingdeclaration.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	staffingdeclarationMixinFields0 := staffingdeclarationMixin[0].Fields()
 	_ = staffingdeclarationMixinFields0
 	staffingdeclarationFields := schema.StaffingDeclaration{}.Fields()
@@ -671,6 +734,15 @@ func init() {
 	staffingdeclarationDescMonth := staffingdeclarationFields[4].Descriptor()
 	// staffingdeclaration.MonthValidator is a validator for the "month" field. It is called by the builders before save.
 	staffingdeclaration.MonthValidator = staffingdeclarationDescMonth.Validators[0].(func(string) error)
+	synccursor.Policy = privacy.NewPolicies(schema.SyncCursor{})
+	synccursor.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := synccursor.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	synccursorFields := schema.SyncCursor{}.Fields()
 	_ = synccursorFields
 	// synccursorDescCursor is the schema descriptor for cursor field.

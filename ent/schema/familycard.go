@@ -70,7 +70,7 @@ func (FamilyAssessment) Annotations() []schema.Annotation {
 // privacy.go): a citizen's current family, a regional scope's regions (the region when
 // assessed); everything for the gateway's own work.
 func (FamilyAssessment) Policy() ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Mutation: readOnly, Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
 		switch {
 		case sc.all:
 			return nil, false

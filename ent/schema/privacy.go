@@ -18,6 +18,8 @@ package schema
 //   - quarantined records (raw, unvalidated, personal data included): the admin only;
 //   - the audit log: a citizen sees the entries naming them, admin all, nobody else any; and
 //     nobody may update or delete an entry.
+//
+// What a caller may write (nothing, except the status of findings in scope) is writes.go's.
 
 import (
 	"context"
@@ -176,7 +178,7 @@ func rowRule(filter func(ctx context.Context, sc scope) (func(*sql.Selector), bo
 
 // personScoped is the rule of a record about people, found by its IIN columns.
 func personScoped(regionCol string, iinCols ...string) ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{iinsSelected(iinCols...), rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Mutation: readOnly, Query: privacy.QueryPolicy{iinsSelected(iinCols...), rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
 		if sc.all {
 			return nil, false
 		}
@@ -306,7 +308,7 @@ func (StaffPosition) Policy() ent.Policy { return personScoped("", colIIN) }
 // Policy of Quarantine: quarantined records are what a source sent, personal data included and
 // unvalidated, so only the admin (and the gateway's own work) reads them.
 func (Quarantine) Policy() ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{privacy.QueryRuleFunc(func(ctx context.Context, q gen.Query) error {
+	return privacy.Policy{Mutation: readOnly, Query: privacy.QueryPolicy{privacy.QueryRuleFunc(func(ctx context.Context, q gen.Query) error {
 		if id, ok := auth.FromContext(ctx); !ok || id.Role == auth.RoleAdmin {
 			return privacy.Allow
 		}
@@ -324,7 +326,7 @@ func (Change) Policy() ent.Policy { return personScoped("", colIIN) }
 
 // Policy of Family: a citizen's current family, a regional scope's families.
 func (Family) Policy() ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Mutation: readOnly, Query: privacy.QueryPolicy{rowRule(func(_ context.Context, sc scope) (func(*sql.Selector), bool) {
 		switch {
 		case sc.all:
 			return nil, false
@@ -338,7 +340,7 @@ func (Family) Policy() ent.Policy {
 // Policy of Payment: none for health; for a citizen the payments to or for them and their
 // family; for a regional scope those to people, families or organisations of the regions.
 func (Payment) Policy() ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{iinsSelected("recipient_iin", "child_iin"), rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Mutation: readOnly, Query: privacy.QueryPolicy{iinsSelected("recipient_iin", "child_iin"), rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
 		switch {
 		case role(ctx) == auth.RoleHealth:
 			return nothing, true
@@ -365,9 +367,10 @@ func (Payment) Policy() ent.Policy {
 	})}}
 }
 
-// Policy of Finding: none for citizens and health; a regional scope's regions.
+// Policy of Finding: none for citizens and health; a regional scope's regions. Writes: the
+// status workflow of writes.go (findingWrites).
 func (Finding) Policy() ent.Policy {
-	return privacy.Policy{Query: privacy.QueryPolicy{rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
+	return privacy.Policy{Mutation: privacy.MutationPolicy{findingWrites}, Query: privacy.QueryPolicy{rowRule(func(ctx context.Context, sc scope) (func(*sql.Selector), bool) {
 		switch {
 		case role(ctx) == auth.RoleHealth, sc.citizen.Role != "":
 			return nothing, true
@@ -378,8 +381,10 @@ func (Finding) Policy() ent.Policy {
 	})}}
 }
 
-// appendOnly refuses every update and delete.
+// appendOnly refuses every update and delete, and every write by a caller (the audit writer
+// appends under its own privacy decision).
 var appendOnly = privacy.MutationPolicy{
+	callersWriteNothing,
 	privacy.OnMutationOperation(
 		privacy.MutationRuleFunc(func(context.Context, gen.Mutation) error {
 			return privacy.Denyf("the audit log is append-only: entries are never updated or deleted")

@@ -149,7 +149,9 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/birlik/birlik/ent/runtime"
 var (
+	Hooks        [1]ent.Hook
 	Interceptors [1]ent.Interceptor
+	Policy       ent.Policy
 	// DefaultSyncedAt holds the default value on creation for the "synced_at" field.
 	DefaultSyncedAt func() time.Time
 	// BinValidator is a validator for the "bin" field. It is called by the builders before save.

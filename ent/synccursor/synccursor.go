@@ -5,6 +5,7 @@ package synccursor
 import (
 	"time"
 
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 )
 
@@ -50,7 +51,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/birlik/birlik/ent/runtime"
 var (
+	Hooks  [1]ent.Hook
+	Policy ent.Policy
 	// DefaultCursor holds the default value on creation for the "cursor" field.
 	DefaultCursor string
 	// DefaultRecords holds the default value on creation for the "records" field.
