@@ -40,7 +40,7 @@ func (r *Reader) version() string {
 func rankSQL(col string) string {
 	var b strings.Builder
 	b.WriteString("(CASE " + col)
-	for i, c := range welfare.Categories {
+	for i, c := range domain.WelfareCategories {
 		fmt.Fprintf(&b, " WHEN '%s' THEN %d", c, i+1)
 	}
 	b.WriteString(" ELSE 0 END)")
@@ -72,7 +72,7 @@ func (r *Reader) At(ctx context.Context, familyID int, m domain.Month) (*ent.Fam
 
 // CurrentCategoryIs is a predicate on families: the family's latest assessment under the rule
 // version has category c (the `category` filter of `families`).
-func CurrentCategoryIs(version string, c welfare.Category) func(*entsql.Selector) {
+func CurrentCategoryIs(version string, c domain.WelfareCategory) func(*entsql.Selector) {
 	return func(s *entsql.Selector) {
 		d := entsql.Dialect(s.Dialect())
 		a := d.Table(familyassessment.Table).As("fa")
@@ -180,14 +180,14 @@ func Rank(ks []KPI) {
 
 // Transition is a family's change of category between two consecutive months.
 type Transition struct {
-	FamilyID         int              `json:"family_id"`
-	FamilyPlatformID string           `json:"family_platform_id"`
-	Region           domain.KATO      `json:"region_kato"`
-	FromMonth        domain.Month     `json:"from_month"`
-	ToMonth          domain.Month     `json:"to_month"`
-	MonthSeq         int              `json:"month_seq"`
-	FromCategory     welfare.Category `json:"from_category"`
-	ToCategory       welfare.Category `json:"to_category"`
+	FamilyID         int                    `json:"family_id"`
+	FamilyPlatformID string                 `json:"family_platform_id"`
+	Region           domain.KATO            `json:"region_kato"`
+	FromMonth        domain.Month           `json:"from_month"`
+	ToMonth          domain.Month           `json:"to_month"`
+	MonthSeq         int                    `json:"month_seq"`
+	FromCategory     domain.WelfareCategory `json:"from_category"`
+	ToCategory       domain.WelfareCategory `json:"to_category"`
 }
 
 // Up reports whether the family moved to a better category.

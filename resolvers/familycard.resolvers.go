@@ -24,7 +24,7 @@ func (r *akimKPIResolver) Region(ctx context.Context, obj *familycard.KPI) (*dom
 	return region(obj.Region), nil
 }
 
-func (r *familyResolver) Category(ctx context.Context, obj *ent.Family) (*welfare.Category, error) {
+func (r *familyResolver) Category(ctx context.Context, obj *ent.Family) (*domain.WelfareCategory, error) {
 	a, err := r.familyAssessment(ctx, obj, nil)
 	if err != nil || a == nil {
 		return nil, err
@@ -147,7 +147,7 @@ func (r *welfareTransitionResolver) Direction(ctx context.Context, obj *familyca
 	return model.WelfareDirectionDown, nil
 }
 
-func (r *familyWhereInputResolver) Category(ctx context.Context, obj *ent.FamilyWhereInput, data *welfare.Category) error {
+func (r *familyWhereInputResolver) Category(ctx context.Context, obj *ent.FamilyWhereInput, data *domain.WelfareCategory) error {
 	if data != nil {
 		obj.AddPredicates(predicate.Family(familycard.CurrentCategoryIs(welfare.Default.Version, *data)))
 	}
