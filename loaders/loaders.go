@@ -33,17 +33,35 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/birlik/birlik/cache"
-	"github.com/birlik/birlik/connectors/health"
-	"github.com/birlik/birlik/connectors/justice"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 )
 
-// Sources are the connectors live fields read through. A nil client makes its live fields
-// answer SOURCE_UNAVAILABLE (from the cache while it holds a value).
+// Health is what the live health fields call: the health connector's batch look-ups by IIN
+// (connectors/health's Client has them).
+type Health interface {
+	// CoverageByIIN returns every CSHI coverage period of each person of iins; people without
+	// coverage are absent from the map.
+	CoverageByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN][]domain.Coverage, error)
+	// VisitsByIIN returns each person's visits, newest first, at most limitPerPerson of them;
+	// people without visits are absent from the map.
+	VisitsByIIN(ctx context.Context, iins []domain.IIN, limitPerPerson int) (map[domain.IIN][]domain.Visit, error)
+}
+
+// Register is what the register status field calls: the justice connector's batch look-up of
+// persons by IIN (connectors/justice's Client has it).
+type Register interface {
+	// PersonsByIIN returns the register's current record of each person of iins; IINs the
+	// register does not hold are absent from the map.
+	PersonsByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN]domain.Person, error)
+}
+
+// Sources are the connectors live fields read through. A nil source makes its live fields
+// answer SOURCE_UNAVAILABLE (from the cache while it holds a value). Leave a field unset rather
+// than set it to a nil pointer: an interface holding a nil pointer is not nil.
 type Sources struct {
-	Health  *health.Client
-	Justice *justice.Client
+	Health  Health
+	Justice Register
 }
 
 // Policies are the cache policies of the live look-ups.
