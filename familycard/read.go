@@ -47,29 +47,6 @@ func rankSQL(col string) string {
 	return b.String()
 }
 
-// Latest is the family's latest assessment under the reader's rule version; nil when none.
-func (r *Reader) Latest(ctx context.Context, familyID int) (*ent.FamilyAssessment, error) {
-	a, err := r.Client.FamilyAssessment.Query().
-		Where(familyassessment.FamilyID(familyID), familyassessment.RuleVersion(r.version())).
-		Order(ent.Desc(familyassessment.FieldMonth)).
-		First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return a, err
-}
-
-// At is the family's assessment for month m; nil when none.
-func (r *Reader) At(ctx context.Context, familyID int, m domain.Month) (*ent.FamilyAssessment, error) {
-	a, err := r.Client.FamilyAssessment.Query().
-		Where(familyassessment.FamilyID(familyID), familyassessment.RuleVersion(r.version()), familyassessment.MonthEQ(m)).
-		Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return a, err
-}
-
 // CurrentCategoryIs is a predicate on families: the family's latest assessment under the rule
 // version has category c (the `category` filter of `families`).
 func CurrentCategoryIs(version string, c domain.WelfareCategory) func(*entsql.Selector) {

@@ -3,12 +3,12 @@
 // level, whatever the number of parents:
 //
 //   - store edges that entgql's eager loading cannot see (fields computed in resolvers: a
-//     person's current family via the membership, a school's building capacity when the school
+//     person's current family via the membership, a welfare transition's or an assessment's
+//     family by its ID, a family's assessments, a school's building capacity when the school
 //     was read without it (ent/schema.SchoolDesignCapacity), a change's person, a live visit's
-//     institution). Loaders whose records have edges of their own run
-//     their batch with entgql's field collection, so the next level is eager-loaded too; they
-//     are kept per query path, so every batch has one selection set. On a path with no list
-//     in it (`person(iin:) { family }`) there is one parent, so that loader runs its batch at
+//     institution). Loaders whose records have edges of their own run their batch with
+//     entgql's field collection, so the next level is eager-loaded too; they are kept per query
+//     path, so every batch has one selection set. On a path with no list in it (`person(iin:) { family }`) there is one parent, so that loader runs its batch at
 //     once instead of waiting Config.Wait for keys that cannot come;
 //   - live look-ups on the ministry systems (CSHI coverage and visits from health, the register
 //     status from justice) onto the connectors' batch calls, behind the shared cache (package
@@ -113,6 +113,7 @@ func NewFactory(cfg Config) (*Factory, error) {
 func (f *Factory) New() *Loaders {
 	l := &Loaders{cfg: f.cfg}
 	l.familyOfPerson = newPathed(f, l.batchFamilyOfPerson)
+	l.familyByID = newPathed(f, l.batchFamilyByID)
 	l.personByIIN = newPathed(f, l.batchPersonByIIN)
 	l.institutionByBIN = newPathed(f, l.batchInstitutionByBIN)
 	l.buildingByCadastral = newLoader(f, l.batchBuildingByCadastral)
@@ -138,14 +139,29 @@ func NewContext(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// For returns the request's loaders; nil when the request has none (Middleware not installed).
+// From returns the request's loaders, or ErrNoLoaders when the request has none. It is the one
+// policy for a request without loaders, and every resolver that reads through them uses it:
+// the field fails with ErrNoLoaders, an internal error (logged with the request id; the client
+// reads a generic message). It does not fall back to reading the store directly, because the
+// gateway always wraps its GraphQL handler with Factory.Middleware: a request without loaders
+// means the server is miswired, and a silent fallback would hide that behind one store query
+// per parent (and could not answer the live fields at all, which need the sources and cache).
+func From(ctx context.Context) (*Loaders, error) {
+	if l := For(ctx); l != nil {
+		return l, nil
+	}
+	return nil, ErrNoLoaders
+}
+
+// For returns the request's loaders, nil when the request has none. It is for code that works
+// without them (the response's stale marks, Extension); resolvers use From.
 func For(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(ctxKey{}).(*Loaders)
 	return l
 }
 
-// ErrNoLoaders is returned by resolvers when a request carries no loaders: the server is
-// miswired (loaders.Factory.Middleware must wrap the GraphQL handler).
+// ErrNoLoaders is From's error when a request carries no loaders: the server is miswired
+// (loaders.Factory.Middleware must wrap the GraphQL handler).
 var ErrNoLoaders = errors.New("loaders: the request has no dataloaders: wrap the GraphQL handler with loaders.Factory.Middleware")
 
 // Loaders are one request's loaders.
@@ -153,6 +169,7 @@ type Loaders struct {
 	cfg Config
 
 	familyOfPerson      *pathed[domain.IIN, *ent.Family]
+	familyByID          *pathed[int, *ent.Family]
 	assessment          *pathed[AssessmentKey, *ent.FamilyAssessment]
 	history             *pathed[HistoryKey, []*ent.FamilyAssessment]
 	personByIIN         *pathed[domain.IIN, *ent.Person]
