@@ -8,8 +8,9 @@
 //     was read without it (ent/schema.SchoolDesignCapacity), a change's person, a live visit's
 //     institution). Loaders whose records have edges of their own run their batch with
 //     entgql's field collection, so the next level is eager-loaded too; they are kept per query
-//     path, so every batch has one selection set. On a path with no list in it (`person(iin:) { family }`) there is one parent, so that loader runs its batch at
-//     once instead of waiting Config.Wait for keys that cannot come;
+//     path, so every batch has one selection set. On a path with no list in it
+//     (`person(iin:) { family }`) there is one parent, so that loader runs its batch at once
+//     instead of waiting Config.Wait for keys that cannot come;
 //   - live look-ups on the ministry systems (CSHI coverage and visits from health, the register
 //     status from justice) onto the connectors' batch calls, behind the shared cache (package
 //     cache), which answers stale values when a source is down. Stale answers are noted per

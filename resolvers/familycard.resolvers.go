@@ -41,7 +41,7 @@ func (r *familyResolver) Assessments(ctx context.Context, obj *ent.Family, after
 	if err != nil {
 		return nil, err
 	}
-	if before == nil && last == nil { // forward: every family of the level in one query
+	if before == nil && last == nil { // forward: the assessments of every family of the level in one query
 		all, err := l.AssessmentHistory(ctx, loaders.HistoryKey{FamilyID: obj.ID, RuleVersion: welfare.Default.Version})
 		if err != nil {
 			return nil, err
