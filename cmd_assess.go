@@ -79,7 +79,7 @@ func runAssess(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "%s  families %8d", m, st.Families)
-		for _, c := range welfare.Categories {
+		for _, c := range domain.WelfareCategories {
 			fmt.Fprintf(os.Stderr, "  %s %d", c, st.ByCategory[c])
 		}
 		fmt.Fprintf(os.Stderr, "  %s\n", st.Took.Round(time.Millisecond))

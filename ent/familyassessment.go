@@ -12,7 +12,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent/familyassessment"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 // FamilyAssessment is the model entity for the FamilyAssessment schema.
@@ -31,9 +30,9 @@ type FamilyAssessment struct {
 	// The month as a number (year × 12 + month − 1), so consecutive months join as n and n + 1.
 	MonthSeq int `json:"month_seq,omitempty"`
 	// The welfare category: emergency, crisis, unsatisfactory, satisfactory or prosperous.
-	Category welfare.Category `json:"category,omitempty"`
+	Category domain.WelfareCategory `json:"category,omitempty"`
 	// The indicators the category was chosen from.
-	Indicators welfare.Indicators `json:"indicators,omitempty"`
+	Indicators domain.FamilyIndicators `json:"indicators,omitempty"`
 	// The version of the rules applied, e.g. "v1".
 	RuleVersion string `json:"rule_version,omitempty"`
 	// Why this category: the rule that applied, with the figures.
@@ -113,7 +112,7 @@ func (fa *FamilyAssessment) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field category", values[i])
 			} else if value.Valid {
-				fa.Category = welfare.Category(value.String)
+				fa.Category = domain.WelfareCategory(value.String)
 			}
 		case familyassessment.FieldIndicators:
 			if value, ok := values[i].(*[]byte); !ok {

@@ -13,7 +13,6 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent/familyassessment"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 // FamilyAssessmentCreate is the builder for creating a FamilyAssessment entity.
@@ -55,14 +54,14 @@ func (fac *FamilyAssessmentCreate) SetMonthSeq(i int) *FamilyAssessmentCreate {
 }
 
 // SetCategory sets the "category" field.
-func (fac *FamilyAssessmentCreate) SetCategory(w welfare.Category) *FamilyAssessmentCreate {
-	fac.mutation.SetCategory(w)
+func (fac *FamilyAssessmentCreate) SetCategory(dc domain.WelfareCategory) *FamilyAssessmentCreate {
+	fac.mutation.SetCategory(dc)
 	return fac
 }
 
 // SetIndicators sets the "indicators" field.
-func (fac *FamilyAssessmentCreate) SetIndicators(w welfare.Indicators) *FamilyAssessmentCreate {
-	fac.mutation.SetIndicators(w)
+func (fac *FamilyAssessmentCreate) SetIndicators(di domain.FamilyIndicators) *FamilyAssessmentCreate {
+	fac.mutation.SetIndicators(di)
 	return fac
 }
 
@@ -378,7 +377,7 @@ func (u *FamilyAssessmentUpsert) AddMonthSeq(v int) *FamilyAssessmentUpsert {
 }
 
 // SetCategory sets the "category" field.
-func (u *FamilyAssessmentUpsert) SetCategory(v welfare.Category) *FamilyAssessmentUpsert {
+func (u *FamilyAssessmentUpsert) SetCategory(v domain.WelfareCategory) *FamilyAssessmentUpsert {
 	u.Set(familyassessment.FieldCategory, v)
 	return u
 }
@@ -390,7 +389,7 @@ func (u *FamilyAssessmentUpsert) UpdateCategory() *FamilyAssessmentUpsert {
 }
 
 // SetIndicators sets the "indicators" field.
-func (u *FamilyAssessmentUpsert) SetIndicators(v welfare.Indicators) *FamilyAssessmentUpsert {
+func (u *FamilyAssessmentUpsert) SetIndicators(v domain.FamilyIndicators) *FamilyAssessmentUpsert {
 	u.Set(familyassessment.FieldIndicators, v)
 	return u
 }
@@ -562,7 +561,7 @@ func (u *FamilyAssessmentUpsertOne) UpdateMonthSeq() *FamilyAssessmentUpsertOne 
 }
 
 // SetCategory sets the "category" field.
-func (u *FamilyAssessmentUpsertOne) SetCategory(v welfare.Category) *FamilyAssessmentUpsertOne {
+func (u *FamilyAssessmentUpsertOne) SetCategory(v domain.WelfareCategory) *FamilyAssessmentUpsertOne {
 	return u.Update(func(s *FamilyAssessmentUpsert) {
 		s.SetCategory(v)
 	})
@@ -576,7 +575,7 @@ func (u *FamilyAssessmentUpsertOne) UpdateCategory() *FamilyAssessmentUpsertOne 
 }
 
 // SetIndicators sets the "indicators" field.
-func (u *FamilyAssessmentUpsertOne) SetIndicators(v welfare.Indicators) *FamilyAssessmentUpsertOne {
+func (u *FamilyAssessmentUpsertOne) SetIndicators(v domain.FamilyIndicators) *FamilyAssessmentUpsertOne {
 	return u.Update(func(s *FamilyAssessmentUpsert) {
 		s.SetIndicators(v)
 	})
@@ -920,7 +919,7 @@ func (u *FamilyAssessmentUpsertBulk) UpdateMonthSeq() *FamilyAssessmentUpsertBul
 }
 
 // SetCategory sets the "category" field.
-func (u *FamilyAssessmentUpsertBulk) SetCategory(v welfare.Category) *FamilyAssessmentUpsertBulk {
+func (u *FamilyAssessmentUpsertBulk) SetCategory(v domain.WelfareCategory) *FamilyAssessmentUpsertBulk {
 	return u.Update(func(s *FamilyAssessmentUpsert) {
 		s.SetCategory(v)
 	})
@@ -934,7 +933,7 @@ func (u *FamilyAssessmentUpsertBulk) UpdateCategory() *FamilyAssessmentUpsertBul
 }
 
 // SetIndicators sets the "indicators" field.
-func (u *FamilyAssessmentUpsertBulk) SetIndicators(v welfare.Indicators) *FamilyAssessmentUpsertBulk {
+func (u *FamilyAssessmentUpsertBulk) SetIndicators(v domain.FamilyIndicators) *FamilyAssessmentUpsertBulk {
 	return u.Update(func(s *FamilyAssessmentUpsert) {
 		s.SetIndicators(v)
 	})

@@ -14,7 +14,6 @@ import (
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent/familyassessment"
 	"github.com/birlik/birlik/ent/predicate"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 // FamilyAssessmentUpdate is the builder for updating FamilyAssessment entities.
@@ -116,29 +115,29 @@ func (fau *FamilyAssessmentUpdate) AddMonthSeq(i int) *FamilyAssessmentUpdate {
 }
 
 // SetCategory sets the "category" field.
-func (fau *FamilyAssessmentUpdate) SetCategory(w welfare.Category) *FamilyAssessmentUpdate {
-	fau.mutation.SetCategory(w)
+func (fau *FamilyAssessmentUpdate) SetCategory(dc domain.WelfareCategory) *FamilyAssessmentUpdate {
+	fau.mutation.SetCategory(dc)
 	return fau
 }
 
 // SetNillableCategory sets the "category" field if the given value is not nil.
-func (fau *FamilyAssessmentUpdate) SetNillableCategory(w *welfare.Category) *FamilyAssessmentUpdate {
-	if w != nil {
-		fau.SetCategory(*w)
+func (fau *FamilyAssessmentUpdate) SetNillableCategory(dc *domain.WelfareCategory) *FamilyAssessmentUpdate {
+	if dc != nil {
+		fau.SetCategory(*dc)
 	}
 	return fau
 }
 
 // SetIndicators sets the "indicators" field.
-func (fau *FamilyAssessmentUpdate) SetIndicators(w welfare.Indicators) *FamilyAssessmentUpdate {
-	fau.mutation.SetIndicators(w)
+func (fau *FamilyAssessmentUpdate) SetIndicators(di domain.FamilyIndicators) *FamilyAssessmentUpdate {
+	fau.mutation.SetIndicators(di)
 	return fau
 }
 
 // SetNillableIndicators sets the "indicators" field if the given value is not nil.
-func (fau *FamilyAssessmentUpdate) SetNillableIndicators(w *welfare.Indicators) *FamilyAssessmentUpdate {
-	if w != nil {
-		fau.SetIndicators(*w)
+func (fau *FamilyAssessmentUpdate) SetNillableIndicators(di *domain.FamilyIndicators) *FamilyAssessmentUpdate {
+	if di != nil {
+		fau.SetIndicators(*di)
 	}
 	return fau
 }
@@ -398,29 +397,29 @@ func (fauo *FamilyAssessmentUpdateOne) AddMonthSeq(i int) *FamilyAssessmentUpdat
 }
 
 // SetCategory sets the "category" field.
-func (fauo *FamilyAssessmentUpdateOne) SetCategory(w welfare.Category) *FamilyAssessmentUpdateOne {
-	fauo.mutation.SetCategory(w)
+func (fauo *FamilyAssessmentUpdateOne) SetCategory(dc domain.WelfareCategory) *FamilyAssessmentUpdateOne {
+	fauo.mutation.SetCategory(dc)
 	return fauo
 }
 
 // SetNillableCategory sets the "category" field if the given value is not nil.
-func (fauo *FamilyAssessmentUpdateOne) SetNillableCategory(w *welfare.Category) *FamilyAssessmentUpdateOne {
-	if w != nil {
-		fauo.SetCategory(*w)
+func (fauo *FamilyAssessmentUpdateOne) SetNillableCategory(dc *domain.WelfareCategory) *FamilyAssessmentUpdateOne {
+	if dc != nil {
+		fauo.SetCategory(*dc)
 	}
 	return fauo
 }
 
 // SetIndicators sets the "indicators" field.
-func (fauo *FamilyAssessmentUpdateOne) SetIndicators(w welfare.Indicators) *FamilyAssessmentUpdateOne {
-	fauo.mutation.SetIndicators(w)
+func (fauo *FamilyAssessmentUpdateOne) SetIndicators(di domain.FamilyIndicators) *FamilyAssessmentUpdateOne {
+	fauo.mutation.SetIndicators(di)
 	return fauo
 }
 
 // SetNillableIndicators sets the "indicators" field if the given value is not nil.
-func (fauo *FamilyAssessmentUpdateOne) SetNillableIndicators(w *welfare.Indicators) *FamilyAssessmentUpdateOne {
-	if w != nil {
-		fauo.SetIndicators(*w)
+func (fauo *FamilyAssessmentUpdateOne) SetNillableIndicators(di *domain.FamilyIndicators) *FamilyAssessmentUpdateOne {
+	if di != nil {
+		fauo.SetIndicators(*di)
 	}
 	return fauo
 }

@@ -33,7 +33,6 @@ import (
 	"github.com/birlik/birlik/ent/synccursor"
 	"github.com/birlik/birlik/ent/visit"
 	"github.com/birlik/birlik/ent/voucher"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 // AttachmentWhereInput represents a where input for filtering Attachment queries.
@@ -4951,10 +4950,10 @@ type FamilyAssessmentWhereInput struct {
 	MonthContainsFold *domain.Month  `json:"monthContainsFold,omitempty"`
 
 	// "category" field predicates.
-	Category      *welfare.Category  `json:"category,omitempty"`
-	CategoryNEQ   *welfare.Category  `json:"categoryNEQ,omitempty"`
-	CategoryIn    []welfare.Category `json:"categoryIn,omitempty"`
-	CategoryNotIn []welfare.Category `json:"categoryNotIn,omitempty"`
+	Category      *domain.WelfareCategory  `json:"category,omitempty"`
+	CategoryNEQ   *domain.WelfareCategory  `json:"categoryNEQ,omitempty"`
+	CategoryIn    []domain.WelfareCategory `json:"categoryIn,omitempty"`
+	CategoryNotIn []domain.WelfareCategory `json:"categoryNotIn,omitempty"`
 
 	// "rule_version" field predicates.
 	RuleVersion             *string  `json:"ruleVersion,omitempty"`

@@ -39,7 +39,6 @@ import (
 	"github.com/birlik/birlik/ent/synccursor"
 	"github.com/birlik/birlik/ent/visit"
 	"github.com/birlik/birlik/ent/voucher"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 const (
@@ -9905,8 +9904,8 @@ type FamilyAssessmentMutation struct {
 	month              *domain.Month
 	month_seq          *int
 	addmonth_seq       *int
-	category           *welfare.Category
-	indicators         *welfare.Indicators
+	category           *domain.WelfareCategory
+	indicators         *domain.FamilyIndicators
 	rule_version       *string
 	reason             *string
 	assessed_at        *time.Time
@@ -10235,12 +10234,12 @@ func (m *FamilyAssessmentMutation) ResetMonthSeq() {
 }
 
 // SetCategory sets the "category" field.
-func (m *FamilyAssessmentMutation) SetCategory(w welfare.Category) {
-	m.category = &w
+func (m *FamilyAssessmentMutation) SetCategory(dc domain.WelfareCategory) {
+	m.category = &dc
 }
 
 // Category returns the value of the "category" field in the mutation.
-func (m *FamilyAssessmentMutation) Category() (r welfare.Category, exists bool) {
+func (m *FamilyAssessmentMutation) Category() (r domain.WelfareCategory, exists bool) {
 	v := m.category
 	if v == nil {
 		return
@@ -10251,7 +10250,7 @@ func (m *FamilyAssessmentMutation) Category() (r welfare.Category, exists bool) 
 // OldCategory returns the old "category" field's value of the FamilyAssessment entity.
 // If the FamilyAssessment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *FamilyAssessmentMutation) OldCategory(ctx context.Context) (v welfare.Category, err error) {
+func (m *FamilyAssessmentMutation) OldCategory(ctx context.Context) (v domain.WelfareCategory, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
 	}
@@ -10271,12 +10270,12 @@ func (m *FamilyAssessmentMutation) ResetCategory() {
 }
 
 // SetIndicators sets the "indicators" field.
-func (m *FamilyAssessmentMutation) SetIndicators(w welfare.Indicators) {
-	m.indicators = &w
+func (m *FamilyAssessmentMutation) SetIndicators(di domain.FamilyIndicators) {
+	m.indicators = &di
 }
 
 // Indicators returns the value of the "indicators" field in the mutation.
-func (m *FamilyAssessmentMutation) Indicators() (r welfare.Indicators, exists bool) {
+func (m *FamilyAssessmentMutation) Indicators() (r domain.FamilyIndicators, exists bool) {
 	v := m.indicators
 	if v == nil {
 		return
@@ -10287,7 +10286,7 @@ func (m *FamilyAssessmentMutation) Indicators() (r welfare.Indicators, exists bo
 // OldIndicators returns the old "indicators" field's value of the FamilyAssessment entity.
 // If the FamilyAssessment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *FamilyAssessmentMutation) OldIndicators(ctx context.Context) (v welfare.Indicators, err error) {
+func (m *FamilyAssessmentMutation) OldIndicators(ctx context.Context) (v domain.FamilyIndicators, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIndicators is only allowed on UpdateOne operations")
 	}
@@ -10581,14 +10580,14 @@ func (m *FamilyAssessmentMutation) SetField(name string, value ent.Value) error 
 		m.SetMonthSeq(v)
 		return nil
 	case familyassessment.FieldCategory:
-		v, ok := value.(welfare.Category)
+		v, ok := value.(domain.WelfareCategory)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCategory(v)
 		return nil
 	case familyassessment.FieldIndicators:
-		v, ok := value.(welfare.Indicators)
+		v, ok := value.(domain.FamilyIndicators)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -58,8 +58,8 @@ type Assessment struct {
 	FamilyPlatformID string
 	Region           domain.KATO
 	Month            domain.Month
-	Category         welfare.Category
-	Indicators       welfare.Indicators
+	Category         domain.WelfareCategory
+	Indicators       domain.FamilyIndicators
 	RuleVersion      string
 	Reason           string
 }
@@ -69,7 +69,7 @@ type MonthStats struct {
 	Month      domain.Month
 	Families   int // families assessed (families with at least one member in the month)
 	Removed    int // stale assessments removed (families no longer assessable for the month)
-	ByCategory map[welfare.Category]int
+	ByCategory map[domain.WelfareCategory]int
 	Took       time.Duration
 }
 
@@ -119,7 +119,7 @@ func (a *Assessor) AssessRange(ctx context.Context, from, to domain.Month) ([]Mo
 // removing the month's assessments of families that no longer have a member in it.
 func (a *Assessor) AssessMonth(ctx context.Context, m domain.Month) (MonthStats, error) {
 	start := time.Now()
-	st := MonthStats{Month: m, ByCategory: map[welfare.Category]int{}}
+	st := MonthStats{Month: m, ByCategory: map[domain.WelfareCategory]int{}}
 	list, err := a.Compute(ctx, m)
 	if err != nil {
 		return st, err
@@ -183,7 +183,7 @@ func (a *Assessor) Compute(ctx context.Context, m domain.Month) ([]Assessment, e
 	var out []Assessment
 	for rows.Next() {
 		var x Assessment
-		var in welfare.Indicators
+		var in domain.FamilyIndicators
 		var wages, cw, ben, wal int64
 		if err := rows.Scan(&x.FamilyID, &x.FamilyPlatformID, &x.Region, &in.Members, &wages, &cw, &ben, &wal,
 			&in.WorkingAge, &in.WorkingAgeWithoutWork, &in.Disabled, &in.SchoolAge, &in.SchoolAgeNotEnrolled, &in.Uninsured); err != nil {

@@ -145,7 +145,7 @@ func TestAssessmentsEqualGeneratorTruth(t *testing.T) {
 				if len(got) != len(exp) {
 					t.Errorf("store holds %d assessments, the generator expects %d family-months", len(got), len(exp))
 				}
-				seen := map[welfare.Category]int{}
+				seen := map[domain.WelfareCategory]int{}
 				bad := 0
 				for _, a := range got {
 					seen[a.Category]++
@@ -169,7 +169,7 @@ func TestAssessmentsEqualGeneratorTruth(t *testing.T) {
 					t.Errorf("%d of %d assessments differ from the generator's truth", bad, len(got))
 				}
 				// the rules must actually discriminate on this data: every category occurs
-				for _, cat := range welfare.Categories {
+				for _, cat := range domain.WelfareCategories {
 					if seen[cat] == 0 {
 						t.Errorf("no family-month is %s: the data or the rules do not exercise it", cat)
 					}

@@ -10,10 +10,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"github.com/birlik/birlik/cache"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
 )
 
@@ -21,8 +23,18 @@ import (
 // out; GraphQL errors fail the test.
 func gql(t *testing.T, c *ent.Client, query string, vars map[string]any, out any) {
 	t.Helper()
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: c}}))
-	srv.AddTransport(transport.POST{})
+	kv, err := cache.Open(nil, cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kv.Close()
+	lf, err := loaders.NewFactory(loaders.Config{Client: c, Cache: kv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: c}}))
+	gh.AddTransport(transport.POST{})
+	srv := lf.Middleware(gh) // as the gateway: resolvers read through the request's loaders
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -40,39 +40,16 @@ func (r *Reader) version() string {
 func rankSQL(col string) string {
 	var b strings.Builder
 	b.WriteString("(CASE " + col)
-	for i, c := range welfare.Categories {
+	for i, c := range domain.WelfareCategories {
 		fmt.Fprintf(&b, " WHEN '%s' THEN %d", c, i+1)
 	}
 	b.WriteString(" ELSE 0 END)")
 	return b.String()
 }
 
-// Latest is the family's latest assessment under the reader's rule version; nil when none.
-func (r *Reader) Latest(ctx context.Context, familyID int) (*ent.FamilyAssessment, error) {
-	a, err := r.Client.FamilyAssessment.Query().
-		Where(familyassessment.FamilyID(familyID), familyassessment.RuleVersion(r.version())).
-		Order(ent.Desc(familyassessment.FieldMonth)).
-		First(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return a, err
-}
-
-// At is the family's assessment for month m; nil when none.
-func (r *Reader) At(ctx context.Context, familyID int, m domain.Month) (*ent.FamilyAssessment, error) {
-	a, err := r.Client.FamilyAssessment.Query().
-		Where(familyassessment.FamilyID(familyID), familyassessment.RuleVersion(r.version()), familyassessment.MonthEQ(m)).
-		Only(ctx)
-	if ent.IsNotFound(err) {
-		return nil, nil
-	}
-	return a, err
-}
-
 // CurrentCategoryIs is a predicate on families: the family's latest assessment under the rule
 // version has category c (the `category` filter of `families`).
-func CurrentCategoryIs(version string, c welfare.Category) func(*entsql.Selector) {
+func CurrentCategoryIs(version string, c domain.WelfareCategory) func(*entsql.Selector) {
 	return func(s *entsql.Selector) {
 		d := entsql.Dialect(s.Dialect())
 		a := d.Table(familyassessment.Table).As("fa")
@@ -180,14 +157,14 @@ func Rank(ks []KPI) {
 
 // Transition is a family's change of category between two consecutive months.
 type Transition struct {
-	FamilyID         int              `json:"family_id"`
-	FamilyPlatformID string           `json:"family_platform_id"`
-	Region           domain.KATO      `json:"region_kato"`
-	FromMonth        domain.Month     `json:"from_month"`
-	ToMonth          domain.Month     `json:"to_month"`
-	MonthSeq         int              `json:"month_seq"`
-	FromCategory     welfare.Category `json:"from_category"`
-	ToCategory       welfare.Category `json:"to_category"`
+	FamilyID         int                    `json:"family_id"`
+	FamilyPlatformID string                 `json:"family_platform_id"`
+	Region           domain.KATO            `json:"region_kato"`
+	FromMonth        domain.Month           `json:"from_month"`
+	ToMonth          domain.Month           `json:"to_month"`
+	MonthSeq         int                    `json:"month_seq"`
+	FromCategory     domain.WelfareCategory `json:"from_category"`
+	ToCategory       domain.WelfareCategory `json:"to_category"`
 }
 
 // Up reports whether the family moved to a better category.

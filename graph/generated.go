@@ -29,7 +29,6 @@ import (
 	"github.com/birlik/birlik/ent/school"
 	"github.com/birlik/birlik/ent/visit"
 	"github.com/birlik/birlik/familycard"
-	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/graph/scalars"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -96,7 +95,7 @@ type EmployerResolver interface {
 	Region(ctx context.Context, obj *ent.Employer) (*domain.Region, error)
 }
 type FamilyResolver interface {
-	Category(ctx context.Context, obj *ent.Family) (*welfare.Category, error)
+	Category(ctx context.Context, obj *ent.Family) (*domain.WelfareCategory, error)
 	Assessment(ctx context.Context, obj *ent.Family, month *domain.Month) (*ent.FamilyAssessment, error)
 	Assessments(ctx context.Context, obj *ent.Family, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.FamilyAssessmentConnection, error)
 	SupportMeasures(ctx context.Context, obj *ent.Family, from domain.Month, to domain.Month) (*familycard.Plan, error)
@@ -171,7 +170,7 @@ type WelfareTransitionResolver interface {
 }
 
 type FamilyWhereInputResolver interface {
-	Category(ctx context.Context, obj *ent.FamilyWhereInput, data *welfare.Category) error
+	Category(ctx context.Context, obj *ent.FamilyWhereInput, data *domain.WelfareCategory) error
 }
 type FindingWhereInputResolver interface {
 	Subject(ctx context.Context, obj *ent.FindingWhereInput, data *string) error
@@ -10098,9 +10097,9 @@ func (ec *executionContext) _Family_category(ctx context.Context, field graphql.
 	if resTmp == nil {
 		return graphql.Null
 	}
-	res := resTmp.(*welfare.Category)
+	res := resTmp.(*domain.WelfareCategory)
 	fc.Result = res
-	return ec.marshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, field.Selections, res)
+	return ec.marshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, field.Selections, res)
 }
 
 func (ec *executionContext) fieldContext_Family_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10528,9 +10527,9 @@ func (ec *executionContext) _FamilyAssessment_category(ctx context.Context, fiel
 		}
 		return graphql.Null
 	}
-	res := resTmp.(welfare.Category)
+	res := resTmp.(domain.WelfareCategory)
 	fc.Result = res
-	return ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, field.Selections, res)
+	return ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, field.Selections, res)
 }
 
 func (ec *executionContext) fieldContext_FamilyAssessment_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10704,9 +10703,9 @@ func (ec *executionContext) _FamilyAssessment_indicators(ctx context.Context, fi
 		}
 		return graphql.Null
 	}
-	res := resTmp.(welfare.Indicators)
+	res := resTmp.(domain.FamilyIndicators)
 	fc.Result = res
-	return ec.marshalNFamilyIndicators2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐIndicators(ctx, field.Selections, res)
+	return ec.marshalNFamilyIndicators2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐFamilyIndicators(ctx, field.Selections, res)
 }
 
 func (ec *executionContext) fieldContext_FamilyAssessment_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11625,7 +11624,7 @@ func (ec *executionContext) fieldContext_FamilyFinancingPlan_total(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_members(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_members(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_members(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11669,7 +11668,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_members(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_wages(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_wages(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_wages(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11713,7 +11712,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_wages(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_contributionWages(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_contributionWages(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_contributionWages(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11757,7 +11756,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_contributionWages(_ co
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_benefits(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_benefits(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_benefits(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11801,7 +11800,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_benefits(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_walletSpending(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_walletSpending(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_walletSpending(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11845,7 +11844,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_walletSpending(_ conte
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_income(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_income(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_income(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11889,7 +11888,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_income(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_incomePerMember(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_incomePerMember(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_incomePerMember(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11933,7 +11932,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_incomePerMember(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_subsistenceMinimum(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_subsistenceMinimum(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_subsistenceMinimum(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -11977,7 +11976,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_subsistenceMinimum(_ c
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_workingAge(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_workingAge(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_workingAge(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -12021,7 +12020,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_workingAge(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_workingAgeWithoutWork(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_workingAgeWithoutWork(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_workingAgeWithoutWork(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -12065,7 +12064,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_workingAgeWithoutWork(
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_disabled(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_disabled(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_disabled(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -12109,7 +12108,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_disabled(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_schoolAge(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_schoolAge(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_schoolAge(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -12153,7 +12152,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_schoolAge(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_schoolAgeNotEnrolled(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_schoolAgeNotEnrolled(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_schoolAgeNotEnrolled(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -12197,7 +12196,7 @@ func (ec *executionContext) fieldContext_FamilyIndicators_schoolAgeNotEnrolled(_
 	return fc, nil
 }
 
-func (ec *executionContext) _FamilyIndicators_uninsured(ctx context.Context, field graphql.CollectedField, obj *welfare.Indicators) (ret graphql.Marshaler) {
+func (ec *executionContext) _FamilyIndicators_uninsured(ctx context.Context, field graphql.CollectedField, obj *domain.FamilyIndicators) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_FamilyIndicators_uninsured(ctx, field)
 	if err != nil {
 		return graphql.Null
@@ -34461,9 +34460,9 @@ func (ec *executionContext) _WelfareTransition_fromCategory(ctx context.Context,
 		}
 		return graphql.Null
 	}
-	res := resTmp.(welfare.Category)
+	res := resTmp.(domain.WelfareCategory)
 	fc.Result = res
-	return ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, field.Selections, res)
+	return ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, field.Selections, res)
 }
 
 func (ec *executionContext) fieldContext_WelfareTransition_fromCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -34505,9 +34504,9 @@ func (ec *executionContext) _WelfareTransition_toCategory(ctx context.Context, f
 		}
 		return graphql.Null
 	}
-	res := resTmp.(welfare.Category)
+	res := resTmp.(domain.WelfareCategory)
 	fc.Result = res
-	return ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, field.Selections, res)
+	return ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, field.Selections, res)
 }
 
 func (ec *executionContext) fieldContext_WelfareTransition_toCategory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -43567,28 +43566,28 @@ func (ec *executionContext) unmarshalInputFamilyAssessmentWhereInput(ctx context
 			it.MonthContainsFold = data
 		case "category":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
-			data, err := ec.unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, v)
+			data, err := ec.unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Category = data
 		case "categoryNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryNEQ"))
-			data, err := ec.unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, v)
+			data, err := ec.unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CategoryNEQ = data
 		case "categoryIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryIn"))
-			data, err := ec.unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategoryᚄ(ctx, v)
+			data, err := ec.unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategoryᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CategoryIn = data
 		case "categoryNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryNotIn"))
-			data, err := ec.unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategoryᚄ(ctx, v)
+			data, err := ec.unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategoryᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -45643,7 +45642,7 @@ func (ec *executionContext) unmarshalInputFamilyWhereInput(ctx context.Context, 
 			it.HasFindingsWith = data
 		case "category":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
-			data, err := ec.unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, v)
+			data, err := ec.unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -63628,7 +63627,7 @@ func (ec *executionContext) _FamilyFinancingPlan(ctx context.Context, sel ast.Se
 
 var familyIndicatorsImplementors = []string{"FamilyIndicators"}
 
-func (ec *executionContext) _FamilyIndicators(ctx context.Context, sel ast.SelectionSet, obj *welfare.Indicators) graphql.Marshaler {
+func (ec *executionContext) _FamilyIndicators(ctx context.Context, sel ast.SelectionSet, obj *domain.FamilyIndicators) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, familyIndicatorsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -70372,7 +70371,7 @@ func (ec *executionContext) marshalNFamilyFinancingPlan2ᚖgithubᚗcomᚋbirlik
 	return ec._FamilyFinancingPlan(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFamilyIndicators2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐIndicators(ctx context.Context, sel ast.SelectionSet, v welfare.Indicators) graphql.Marshaler {
+func (ec *executionContext) marshalNFamilyIndicators2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐFamilyIndicators(ctx context.Context, sel ast.SelectionSet, v domain.FamilyIndicators) graphql.Marshaler {
 	return ec._FamilyIndicators(ctx, sel, &v)
 }
 
@@ -71648,13 +71647,13 @@ func (ec *executionContext) unmarshalNVoucherWhereInput2ᚖgithubᚗcomᚋbirlik
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx context.Context, v any) (welfare.Category, error) {
-	var res welfare.Category
+func (ec *executionContext) unmarshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx context.Context, v any) (domain.WelfareCategory, error) {
+	var res domain.WelfareCategory
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx context.Context, sel ast.SelectionSet, v welfare.Category) graphql.Marshaler {
+func (ec *executionContext) marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx context.Context, sel ast.SelectionSet, v domain.WelfareCategory) graphql.Marshaler {
 	return v
 }
 
@@ -76441,17 +76440,17 @@ func (ec *executionContext) unmarshalOVoucherWhereInput2ᚖgithubᚗcomᚋbirlik
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategoryᚄ(ctx context.Context, v any) ([]welfare.Category, error) {
+func (ec *executionContext) unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategoryᚄ(ctx context.Context, v any) ([]domain.WelfareCategory, error) {
 	if v == nil {
 		return nil, nil
 	}
 	var vSlice []any
 	vSlice = graphql.CoerceList(v)
 	var err error
-	res := make([]welfare.Category, len(vSlice))
+	res := make([]domain.WelfareCategory, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -76459,7 +76458,7 @@ func (ec *executionContext) unmarshalOWelfareCategory2ᚕgithubᚗcomᚋbirlik�
 	return res, nil
 }
 
-func (ec *executionContext) marshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []welfare.Category) graphql.Marshaler {
+func (ec *executionContext) marshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.WelfareCategory) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -76486,7 +76485,7 @@ func (ec *executionContext) marshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋb
 			if !isLen1 {
 				defer wg.Done()
 			}
-			ret[i] = ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx, sel, v[i])
+			ret[i] = ec.marshalNWelfareCategory2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx, sel, v[i])
 		}
 		if isLen1 {
 			f(i)
@@ -76506,16 +76505,16 @@ func (ec *executionContext) marshalOWelfareCategory2ᚕgithubᚗcomᚋbirlikᚋb
 	return ret
 }
 
-func (ec *executionContext) unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx context.Context, v any) (*welfare.Category, error) {
+func (ec *executionContext) unmarshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx context.Context, v any) (*domain.WelfareCategory, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(welfare.Category)
+	var res = new(domain.WelfareCategory)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋfamilycardᚋwelfareᚐCategory(ctx context.Context, sel ast.SelectionSet, v *welfare.Category) graphql.Marshaler {
+func (ec *executionContext) marshalOWelfareCategory2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐWelfareCategory(ctx context.Context, sel ast.SelectionSet, v *domain.WelfareCategory) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -3,13 +3,14 @@
 // level, whatever the number of parents:
 //
 //   - store edges that entgql's eager loading cannot see (fields computed in resolvers: a
-//     person's current family via the membership, a school's building capacity when the school
+//     person's current family via the membership, a welfare transition's or an assessment's
+//     family by its ID, a family's assessments, a school's building capacity when the school
 //     was read without it (ent/schema.SchoolDesignCapacity), a change's person, a live visit's
-//     institution). Loaders whose records have edges of their own run
-//     their batch with entgql's field collection, so the next level is eager-loaded too; they
-//     are kept per query path, so every batch has one selection set. On a path with no list
-//     in it (`person(iin:) { family }`) there is one parent, so that loader runs its batch at
-//     once instead of waiting Config.Wait for keys that cannot come;
+//     institution). Loaders whose records have edges of their own run their batch with
+//     entgql's field collection, so the next level is eager-loaded too; they are kept per query
+//     path, so every batch has one selection set. On a path with no list in it
+//     (`person(iin:) { family }`) there is one parent, so that loader runs its batch at once
+//     instead of waiting Config.Wait for keys that cannot come;
 //   - live look-ups on the ministry systems (CSHI coverage and visits from health, the register
 //     status from justice) onto the connectors' batch calls, behind the shared cache (package
 //     cache), which answers stale values when a source is down. Stale answers are noted per
@@ -33,17 +34,35 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/birlik/birlik/cache"
-	"github.com/birlik/birlik/connectors/health"
-	"github.com/birlik/birlik/connectors/justice"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 )
 
-// Sources are the connectors live fields read through. A nil client makes its live fields
-// answer SOURCE_UNAVAILABLE (from the cache while it holds a value).
+// Health is what the live health fields call: the health connector's batch look-ups by IIN
+// (connectors/health's Client has them).
+type Health interface {
+	// CoverageByIIN returns every CSHI coverage period of each person of iins; people without
+	// coverage are absent from the map.
+	CoverageByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN][]domain.Coverage, error)
+	// VisitsByIIN returns each person's visits, newest first, at most limitPerPerson of them;
+	// people without visits are absent from the map.
+	VisitsByIIN(ctx context.Context, iins []domain.IIN, limitPerPerson int) (map[domain.IIN][]domain.Visit, error)
+}
+
+// Register is what the register status field calls: the justice connector's batch look-up of
+// persons by IIN (connectors/justice's Client has it).
+type Register interface {
+	// PersonsByIIN returns the register's current record of each person of iins; IINs the
+	// register does not hold are absent from the map.
+	PersonsByIIN(ctx context.Context, iins []domain.IIN) (map[domain.IIN]domain.Person, error)
+}
+
+// Sources are the connectors live fields read through. A nil source makes its live fields
+// answer SOURCE_UNAVAILABLE (from the cache while it holds a value). Leave a field unset rather
+// than set it to a nil pointer: an interface holding a nil pointer is not nil.
 type Sources struct {
-	Health  *health.Client
-	Justice *justice.Client
+	Health  Health
+	Justice Register
 }
 
 // Policies are the cache policies of the live look-ups.
@@ -95,6 +114,7 @@ func NewFactory(cfg Config) (*Factory, error) {
 func (f *Factory) New() *Loaders {
 	l := &Loaders{cfg: f.cfg}
 	l.familyOfPerson = newPathed(f, l.batchFamilyOfPerson)
+	l.familyByID = newPathed(f, l.batchFamilyByID)
 	l.personByIIN = newPathed(f, l.batchPersonByIIN)
 	l.institutionByBIN = newPathed(f, l.batchInstitutionByBIN)
 	l.buildingByCadastral = newLoader(f, l.batchBuildingByCadastral)
@@ -120,14 +140,29 @@ func NewContext(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// For returns the request's loaders; nil when the request has none (Middleware not installed).
+// From returns the request's loaders, or ErrNoLoaders when the request has none. It is the one
+// policy for a request without loaders, and every resolver that reads through them uses it:
+// the field fails with ErrNoLoaders, an internal error (logged with the request id; the client
+// reads a generic message). It does not fall back to reading the store directly, because the
+// gateway always wraps its GraphQL handler with Factory.Middleware: a request without loaders
+// means the server is miswired, and a silent fallback would hide that behind one store query
+// per parent (and could not answer the live fields at all, which need the sources and cache).
+func From(ctx context.Context) (*Loaders, error) {
+	if l := For(ctx); l != nil {
+		return l, nil
+	}
+	return nil, ErrNoLoaders
+}
+
+// For returns the request's loaders, nil when the request has none. It is for code that works
+// without them (the response's stale marks, Extension); resolvers use From.
 func For(ctx context.Context) *Loaders {
 	l, _ := ctx.Value(ctxKey{}).(*Loaders)
 	return l
 }
 
-// ErrNoLoaders is returned by resolvers when a request carries no loaders: the server is
-// miswired (loaders.Factory.Middleware must wrap the GraphQL handler).
+// ErrNoLoaders is From's error when a request carries no loaders: the server is miswired
+// (loaders.Factory.Middleware must wrap the GraphQL handler).
 var ErrNoLoaders = errors.New("loaders: the request has no dataloaders: wrap the GraphQL handler with loaders.Factory.Middleware")
 
 // Loaders are one request's loaders.
@@ -135,6 +170,7 @@ type Loaders struct {
 	cfg Config
 
 	familyOfPerson      *pathed[domain.IIN, *ent.Family]
+	familyByID          *pathed[int, *ent.Family]
 	assessment          *pathed[AssessmentKey, *ent.FamilyAssessment]
 	history             *pathed[HistoryKey, []*ent.FamilyAssessment]
 	personByIIN         *pathed[domain.IIN, *ent.Person]

@@ -27,6 +27,29 @@ func (l *Loaders) FamilyOfPerson(ctx context.Context, iin domain.IIN) (*ent.Fami
 	return l.familyOfPerson.load(ctx, iin)
 }
 
+// FamilyByID returns the family with the node ID, nil when unknown or not the caller's to see.
+// Batched per query path, with the family's edges eager-loaded from the selection: a page of
+// welfare transitions or assessments reads its families in one store query.
+func (l *Loaders) FamilyByID(ctx context.Context, id int) (*ent.Family, error) {
+	return l.familyByID.load(ctx, id)
+}
+
+func (l *Loaders) batchFamilyByID(ctx context.Context, ids []int) []*dataloader.Result[*ent.Family] {
+	q, err := l.cfg.Client.Family.Query().Where(family.IDIn(ids...)).CollectFields(ctx)
+	if err != nil {
+		return results[int, *ent.Family](ids, nil, err)
+	}
+	fs, err := q.All(ctx) // field collection always selects the ID
+	if err != nil {
+		return results[int, *ent.Family](ids, nil, err)
+	}
+	by := make(map[int]*ent.Family, len(fs))
+	for _, f := range fs {
+		by[f.ID] = f
+	}
+	return results(ids, by, nil)
+}
+
 // batchKey is the column the key loaders add to every record they read: the key they match it
 // to its callers by. Field collection loads only the columns a query asks for, so the key's own
 // field is empty when the query does not ask for it (`institution { name }`).

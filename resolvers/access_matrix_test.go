@@ -401,10 +401,10 @@ func seedPersonal(t *testing.T, c *ent.Client, w world) personalRows {
 			SetEvidence(map[string]any{"month": "2025-03", "justice": map[string]any{"iin": string(adult.Iin), "deathDate": "2025-02-14"}}).
 			SetRegionKato(region).SetSubjectIin(string(adult.Iin)).SetMoneyAtRisk(21_000).AddPersons(adult).AddFamilies(fam).SaveX(ctx).ID
 		// The family card: two months, crisis then unsatisfactory (one transition up).
-		for i, cat := range []welfare.Category{welfare.Crisis, welfare.Unsatisfactory} {
+		for i, cat := range []domain.WelfareCategory{domain.Crisis, domain.Unsatisfactory} {
 			month := domain.MustMonth(fmt.Sprintf("2025-0%d", i+1))
 			c.FamilyAssessment.Create().SetFamilyID(fam.ID).SetFamilyPlatformID(fam.PlatformID).SetRegionKato(region).
-				SetMonth(month).SetMonthSeq(2025*12 + i).SetCategory(cat).SetIndicators(welfare.Indicators{Members: 2}).
+				SetMonth(month).SetMonthSeq(2025*12 + i).SetCategory(cat).SetIndicators(domain.FamilyIndicators{Members: 2}).
 				SetRuleVersion(welfare.Default.Version).SetReason("test").SaveX(ctx)
 		}
 	}

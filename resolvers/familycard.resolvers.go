@@ -24,7 +24,7 @@ func (r *akimKPIResolver) Region(ctx context.Context, obj *familycard.KPI) (*dom
 	return region(obj.Region), nil
 }
 
-func (r *familyResolver) Category(ctx context.Context, obj *ent.Family) (*welfare.Category, error) {
+func (r *familyResolver) Category(ctx context.Context, obj *ent.Family) (*domain.WelfareCategory, error) {
 	a, err := r.familyAssessment(ctx, obj, nil)
 	if err != nil || a == nil {
 		return nil, err
@@ -37,7 +37,11 @@ func (r *familyResolver) Assessment(ctx context.Context, obj *ent.Family, month 
 }
 
 func (r *familyResolver) Assessments(ctx context.Context, obj *ent.Family, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) (*ent.FamilyAssessmentConnection, error) {
-	if l := loaders.For(ctx); l != nil && before == nil && last == nil {
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if before == nil && last == nil { // forward: the assessments of every family of the level in one query
 		all, err := l.AssessmentHistory(ctx, loaders.HistoryKey{FamilyID: obj.ID, RuleVersion: welfare.Default.Version})
 		if err != nil {
 			return nil, err
@@ -59,7 +63,11 @@ func (r *familyResolver) SupportMeasures(ctx context.Context, obj *ent.Family, f
 }
 
 func (r *familyAssessmentResolver) Family(ctx context.Context, obj *ent.FamilyAssessment) (*ent.Family, error) {
-	return orNil(r.Client.Family.Get(ctx, obj.FamilyID))
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.FamilyByID(ctx, obj.FamilyID) // one query for the families of a page
 }
 
 func (r *familyAssessmentResolver) Region(ctx context.Context, obj *ent.FamilyAssessment) (*domain.Region, error) {
@@ -133,7 +141,11 @@ func (r *socialObligationsForecastResolver) Region(ctx context.Context, obj *fam
 }
 
 func (r *welfareTransitionResolver) Family(ctx context.Context, obj *familycard.Transition) (*ent.Family, error) {
-	return orNil(r.Client.Family.Get(ctx, obj.FamilyID))
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.FamilyByID(ctx, obj.FamilyID) // one query for the families of a page
 }
 
 func (r *welfareTransitionResolver) Region(ctx context.Context, obj *familycard.Transition) (*domain.Region, error) {
@@ -147,7 +159,7 @@ func (r *welfareTransitionResolver) Direction(ctx context.Context, obj *familyca
 	return model.WelfareDirectionDown, nil
 }
 
-func (r *familyWhereInputResolver) Category(ctx context.Context, obj *ent.FamilyWhereInput, data *welfare.Category) error {
+func (r *familyWhereInputResolver) Category(ctx context.Context, obj *ent.FamilyWhereInput, data *domain.WelfareCategory) error {
 	if data != nil {
 		obj.AddPredicates(predicate.Family(familycard.CurrentCategoryIs(welfare.Default.Version, *data)))
 	}

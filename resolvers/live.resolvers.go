@@ -16,17 +16,17 @@ import (
 )
 
 func (r *liveVisitResolver) Institution(ctx context.Context, obj *model.LiveVisit) (*ent.MedicalInstitution, error) {
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return l.InstitutionByBIN(ctx, domain.BIN(obj.InstitutionBin))
 }
 
 func (r *personResolver) LiveCoverage(ctx context.Context, obj *ent.Person) (*model.LiveCoverage, error) {
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	v, err := l.Coverage(ctx, obj.Iin)
 	if err != nil || !v.Found {
@@ -39,9 +39,9 @@ func (r *personResolver) LiveVisits(ctx context.Context, obj *ent.Person, last i
 	if last < 1 || last > loaders.MaxVisits {
 		return nil, apperr.New(apperr.BadInput, "liveVisits: last is %d: give 1 to %d", last, loaders.MaxVisits)
 	}
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	v, err := l.Visits(ctx, obj.Iin)
 	if err != nil {
@@ -51,9 +51,9 @@ func (r *personResolver) LiveVisits(ctx context.Context, obj *ent.Person, last i
 }
 
 func (r *personResolver) RegisterStatus(ctx context.Context, obj *ent.Person) (*model.RegisterStatus, error) {
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	v, err := l.Register(ctx, obj.Iin)
 	if err != nil || !v.Found {

@@ -14,7 +14,6 @@ import (
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/schema"
-	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/loaders"
 )
@@ -70,21 +69,17 @@ func orNil[T any](v *T, err error) (*T, error) {
 }
 
 // familyAssessment is the family's assessment under the default rules for month (the latest when
-// nil), batched through the request's loaders (one query per level), or read directly when the
-// request carries none.
+// nil), batched through the request's loaders: one query per level.
 func (r *Resolver) familyAssessment(ctx context.Context, f *ent.Family, month *domain.Month) (*ent.FamilyAssessment, error) {
-	if l := loaders.For(ctx); l != nil {
-		k := loaders.AssessmentKey{FamilyID: f.ID, RuleVersion: welfare.Default.Version}
-		if month != nil {
-			k.Month = *month
-		}
-		return l.Assessment(ctx, k)
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
-	rd := familycard.NewReader(r.Client)
-	if month == nil {
-		return rd.Latest(ctx, f.ID)
+	k := loaders.AssessmentKey{FamilyID: f.ID, RuleVersion: welfare.Default.Version}
+	if month != nil {
+		k.Month = *month
 	}
-	return rd.At(ctx, f.ID, *month)
+	return l.Assessment(ctx, k)
 }
 
 // assessmentPage pages a family's assessments (by month) forward: those after the cursor, at

@@ -24,9 +24,9 @@ func (r *buildingResolver) Region(ctx context.Context, obj *ent.Building) (*doma
 }
 
 func (r *changeResolver) Person(ctx context.Context, obj *ent.Change) (*ent.Person, error) {
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return l.PersonByIIN(ctx, obj.Iin) // batched per level
 }
@@ -56,9 +56,9 @@ func (r *personResolver) Region(ctx context.Context, obj *ent.Person) (*domain.R
 }
 
 func (r *personResolver) Family(ctx context.Context, obj *ent.Person) (*ent.Family, error) {
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return l.FamilyOfPerson(ctx, obj.Iin) // batched per level
 }
@@ -163,9 +163,9 @@ func (r *schoolResolver) DesignCapacity(ctx context.Context, obj *ent.School) (*
 	if c, ok, err := designCapacity(obj); ok || err != nil {
 		return c, err // read with the school (schema.SchoolDesignCapacity)
 	}
-	l := loaders.For(ctx)
-	if l == nil {
-		return nil, loaders.ErrNoLoaders
+	l, err := loaders.From(ctx)
+	if err != nil {
+		return nil, err
 	}
 	b, err := l.BuildingByCadastral(ctx, obj.Cadastral) // batched per level
 	if err != nil || b == nil {

@@ -9,7 +9,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/domain"
 )
 
 const (
@@ -83,7 +83,7 @@ var (
 )
 
 // CategoryValidator is a validator for the "category" field enum values. It is called by the builders before save.
-func CategoryValidator(c welfare.Category) error {
+func CategoryValidator(c domain.WelfareCategory) error {
 	switch c {
 	case "emergency", "crisis", "unsatisfactory", "satisfactory", "prosperous":
 		return nil
@@ -146,8 +146,8 @@ func ByAssessedAt(opts ...sql.OrderTermOption) OrderOption {
 }
 
 var (
-	// welfare.Category must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*welfare.Category)(nil)
-	// welfare.Category must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*welfare.Category)(nil)
+	// domain.WelfareCategory must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*domain.WelfareCategory)(nil)
+	// domain.WelfareCategory must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*domain.WelfareCategory)(nil)
 )

@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent/predicate"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 // ID filters vertices based on their ID field.
@@ -397,19 +396,19 @@ func MonthSeqLTE(v int) predicate.FamilyAssessment {
 }
 
 // CategoryEQ applies the EQ predicate on the "category" field.
-func CategoryEQ(v welfare.Category) predicate.FamilyAssessment {
+func CategoryEQ(v domain.WelfareCategory) predicate.FamilyAssessment {
 	vc := v
 	return predicate.FamilyAssessment(sql.FieldEQ(FieldCategory, vc))
 }
 
 // CategoryNEQ applies the NEQ predicate on the "category" field.
-func CategoryNEQ(v welfare.Category) predicate.FamilyAssessment {
+func CategoryNEQ(v domain.WelfareCategory) predicate.FamilyAssessment {
 	vc := v
 	return predicate.FamilyAssessment(sql.FieldNEQ(FieldCategory, vc))
 }
 
 // CategoryIn applies the In predicate on the "category" field.
-func CategoryIn(vs ...welfare.Category) predicate.FamilyAssessment {
+func CategoryIn(vs ...domain.WelfareCategory) predicate.FamilyAssessment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -418,7 +417,7 @@ func CategoryIn(vs ...welfare.Category) predicate.FamilyAssessment {
 }
 
 // CategoryNotIn applies the NotIn predicate on the "category" field.
-func CategoryNotIn(vs ...welfare.Category) predicate.FamilyAssessment {
+func CategoryNotIn(vs ...domain.WelfareCategory) predicate.FamilyAssessment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

@@ -1,8 +1,8 @@
 package schema
 
-// The Digital Family Card: a family's welfare assessment for a month under a versioned rule set
-// (the rules and the computation are in package familycard,
-// described in docs/familycard.md).
+// The Digital Family Card: a family's welfare assessment for a month under a versioned rule set.
+// The categories and indicators are domain types; the rules and the computation are in package
+// familycard, described in docs/familycard.md.
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent/privacy"
-	"github.com/birlik/birlik/familycard/welfare"
 )
 
 // FamilyAssessment is a family's welfare category for one month under one version of the rules,
@@ -38,10 +38,10 @@ func (FamilyAssessment) Fields() []ent.Field {
 		field.Int("month_seq").
 			Comment("The month as a number (year × 12 + month − 1), so consecutive months join as n and n + 1.").
 			Annotations(entgql.Skip()),
-		field.Enum("category").GoType(welfare.Category("")).
+		field.Enum("category").GoType(domain.WelfareCategory("")).
 			Comment("The welfare category: emergency, crisis, unsatisfactory, satisfactory or prosperous.").
 			Annotations(entgql.Type("WelfareCategory"), entgql.OrderField("CATEGORY")),
-		field.JSON("indicators", welfare.Indicators{}).
+		field.JSON("indicators", domain.FamilyIndicators{}).
 			Comment("The indicators the category was chosen from.").
 			Annotations(entgql.Skip()),
 		field.String("rule_version").Comment(`The version of the rules applied, e.g. "v1".`),

@@ -1,109 +1,21 @@
-// Package welfare holds the vocabulary and the rules of the Digital Family Card: the five welfare
-// categories, the indicators a family is assessed on for a month, and the versioned rules that
-// map indicators to a category with a reason a caseworker can read to the family
+// Package welfare holds the rules of the Digital Family Card: the versioned rules that map a
+// family's indicators for a month (domain.FamilyIndicators) to one of the five welfare categories
+// (domain.WelfareCategory) with a reason a caseworker can read to the family
 // (docs/familycard.md).
 //
 // It is pure: no I/O, no store, no clock. The store-facing work (computing indicators with SQL,
-// keeping assessments, transitions, KPI) is in package familycard; the Ent schema uses the types
-// here for the assessment's category and indicators. It must not import ent or familycard.
+// keeping assessments, transitions, KPI) is in package familycard; the categories and indicators
+// themselves are in package domain, which the Ent schema uses for the assessment's columns. It
+// must not import ent or familycard.
 package welfare
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
 	"github.com/birlik/birlik/domain"
 )
-
-// Category is a family's welfare category, from worst to best: emergency, crisis,
-// unsatisfactory, satisfactory, prosperous.
-type Category string
-
-// The five categories.
-const (
-	Emergency      Category = "emergency"
-	Crisis         Category = "crisis"
-	Unsatisfactory Category = "unsatisfactory"
-	Satisfactory   Category = "satisfactory"
-	Prosperous     Category = "prosperous"
-)
-
-// Categories lists the categories from worst to best.
-var Categories = []Category{Emergency, Crisis, Unsatisfactory, Satisfactory, Prosperous}
-
-// Values lists the category names (Ent uses it for the enum column).
-func (Category) Values() []string {
-	v := make([]string, len(Categories))
-	for i, c := range Categories {
-		v[i] = string(c)
-	}
-	return v
-}
-
-// Rank is the category's place from worst (1, emergency) to best (5, prosperous); 0 when the
-// category is unknown.
-func (c Category) Rank() int {
-	for i, k := range Categories {
-		if k == c {
-			return i + 1
-		}
-	}
-	return 0
-}
-
-// Valid reports whether c is one of the five categories.
-func (c Category) Valid() bool { return c.Rank() > 0 }
-
-// ParseCategory parses a category name.
-func ParseCategory(s string) (Category, error) {
-	c := Category(s)
-	if !c.Valid() {
-		return "", fmt.Errorf("welfare category %q: want one of emergency, crisis, unsatisfactory, satisfactory, prosperous", s)
-	}
-	return c, nil
-}
-
-// Indicators are what a family is assessed on for one month. Counts are of the family's members
-// in the month (memberships active in the month); money is monthly, in whole tenge.
-type Indicators struct {
-	// Members is the number of family members in the month.
-	Members int `json:"members"`
-	// Wages is the sum of the monthly wages of the members' labour contracts active in the month.
-	Wages domain.Tenge `json:"wages"`
-	// ContributionWages is the wage base of pension contributions paid in the month for a member
-	// by a payer the member has no labour contract with in the month: amount ÷ pension rate.
-	ContributionWages domain.Tenge `json:"contributionWages"`
-	// Benefits is the cash social payments for the family for the month: targeted social
-	// assistance, child benefits, disability benefits.
-	Benefits domain.Tenge `json:"benefits"`
-	// WalletSpending is the Social Wallet spending for the family for the month (school meals,
-	// medicines): support in kind, not income.
-	WalletSpending domain.Tenge `json:"walletSpending"`
-	// Income is Wages + ContributionWages + Benefits.
-	Income domain.Tenge `json:"income"`
-	// IncomePerMember is Income ÷ Members, rounded down.
-	IncomePerMember domain.Tenge `json:"incomePerMember"`
-	// SubsistenceMinimum is the subsistence minimum per person of the month's year.
-	SubsistenceMinimum domain.Tenge `json:"subsistenceMinimum"`
-	// WorkingAge is the number of members of working age (Rules.WorkingAgeMin..Max on the first
-	// day of the month).
-	WorkingAge int `json:"workingAge"`
-	// WorkingAgeWithoutWork is the number of those with no labour contract active in the month
-	// and no pension contribution paid for the month.
-	WorkingAgeWithoutWork int `json:"workingAgeWithoutWork"`
-	// Disabled is the number of members with a disability in force in the month.
-	Disabled int `json:"disabled"`
-	// SchoolAge is the number of members of school age in the month (age on 1 September of the
-	// month's school year in Rules.SchoolAgeMin..Max).
-	SchoolAge int `json:"schoolAge"`
-	// SchoolAgeNotEnrolled is the number of those with no enrolment at a school or college active
-	// in the month.
-	SchoolAgeNotEnrolled int `json:"schoolAgeNotEnrolled"`
-	// Uninsured is the number of members with no CSHI coverage active in the month.
-	Uninsured int `json:"uninsured"`
-}
 
 // Rules map indicators to a category. Income thresholds are percentages of the subsistence
 // minimum per member; risk factors are counted as distinct kinds present in the family (at least
@@ -191,7 +103,7 @@ func (r Rules) SubsistenceMinimumIn(m domain.Month) (domain.Tenge, error) {
 }
 
 // Finish fills the derived indicators: Income, IncomePerMember and SubsistenceMinimum.
-func (r Rules) Finish(in *Indicators, m domain.Month) error {
+func (r Rules) Finish(in *domain.FamilyIndicators, m domain.Month) error {
 	sm, err := r.SubsistenceMinimumIn(m)
 	if err != nil {
 		return err
@@ -205,7 +117,7 @@ func (r Rules) Finish(in *Indicators, m domain.Month) error {
 }
 
 // risks returns the risk factors present, each as a phrase.
-func risks(in Indicators) []string {
+func risks(in domain.FamilyIndicators) []string {
 	var out []string
 	if in.WorkingAgeWithoutWork > 0 {
 		out = append(out, plural(in.WorkingAgeWithoutWork, "working-age adult", "working-age adults")+" without work")
@@ -224,7 +136,7 @@ func risks(in Indicators) []string {
 
 // Classify places a family in its category. in must be finished (see Finish) and have at least
 // one member. The reason says which rule applied, with the figures.
-func (r Rules) Classify(in Indicators) (Category, string) {
+func (r Rules) Classify(in domain.FamilyIndicators) (domain.WelfareCategory, string) {
 	below := func(pct int64) bool {
 		return int64(in.Income)*100 < pct*int64(in.SubsistenceMinimum)*int64(in.Members)
 	}
@@ -242,21 +154,21 @@ func (r Rules) Classify(in Indicators) (Category, string) {
 	}
 	switch {
 	case below(r.EmergencyIncomePct) && n >= r.EmergencyRisks:
-		return Emergency, withRisks(inc("below", r.EmergencyIncomePct), ", with ")
+		return domain.Emergency, withRisks(inc("below", r.EmergencyIncomePct), ", with ")
 	case below(r.EmergencyIncomePct):
-		return Crisis, withRisks(inc("below", r.EmergencyIncomePct), ", with ")
+		return domain.Crisis, withRisks(inc("below", r.EmergencyIncomePct), ", with ")
 	case below(r.UnsatisfactoryIncomePct) && n >= r.CrisisRisks:
-		return Crisis, withRisks(inc("below", r.UnsatisfactoryIncomePct), ", with ")
+		return domain.Crisis, withRisks(inc("below", r.UnsatisfactoryIncomePct), ", with ")
 	case below(r.UnsatisfactoryIncomePct):
-		return Unsatisfactory, withRisks(inc("below", r.UnsatisfactoryIncomePct), ", with ")
+		return domain.Unsatisfactory, withRisks(inc("below", r.UnsatisfactoryIncomePct), ", with ")
 	case n >= r.UnsatisfactoryRisks:
-		return Unsatisfactory, withRisks(inc("at least", r.UnsatisfactoryIncomePct), ", but ")
+		return domain.Unsatisfactory, withRisks(inc("at least", r.UnsatisfactoryIncomePct), ", but ")
 	case !below(r.ProsperousIncomePct) && n == 0:
-		return Prosperous, withRisks(inc("at least", r.ProsperousIncomePct), "")
+		return domain.Prosperous, withRisks(inc("at least", r.ProsperousIncomePct), "")
 	case !below(r.ProsperousIncomePct):
-		return Satisfactory, withRisks(inc("at least", r.ProsperousIncomePct), ", but ")
+		return domain.Satisfactory, withRisks(inc("at least", r.ProsperousIncomePct), ", but ")
 	}
-	return Satisfactory, withRisks(inc("at least", r.UnsatisfactoryIncomePct)+fmt.Sprintf(" and below %s×", multiple(r.ProsperousIncomePct)), ", with ")
+	return domain.Satisfactory, withRisks(inc("at least", r.UnsatisfactoryIncomePct)+fmt.Sprintf(" and below %s×", multiple(r.ProsperousIncomePct)), ", with ")
 }
 
 // Money formats whole tenge with comma thousands separators: 1234567 → "1,234,567".
@@ -287,21 +199,4 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.Itoa(n) + " " + many
-}
-
-// MarshalGQL writes the category as a GraphQL enum value (gqlgen).
-func (c Category) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
-
-// UnmarshalGQL reads a GraphQL enum value (gqlgen).
-func (c *Category) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("welfare category: want a string, got %T", v)
-	}
-	x, err := ParseCategory(s)
-	if err != nil {
-		return err
-	}
-	*c = x
-	return nil
 }

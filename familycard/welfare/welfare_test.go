@@ -12,25 +12,25 @@ func TestClassify(t *testing.T) {
 	const sm = 43407
 	cases := []struct {
 		name   string
-		in     Indicators
-		want   Category
+		in     domain.FamilyIndicators
+		want   domain.WelfareCategory
 		reason []string // fragments the reason must contain
 	}{
-		{"no income, two risks", Indicators{Members: 4, Wages: 0, WorkingAgeWithoutWork: 2, Uninsured: 1}, Emergency,
+		{"no income, two risks", domain.FamilyIndicators{Members: 4, Wages: 0, WorkingAgeWithoutWork: 2, Uninsured: 1}, domain.Emergency,
 			[]string{"income per member 0 ₸ is below 0.5× the subsistence minimum 43,407 ₸", "2 risk factors", "2 working-age adults without work", "1 member without CSHI coverage"}},
-		{"low income, one risk", Indicators{Members: 4, Wages: 85000, WorkingAgeWithoutWork: 1}, Crisis,
+		{"low income, one risk", domain.FamilyIndicators{Members: 4, Wages: 85000, WorkingAgeWithoutWork: 1}, domain.Crisis,
 			[]string{"income per member 21,250 ₸ is below 0.5×", "1 working-age adult without work"}},
-		{"just under half, no risk", Indicators{Members: 2, Wages: sm - 1}, Crisis, []string{"below 0.5×", "no risk factor"}},
-		{"exactly half is not below", Indicators{Members: 2, Wages: sm}, Unsatisfactory, []string{"below 1×"}},
-		{"below minimum with three risks", Indicators{Members: 3, Wages: 100000, WorkingAgeWithoutWork: 1, Disabled: 1, SchoolAgeNotEnrolled: 1}, Crisis,
+		{"just under half, no risk", domain.FamilyIndicators{Members: 2, Wages: sm - 1}, domain.Crisis, []string{"below 0.5×", "no risk factor"}},
+		{"exactly half is not below", domain.FamilyIndicators{Members: 2, Wages: sm}, domain.Unsatisfactory, []string{"below 1×"}},
+		{"below minimum with three risks", domain.FamilyIndicators{Members: 3, Wages: 100000, WorkingAgeWithoutWork: 1, Disabled: 1, SchoolAgeNotEnrolled: 1}, domain.Crisis,
 			[]string{"below 1×", "3 risk factors", "1 school-age child not enrolled", "1 member with a disability"}},
-		{"benefits count as income", Indicators{Members: 3, Wages: 100000, Benefits: 40000}, Satisfactory, []string{"at least 1×"}},
-		{"wallet is not income", Indicators{Members: 3, Wages: 100000, WalletSpending: 40000}, Unsatisfactory, []string{"below 1×"}},
-		{"enough income, two risks", Indicators{Members: 2, Wages: 400000, Uninsured: 1, Disabled: 1}, Unsatisfactory, []string{"at least 1×", "but 2 risk factors"}},
-		{"three times, no risk", Indicators{Members: 2, Wages: 3 * sm * 2}, Prosperous, []string{"at least 3×", "no risk factor"}},
-		{"three times, one risk", Indicators{Members: 2, Wages: 3 * sm * 2, Disabled: 1}, Satisfactory, []string{"at least 3×", "but 1 risk factor"}},
-		{"between one and three", Indicators{Members: 2, Wages: 2 * sm * 2}, Satisfactory, []string{"and below 3×"}},
-		{"contribution wages count", Indicators{Members: 1, ContributionWages: 3 * sm}, Prosperous, nil},
+		{"benefits count as income", domain.FamilyIndicators{Members: 3, Wages: 100000, Benefits: 40000}, domain.Satisfactory, []string{"at least 1×"}},
+		{"wallet is not income", domain.FamilyIndicators{Members: 3, Wages: 100000, WalletSpending: 40000}, domain.Unsatisfactory, []string{"below 1×"}},
+		{"enough income, two risks", domain.FamilyIndicators{Members: 2, Wages: 400000, Uninsured: 1, Disabled: 1}, domain.Unsatisfactory, []string{"at least 1×", "but 2 risk factors"}},
+		{"three times, no risk", domain.FamilyIndicators{Members: 2, Wages: 3 * sm * 2}, domain.Prosperous, []string{"at least 3×", "no risk factor"}},
+		{"three times, one risk", domain.FamilyIndicators{Members: 2, Wages: 3 * sm * 2, Disabled: 1}, domain.Satisfactory, []string{"at least 3×", "but 1 risk factor"}},
+		{"between one and three", domain.FamilyIndicators{Members: 2, Wages: 2 * sm * 2}, domain.Satisfactory, []string{"and below 3×"}},
+		{"contribution wages count", domain.FamilyIndicators{Members: 1, ContributionWages: 3 * sm}, domain.Prosperous, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,13 +52,13 @@ func TestClassify(t *testing.T) {
 }
 
 func TestRulesAreConfigurable(t *testing.T) {
-	in := Indicators{Members: 2, Wages: 2 * 43407 * 2}
+	in := domain.FamilyIndicators{Members: 2, Wages: 2 * 43407 * 2}
 	v2 := V1
 	v2.Version, v2.ProsperousIncomePct = "v2", 200
 	for _, tc := range []struct {
 		r    Rules
-		want Category
-	}{{V1, Satisfactory}, {v2, Prosperous}} {
+		want domain.WelfareCategory
+	}{{V1, domain.Satisfactory}, {v2, domain.Prosperous}} {
 		t.Run(tc.r.Version, func(t *testing.T) {
 			x := in
 			if err := tc.r.Finish(&x, domain.MustMonth("2024-01")); err != nil {
@@ -118,19 +118,5 @@ func TestMoney(t *testing.T) {
 		if got := Money(in); got != want {
 			t.Errorf("Money(%d) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestCategoryRankAndParse(t *testing.T) {
-	for i, c := range Categories {
-		if c.Rank() != i+1 {
-			t.Errorf("%s rank %d, want %d", c, c.Rank(), i+1)
-		}
-		if p, err := ParseCategory(string(c)); err != nil || p != c {
-			t.Errorf("ParseCategory(%s) = %s, %v", c, p, err)
-		}
-	}
-	if _, err := ParseCategory("rich"); err == nil {
-		t.Error("ParseCategory(rich): want an error")
 	}
 }
