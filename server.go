@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/resolvers"
@@ -153,6 +155,10 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		return nil, err
 	}
 	g.closers = append(g.closers, perf.Close)
+	cursors, err := cursorSealer(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	g.Handler, err = httpapi.New(httpapi.Options{
 		Schema: graph.NewExecutableSchema(graph.Config{
 			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.Access.ShowOfficial},
@@ -166,6 +172,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		Registry:          reg,
 		Ready:             g.Ready,
 		PlaygroundHeaders: headers,
+		Cursors:           cursors,
 	})
 	if err != nil {
 		return nil, err
@@ -219,4 +226,24 @@ func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
 		}
 	}
 	return httpapi.Serve(ctx, ln, g.Handler, cfg.ShutdownTimeout, log)
+}
+
+// cursorSealer returns the sealer of the gateway's cursors: BIRLIK_CURSOR_KEY, else a key kept
+// in BIRLIK_DATA (cursors survive a restart, but another gateway refuses them).
+func cursorSealer(cfg config.Config, log *slog.Logger) (*cursor.Sealer, error) {
+	key := cfg.CursorKey
+	if key == nil {
+		var err error
+		if key, err = cursor.LoadOrCreateKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if !cfg.Sources.Embedded() {
+			log.Warn("BIRLIK_CURSOR_KEY is unset: cursors are sealed with a key kept in BIRLIK_DATA; replicas behind one address must share one BIRLIK_CURSOR_KEY", "file", filepath.Join(cfg.DataDir, cursor.KeyFile))
+		}
+	}
+	s, err := cursor.NewSealer(key)
+	if err != nil {
+		return nil, fmt.Errorf("BIRLIK_CURSOR_KEY: %w", err)
+	}
+	return s, nil
 }
