@@ -17,11 +17,13 @@ import (
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql/driver"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"entgo.io/contrib/entgql"
@@ -158,6 +160,11 @@ func Open(ctx context.Context, kind, token string) ([]byte, error) {
 // sealer in the context: the GraphQL scalar Cursor.
 func MarshalCursor(c entgql.Cursor[int]) graphql.ContextMarshaler {
 	return graphql.ContextWriterFunc(func(ctx context.Context, w io.Writer) error {
+		v, err := storeForm(c.Value)
+		if err != nil {
+			return fmt.Errorf("encoding a cursor's value: %w", err)
+		}
+		c.Value = v
 		plain, err := msgpack.Marshal(c)
 		if err != nil {
 			return fmt.Errorf("encoding a cursor: %w", err)
@@ -169,6 +176,30 @@ func MarshalCursor(c entgql.Cursor[int]) graphql.ContextMarshaler {
 		_, err = io.WriteString(w, strconv.Quote(token))
 		return err
 	})
+}
+
+// storeForm returns a cursor's value (one value, or one per ordering field) with every value
+// that has a database form (domain.Date) in that form: msgpack writes a text marshaler's text
+// as bytes, which the store compares as a blob, not as the column's text, and the page after
+// such a cursor comes out wrong.
+func storeForm(v any) (any, error) {
+	switch v := v.(type) {
+	case driver.Valuer:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return nil, nil // a null column (an optional date)
+		}
+		return v.Value()
+	case []any:
+		out := make([]any, len(v))
+		for i := range v {
+			var err error
+			if out[i], err = storeForm(v[i]); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return v, nil
 }
 
 // UnmarshalCursor reads a cursor MarshalCursor wrote; anything else is BAD_INPUT.

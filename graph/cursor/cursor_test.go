@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/contrib/entgql"
 
 	"github.com/birlik/birlik/apperr"
+	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/graph/cursor"
 )
 
@@ -73,6 +75,32 @@ func TestCursorRoundTripsAndHidesItsValue(t *testing.T) {
 	}
 	if other := marshal(t, s, entgql.Cursor[int]{ID: 4294967302, Value: iin}); other == tok {
 		t.Fatal("two positions got one cursor")
+	}
+}
+
+func TestCursorValuesKeepTheirStoreForm(t *testing.T) {
+	// A date is compared with its column as the text the store holds, so the cursor keeps
+	// that text (msgpack alone would write it as bytes); a null date stays null.
+	s := sealer(t, 4)
+	ctx := cursor.NewContext(context.Background(), s)
+	var none *domain.Date
+	d := domain.MustDate("1985-07-01")
+	for _, c := range []struct {
+		value, want any
+	}{
+		{d, "1985-07-01"},
+		{&d, "1985-07-01"},
+		{none, nil},
+		{[]any{d, "Сейтов", none}, []any{"1985-07-01", "Сейтов", nil}},
+		{"310116406125", "310116406125"},
+	} {
+		got, err := cursor.UnmarshalCursor(ctx, marshal(t, s, entgql.Cursor[int]{ID: 5, Value: c.value}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%#v", got.Value) != fmt.Sprintf("%#v", c.want) {
+			t.Errorf("value %#v came back as %#v, want %#v", c.value, got.Value, c.want)
+		}
 	}
 }
 
