@@ -13,12 +13,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/config"
@@ -27,11 +28,12 @@ import (
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
+	"github.com/birlik/birlik/redisconn"
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
-	"github.com/birlik/birlik/redisconn"
 	"github.com/birlik/birlik/store"
 )
 
@@ -148,12 +150,16 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	g.closers = append(g.closers, acc.Close)
 	reg.MustRegister(acc.Audit.Collectors()...)
 	g.Tokens = acc.Tokens
-	withoutAuditForBenchmark(cfg, acc, log)                          // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
+	withoutAuditForBenchmark(cfg, acc, log)                               // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
 	perf, err := newPerfLayer(ctx, cfg, client, rdb, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)
 	if err != nil {
 		return nil, err
 	}
 	g.closers = append(g.closers, perf.Close)
+	cursors, err := cursorSealer(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	g.Handler, err = httpapi.New(httpapi.Options{
 		Schema: graph.NewExecutableSchema(graph.Config{
 			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.Access.ShowOfficial},
@@ -168,6 +174,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		Registry:          reg,
 		Ready:             g.Ready,
 		PlaygroundHeaders: headers,
+		Cursors:           cursors,
 	})
 	if err != nil {
 		return nil, err
@@ -233,4 +240,24 @@ func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
 		}
 	}
 	return httpapi.Serve(ctx, ln, g.Handler, cfg.ShutdownTimeout, log)
+}
+
+// cursorSealer returns the sealer of the gateway's cursors: BIRLIK_CURSOR_KEY, else a key kept
+// in BIRLIK_DATA (cursors survive a restart, but another gateway refuses them).
+func cursorSealer(cfg config.Config, log *slog.Logger) (*cursor.Sealer, error) {
+	key := cfg.CursorKey
+	if key == nil {
+		var err error
+		if key, err = cursor.LoadOrCreateKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		if !cfg.Sources.Embedded() {
+			log.Warn("BIRLIK_CURSOR_KEY is unset: cursors are sealed with a key kept in BIRLIK_DATA; replicas behind one address must share one BIRLIK_CURSOR_KEY", "file", filepath.Join(cfg.DataDir, cursor.KeyFile))
+		}
+	}
+	s, err := cursor.NewSealer(key)
+	if err != nil {
+		return nil, fmt.Errorf("BIRLIK_CURSOR_KEY: %w", err)
+	}
+	return s, nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/graph/cursor"
 )
 
 // Config is the whole configuration of the gateway.
@@ -51,6 +52,9 @@ type Config struct {
 	// BenchmarkAuditOff serves without writing the audit log: only for measuring its cost,
 	// set only by BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off (benchmark.go).
 	BenchmarkAuditOff bool
+	// CursorKey seals the pagination cursors the gateway hands out (BIRLIK_CURSOR_KEY, 32 bytes
+	// in base64); nil: a key kept in DataDir. Replicas behind one address must share it.
+	CursorKey []byte
 }
 
 // Sources are the base URLs of the five ministry systems.
@@ -131,6 +135,16 @@ func (c *Config) settings() []setting {
 		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
 		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns)},
 		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: one per CPU, at least 2; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline)},
+		{"BIRLIK_CURSOR_KEY", "cursor-key", "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", &secretValue{func(s string) error {
+			k, err := cursor.ParseKey(s)
+			c.CursorKey = k
+			return err
+		}, func() string {
+			if c.CursorKey == nil {
+				return ""
+			}
+			return "set"
+		}}},
 		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
 	}, c.accessSettings()...)
 }

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"bytes"
+	"encoding/base64"
 	"flag"
 	"io"
 	"strings"
@@ -133,5 +135,34 @@ func TestDurations(t *testing.T) {
 	}
 	if c.ShutdownTimeout != 3*time.Second || c.LogLevel.String() != "DEBUG" {
 		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestCursorKey(t *testing.T) {
+	t.Parallel()
+	c, err := load(nil)
+	if err != nil || c.CursorKey != nil {
+		t.Fatalf("unset: key %x, %v; want none (the gateway keeps one in BIRLIK_DATA)", c.CursorKey, err)
+	}
+	want := []byte("0123456789abcdef0123456789abcdef")
+	enc := base64.StdEncoding.EncodeToString(want)
+	for _, src := range []struct {
+		env  map[string]string
+		args []string
+	}{{env: map[string]string{"BIRLIK_CURSOR_KEY": enc}}, {args: []string{"--cursor-key=" + enc}}} {
+		c, err := load(src.env, src.args...)
+		if err != nil || !bytes.Equal(c.CursorKey, want) {
+			t.Errorf("%v %v: key %q, %v", src.env, src.args, c.CursorKey, err)
+		}
+	}
+	short := base64.StdEncoding.EncodeToString([]byte("too short to seal anything"))
+	for _, bad := range []string{"not base64 at all!", short} {
+		_, err := load(map[string]string{"BIRLIK_CURSOR_KEY": bad})
+		if err == nil || !strings.Contains(err.Error(), "BIRLIK_CURSOR_KEY") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
+			t.Errorf("BIRLIK_CURSOR_KEY=%q: %v, want an error naming the variable and how to make a key", bad, err)
+		}
+		if err != nil && strings.Contains(err.Error(), bad) {
+			t.Errorf("the error %q echoes the key", err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
 )
@@ -39,7 +40,11 @@ func gql(t *testing.T, c *ent.Client, query string, vars map[string]any, out any
 	req := httptest.NewRequest(http.MethodPost, "/query", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
-	srv.ServeHTTP(w, req)
+	cursors, err := cursor.NewRandomSealer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor.Middleware(cursors)(srv).ServeHTTP(w, req)
 	var resp struct {
 		Data   json.RawMessage
 		Errors []struct{ Message string }

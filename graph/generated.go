@@ -29,6 +29,7 @@ import (
 	"github.com/birlik/birlik/ent/school"
 	"github.com/birlik/birlik/ent/visit"
 	"github.com/birlik/birlik/familycard"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/graph/scalars"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -70068,13 +70069,19 @@ func (ec *executionContext) unmarshalNCoverageWhereInput2ᚖgithubᚗcomᚋbirli
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
-	var res entgql.Cursor[int]
-	err := res.UnmarshalGQL(v)
+	res, err := cursor.UnmarshalCursor(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
-	return v
+	_ = sel
+	res := cursor.MarshalCursor(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNDataAccess2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐDataAccess(ctx context.Context, sel ast.SelectionSet, v *model.DataAccess) graphql.Marshaler {
@@ -70576,13 +70583,13 @@ func (ec *executionContext) unmarshalNFindingWhereInput2ᚖgithubᚗcomᚋbirlik
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalIntID(v)
+	res, err := scalars.UnmarshalNodeID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalIntID(v)
+	res := scalars.MarshalNodeID(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
@@ -72787,16 +72794,17 @@ func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐ
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(entgql.Cursor[int])
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	res, err := cursor.UnmarshalCursor(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v *entgql.Cursor[int]) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	res := cursor.MarshalCursor(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalODate2ᚕgithubᚗcomᚋbirlikᚋbirlikᚋdomainᚐDateᚄ(ctx context.Context, v any) ([]domain.Date, error) {
@@ -74079,7 +74087,7 @@ func (ec *executionContext) unmarshalOID2ᚖint(ctx context.Context, v any) (*in
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalIntID(v)
+	res, err := scalars.UnmarshalNodeID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -74089,7 +74097,7 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalIntID(*v)
+	res := scalars.MarshalNodeID(*v)
 	return res
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/birlik/birlik/apperr"
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/limits"
 )
 
@@ -60,6 +61,10 @@ type Options struct {
 	AuthGuard func(http.Handler) http.Handler
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
+	// Cursors seals the pagination cursors of every /query request (graph/cursor). nil: a
+	// random key of this handler's own, whose cursors die with it (tests); the gateway passes
+	// the configured key, or the one kept in its data folder.
+	Cursors *cursor.Sealer
 }
 
 // Readiness is whether the gateway is ready for traffic (the first sync has finished); it
@@ -106,6 +111,12 @@ func New(o Options) (http.Handler, error) {
 		query = o.QueryMiddleware[i](query)
 	}
 	query = auth.Middleware(o.Authenticator, o.Logger)(query)
+	if o.Cursors == nil {
+		if o.Cursors, err = cursor.NewRandomSealer(); err != nil {
+			return nil, err
+		}
+	}
+	query = cursor.Middleware(o.Cursors)(query)
 	query = limitBody(o.MaxBodyBytes, query)
 	if o.AuthGuard != nil {
 		query = o.AuthGuard(query)

@@ -33,6 +33,7 @@ import (
 	"github.com/birlik/birlik/ent/school"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
@@ -119,7 +120,11 @@ func (g *gateway) handlerWait(t *testing.T, c *cache.Cache, wait time.Duration) 
 	srv.AddTransport(transport.POST{})
 	srv.SetErrorPresenter(apperr.Presenter(slog.Default(), func(context.Context) string { return "test" }))
 	srv.Use(loaders.Extension{})
-	return f.Middleware(srv)
+	cursors, err := cursor.NewRandomSealer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cursor.Middleware(cursors)(f.Middleware(srv))
 }
 
 func (g *gateway) simRequests() int64 {

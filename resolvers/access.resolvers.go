@@ -32,8 +32,8 @@ func (r *queryResolver) MyDataAccess(ctx context.Context, first *int, after *str
 	}
 	var before int64
 	if after != nil && *after != "" {
-		if before, err = decodeAccessCursor(*after); err != nil {
-			return nil, apperr.New(apperr.BadInput, "myDataAccess: after %q is not a cursor of this list: pass endCursor as it was given", *after)
+		if before, err = decodeAccessCursor(ctx, *after); err != nil {
+			return nil, err
 		}
 	}
 	page, err := audit.ForPerson(ctx, r.Client, iin, n, before)
@@ -51,7 +51,10 @@ func (r *queryResolver) MyDataAccess(ctx context.Context, first *int, after *str
 			who := e.Subject
 			node.Official = &who
 		}
-		c := encodeAccessCursor(e.Seq)
+		c, err := encodeAccessCursor(ctx, e.Seq)
+		if err != nil {
+			return nil, err
+		}
 		out.Edges = append(out.Edges, &model.DataAccessEdge{Node: node, Cursor: c})
 		out.EndCursor = &c
 	}

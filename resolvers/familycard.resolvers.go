@@ -16,6 +16,7 @@ import (
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/loaders"
 )
@@ -91,7 +92,11 @@ func (r *queryResolver) WelfareTransitions(ctx context.Context, region string, f
 	}
 	var cur *familycard.TransitionCursor
 	if after != nil {
-		if cur, err = familycard.ParseTransitionCursor(*after); err != nil {
+		plain, err := cursor.Open(ctx, transitionCursorKind, *after)
+		if err != nil {
+			return nil, err
+		}
+		if cur, err = familycard.ParseTransitionCursor(string(plain)); err != nil {
 			return nil, apperr.Wrap(apperr.BadInput, err, "welfareTransitions: after: %v", err)
 		}
 	}
@@ -107,7 +112,10 @@ func (r *queryResolver) WelfareTransitions(ctx context.Context, region string, f
 		page.Nodes = append(page.Nodes, &ts[i])
 	}
 	if len(ts) > 0 {
-		c := ts[len(ts)-1].Cursor().String()
+		c, err := cursor.Seal(ctx, transitionCursorKind, []byte(ts[len(ts)-1].Cursor().String()))
+		if err != nil {
+			return nil, err
+		}
 		page.EndCursor = &c
 	}
 	return page, nil
