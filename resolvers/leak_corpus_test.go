@@ -6,6 +6,7 @@ package resolvers_test
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -257,7 +258,7 @@ func (g *corpusGen) roots(skip func(field string) bool) []*item {
 				it.leaves = g.selection(ft, 2, leakDepth, []step{st})
 			}
 			if hasPaging(f) {
-				it.second = g.secondPage(f, alias, "")
+				it.second = g.secondPage(f, alias, c.args)
 			}
 			out = append(out, it)
 		}
@@ -267,7 +268,7 @@ func (g *corpusGen) roots(skip func(field string) bool) []*item {
 				args := "(first: 2, orderBy: " + o.literal + ")"
 				st := step{alias: alias, name: f.Name, args: args}
 				it := &item{root: alias, leaves: g.cursors(f.Type.Name(), []step{st})}
-				it.second = g.secondPage(f, alias, o.literal)
+				it.second = g.secondPage(f, alias, args)
 				out = append(out, it)
 			}
 		}
@@ -280,16 +281,13 @@ func hasPaging(f *ast.FieldDefinition) bool {
 	return f.Arguments.ForName("after") != nil && f.Arguments.ForName("first") != nil
 }
 
-// secondPage builds, from a page's endCursor, the call of the page after it (in the same order),
-// with its nodes' fields to depth 2.
-func (g *corpusGen) secondPage(f *ast.FieldDefinition, root, order string) func(string, string) *item {
+// secondPage builds, from a page's endCursor, the call of the page after it (the first page's
+// arguments, order included, with after: the cursor), with its nodes' fields to depth 2.
+func (g *corpusGen) secondPage(f *ast.FieldDefinition, root, args string) func(string, string) *item {
+	first := regexp.MustCompile(`first: \d+`)
 	return func(cursor, suffix string) *item {
 		alias := root + "__" + suffix
-		a := "(first: 2, after: " + quote(cursor)
-		if order != "" {
-			a += ", orderBy: " + order
-		}
-		a += ")"
+		a := first.ReplaceAllLiteralString(args, "first: 2, after: "+quote(cursor))
 		st := step{alias: alias, name: f.Name, args: a}
 		return &item{root: alias, leaves: g.selection(f.Type.Name(), 2, 2, []step{st})}
 	}

@@ -583,6 +583,9 @@ func (w *leakWorld) personalFilters(typ string, in *ast.Definition, intoEdges bo
 			p := personalFilter{field: b, input: name, category: cat, wrap: id}
 			for _, v := range w.valuesOf(typ, b, fd == nil || strings.Contains(strings.ToLower(b), "iin")) {
 				val := v.value
+				if suf == "HasPrefix" && inf.Type.Name() != "String" {
+					continue
+				}
 				if suf == "HasPrefix" {
 					rs := []rune(val)
 					val = string(rs[:(len(rs)*2+2)/3])
