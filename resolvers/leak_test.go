@@ -861,12 +861,14 @@ func (r *leakRun) run(t *testing.T, corpus []*item, g *corpusGen) {
 		byRoot[it.root] = it
 	}
 	var pages []*item
+	paged := map[string]bool{}
 	for _, a := range answers {
 		for root, raw := range a.data {
 			it := byRoot[root]
-			if it == nil || it.second == nil {
+			if it == nil || it.second == nil || paged[root] {
 				continue
 			}
+			paged[root] = true
 			if c := endCursor(raw); c != "" {
 				pages = append(pages, it.second(c, "page2"), it.second(tamper(c), "tampered"))
 			}
