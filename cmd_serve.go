@@ -72,6 +72,7 @@ func withoutAuditForBenchmark(cfg config.Config, acc *access.Layer, log *slog.Lo
 	acc.Extensions = []graphql.HandlerExtension{access.Extension{
 		Audit: &unrecorded{log: log}, Logger: log, RequestID: httpapi.RequestID, Purposes: cfg.Access.Purposes,
 		PersonIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil }, // nothing is recorded
+		FamilyIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil },
 	}}
 }
 

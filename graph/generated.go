@@ -13411,35 +13411,8 @@ func (ec *executionContext) _Finding_period(ctx context.Context, field graphql.C
 		}
 	}()
 	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
-		directive0 := func(rctx context.Context) (any, error) {
-			ctx = rctx // use context from middleware stack in children
-			return obj.Period, nil
-		}
-
-		directive1 := func(ctx context.Context) (any, error) {
-			category, err := ec.unmarshalNPersonalData2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐPersonalData(ctx, "FINDINGS")
-			if err != nil {
-				var zeroVal string
-				return zeroVal, err
-			}
-			if ec.directives.Personal == nil {
-				var zeroVal string
-				return zeroVal, errors.New("directive personal is not implemented")
-			}
-			return ec.directives.Personal(ctx, obj, directive0, category)
-		}
-
-		tmp, err := directive1(rctx)
-		if err != nil {
-			return nil, graphql.ErrorOnPath(ctx, err)
-		}
-		if tmp == nil {
-			return nil, nil
-		}
-		if data, ok := tmp.(string); ok {
-			return data, nil
-		}
-		return nil, fmt.Errorf(`unexpected type %T from directive, should be string`, tmp)
+		ctx = rctx // use context from middleware stack in children
+		return obj.Period, nil
 	})
 	if err != nil {
 		ec.Error(ctx, err)

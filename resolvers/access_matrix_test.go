@@ -285,7 +285,6 @@ var probes = map[string]probe{
 	"Finding.key":        {root: "node", subject: "Finding", sel: "key"},
 	"Finding.subjectIin": {root: "node", subject: "Finding", sel: "subjectIin"},
 	"Finding.evidence":   {root: "node", subject: "Finding", sel: "evidence"},
-	"Finding.period":     {root: "node", subject: "Finding", sel: "period"},
 	"Finding.statusNote": {root: "node", subject: "Finding", sel: "statusNote"},
 	// Quarantined records: what the source sent, personal data included.
 	"Quarantine.fingerprint": {root: "node", subject: "Quarantine", sel: "fingerprint"},

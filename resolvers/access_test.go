@@ -456,7 +456,8 @@ func (nopRecorder) Record(context.Context, audit.Entry) error { return nil }
 func extensions(l *access.Layer, log *slog.Logger, noAudit []bool) []gqlgraphql.HandlerExtension {
 	if len(noAudit) > 0 && noAudit[0] {
 		return []gqlgraphql.HandlerExtension{access.Extension{Audit: nopRecorder{}, Logger: log,
-			PersonIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil }}}
+			PersonIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil },
+			FamilyIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil }}}
 	}
 	return l.Extensions
 }

@@ -71,14 +71,14 @@ type leakWorld struct {
 	client *ent.Client
 	schema *ast.Schema
 
-	citizen  domain.IIN            // the citizen's token subject
-	region   domain.KATO           // the caseworker's region: the citizen's
-	family   map[domain.IIN]bool   // the citizen and the members of their current family
-	inRegion map[domain.IIN]bool   // the people of the caseworker's region
-	scan     *iinScanner           // the country's IINs and the organisations' BINs
-	samples  map[string]domain.IIN // person(iin:) calls: citizen, member, neighbour (same region), outsider
-	families map[string]string     // family(platformID:) calls: citizen, outsider
-	regions  map[string]string     // region arguments: citizen, outsider
+	citizen              domain.IIN            // the citizen's token subject
+	region               domain.KATO           // the caseworker's region: the citizen's
+	family               map[domain.IIN]bool   // the citizen and the members of their current family
+	inRegion             map[domain.IIN]bool   // the people of the caseworker's region
+	scan                 *iinScanner           // the country's IINs and the organisations' BINs
+	samples              map[string]domain.IIN // person(iin:) calls: citizen, member, neighbour (same region), outsider
+	families             map[string]string     // family(platformID:) calls: citizen, outsider
+	regions              map[string]string     // region arguments: citizen, outsider
 	schoolBIN, clinicBIN string
 	from, to             string // months of the family assessments
 
@@ -135,10 +135,10 @@ func newLeakWorld(t *testing.T) *leakWorld {
 	t.Helper()
 	ctx := context.Background()
 	country, st := synctest.Synced(t, leakSeed, leakPeople)
-	if _, err := checks.Run(ctx, st.DB, st.Dialect, checks.Defaults()); err != nil {
+	if _, err := checks.Run(ctx, st.Store, checks.Defaults()); err != nil {
 		t.Fatal(err)
 	}
-	a, err := familycard.NewAssessor(st.DB, st.Dialect, welfare.Default)
+	a, err := familycard.NewAssessor(st.Store, welfare.Default)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,12 +267,12 @@ func leakServer(t *testing.T, st *storetest.Store, src loaders.Sources, citizen 
 	cfg.Limits = config.Limits{Depth: 30, Aliases: 100000, Complexity: 1 << 30, PageSize: 1000}
 	cfg.Access.RoleLimits = map[string]config.Limits{}
 	log := slog.New(slog.DiscardHandler)
-	layer, err := access.NewLayer(cfg, st.Client, st.Dialect, nil, false, log, httpapi.RequestID)
+	layer, err := access.NewLayer(cfg, st.Store, nil, nil, false, log, httpapi.RequestID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { layer.Close() })
-	c, err := cache.Open(context.Background(), "", cache.Options{})
+	c, err := cache.Open(nil, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

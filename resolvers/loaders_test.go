@@ -23,6 +23,7 @@ import (
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/graph"
+	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/resolvers"
@@ -41,8 +42,13 @@ func loaderServer(t *testing.T, c *ent.Client, withLoaders bool, log *slog.Logge
 		Directives: graph.DirectiveRoot{Personal: pass}}))
 	gh.AddTransport(transport.POST{})
 	gh.SetErrorPresenter(apperr.Presenter(log, func(context.Context) string { return "test" }))
+	cursors, err := cursor.NewRandomSealer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := cursor.Middleware(cursors)
 	if !withLoaders {
-		return gh
+		return sealed(gh)
 	}
 	kv, err := cache.Open(nil, cache.Options{})
 	if err != nil {
@@ -55,7 +61,7 @@ func loaderServer(t *testing.T, c *ent.Client, withLoaders bool, log *slog.Logge
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lf.Middleware(gh)
+	return sealed(lf.Middleware(gh))
 }
 
 // askGraphQL posts q to h and decodes the answer.

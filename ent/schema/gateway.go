@@ -131,8 +131,7 @@ func (Finding) Fields() []ent.Field {
 		field.Enum("severity").Values("low", "medium", "high", "critical").
 			Comment("How serious the case is.").Annotations(entgql.OrderField("SEVERITY")),
 		regionField("Region of the case"),
-		field.String("period").Default("").Comment("YYYY-MM, or YYYY for yearly cases; empty when not periodic.").
-			Annotations(personal(auth.CatFindings)), // a ghost pupil's is the child's death month
+		field.String("period").Default("").Comment("YYYY-MM, or YYYY for yearly cases; empty when not periodic."),
 		field.String("subject_iin").Default("").MaxLen(12).
 			Comment("The IIN of the person the case names (part of its identity); empty when none.").
 			Annotations(personal(auth.CatIdentity)),

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -150,6 +151,11 @@ type collector struct {
 	mu      sync.Mutex
 	iins    map[domain.IIN]struct{}
 	persons map[int]struct{}
+	// filtered is set when the operation filters by a personal value; families maps the
+	// families it then returned, whose members the entry names.
+	filtered bool
+	families map[int]struct{}
+	findings map[int]struct{} // findings returned without their subject column
 }
 
 // newCollector sizes the IIN set for a family's answer, so that adding to it, which the answer's
@@ -157,6 +163,42 @@ type collector struct {
 // it runs deep enough to grow the goroutine's stack, a copy of the whole stack).
 func newCollector() *collector {
 	return &collector{iins: make(map[domain.IIN]struct{}, 16), persons: map[int]struct{}{}}
+}
+
+// addFamily notes a family whose members the entry must name.
+func (c *collector) addFamily(id int) {
+	c.mu.Lock()
+	if c.families == nil {
+		c.families = map[int]struct{}{}
+	}
+	c.families[id] = struct{}{}
+	c.mu.Unlock()
+}
+
+// addFinding notes a finding whose subject the entry must name.
+func (c *collector) addFinding(id int) {
+	c.mu.Lock()
+	if c.findings == nil {
+		c.findings = map[int]struct{}{}
+	}
+	c.findings[id] = struct{}{}
+	c.mu.Unlock()
+}
+
+// familyIDs returns the families noted by addFamily.
+func (c *collector) familyIDs() []int { return c.ids(c.families) }
+
+// findingIDs returns the findings noted by addFinding.
+func (c *collector) findingIDs() []int { return c.ids(c.findings) }
+
+func (c *collector) ids(m map[int]struct{}) []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]int, 0, len(m))
+	for id := range m {
+		out = append(out, id)
+	}
+	return out
 }
 
 // addPerson notes a person shown whose IIN is not known yet.
@@ -222,6 +264,12 @@ type Extension struct {
 	// PersonIINs names the persons with the given IDs, for the persons an answer showed without
 	// their IIN (e.g. `members { person { lastName } }`); required with a recording Audit.
 	PersonIINs func(ctx context.Context, ids []int) ([]domain.IIN, error)
+	// FamilyIINs names the members of the families with the given IDs, for the families an
+	// answer returned through a filter on a personal value; required with a recording Audit.
+	FamilyIINs func(ctx context.Context, ids []int) ([]domain.IIN, error)
+	// FindingIINs names the subjects of the findings with the given IDs, for the findings an
+	// answer returned through a filter on a personal value without their subject column.
+	FindingIINs func(ctx context.Context, ids []int) ([]domain.IIN, error)
 }
 
 var _ interface {
@@ -250,6 +298,7 @@ type reads struct {
 	aggregate bool         // selects totals or aggregates
 	subjects  []domain.IIN // the IINs the operation's filters and lookups name
 	refused   bool         // refused before it ran: it read nothing, so it is no read to record
+	filtered  bool         // filters, sorts or looks up by a personal value
 }
 
 // aggregateFields are the fields that answer counts and sums over people.
@@ -275,6 +324,7 @@ func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 		cls:     schemaClasses(),
 		vars:    opCtx.Variables,
 		role:    id.Role,
+		scoped:  id.Role == auth.RoleCitizen || !id.AllRegions(),
 		purpose: auth.PurposeFrom(ctx),
 		r:       &reads{},
 		seen:    map[string]bool{},
@@ -302,15 +352,24 @@ func coded(code apperr.Code, format string, args ...any) *gqlerror.Error {
 	return err
 }
 
+// iinPattern matches the filters on an IIN field by a pattern or a range (iinHasPrefix,
+// recipientIinGT, …): IINs are looked up whole, so that the filter names whose records it
+// returns (submatch 1: the field).
+var iinPattern = regexp.MustCompile(`^((?:iin|[a-z]\w*Iin))(NEQ|NotIn|GT|GTE|LT|LTE|Contains|ContainsFold|HasPrefix|HasSuffix|EqualFold)$`)
+
 // walker walks one operation: its selections and the values of their arguments.
 type walker struct {
 	cls           *classes
 	vars          map[string]any
 	role, purpose string
-	r             *reads
-	seen          map[string]bool // fragments walked
-	unclassified  string          // the first item the schema does not classify
-	refused       string          // why the first personal filter the role may not use is refused
+	// scoped is set for a caller whose row rules limit the records it sees (a citizen, a token
+	// naming regions); edge counts the has…With filters the walk is inside.
+	scoped       bool
+	edge         int
+	r            *reads
+	seen         map[string]bool // fragments walked
+	unclassified string          // the first item the schema does not classify
+	refused      string          // why the first personal filter the role may not use is refused
 }
 
 func (w *walker) selections(set ast.SelectionSet) {
@@ -415,9 +474,19 @@ func (w *walker) value(t *ast.Type, v any) {
 			}
 			if k.personal && fv != nil {
 				w.filter("the filter "+key, k.category, fv)
+				if iinPattern.MatchString(name) && w.refused == "" && w.purpose != "" {
+					w.refused = fmt.Sprintf("the filter %s matches IINs by a pattern or a range, which does not name the people whose records it returns, so their reads could not be recorded: one may not filter, sort or look up by part of an IIN; filter by whole IINs (%s or %sIn)", key, iinPattern.FindStringSubmatch(name)[1], iinPattern.FindStringSubmatch(name)[1])
+				}
 			}
 			if fd := def.Fields.ForName(name); fd != nil {
+				edge := strings.HasPrefix(name, "has") && strings.HasSuffix(name, "With")
+				if edge {
+					w.edge++
+				}
 				w.value(fd.Type, fv)
+				if edge {
+					w.edge--
+				}
 			}
 		}
 	case ast.Enum:
@@ -441,9 +510,15 @@ func (w *walker) value(t *ast.Type, v any) {
 // reads personal data (it needs a purpose and is audited), the role must see c in the clear
 // for its purpose, and the IINs in v are the operation's subjects.
 func (w *walker) filter(what string, c auth.Category, v any) {
-	w.r.personal = true
+	w.r.personal, w.r.filtered = true, true
 	w.r.subjects = append(w.r.subjects, auth.IINsIn(v)...)
 	if w.purpose == "" || w.refused != "" {
+		return
+	}
+	if w.scoped && w.edge > 0 {
+		// A has…With filter tests the related records in SQL without their row rules: through
+		// it a caller limited to their family or region would learn about people outside it.
+		w.refused = fmt.Sprintf("%s is by %s data inside a has…With filter, which tests records beyond the row rules of the role %s limited to its own family or region(s): it may not filter, sort or look up by it there; filter the records you may read directly (persons, families, payments) instead", what, c, w.role)
 		return
 	}
 	switch auth.FieldRule(w.role, c, w.purpose) {
@@ -462,6 +537,37 @@ func (w *walker) filter(what string, c auth.Category, v any) {
 func (Extension) InterceptField(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
 	if err != nil || res == nil {
+		return res, err
+	}
+	switch x := res.(type) {
+	case *ent.Person:
+		// A person loaded without its IIN column (only `id` asked for) is named by its ID.
+		if x != nil && x.Iin == "" && x.ID != 0 {
+			if c := fromContext(ctx); c != nil {
+				c.addPerson(x.ID)
+			}
+		}
+		return res, err
+	case *ent.Family:
+		// A family found through a personal filter is its members' data, whichever of its
+		// fields are shown: its members are named when the entry is written.
+		if x != nil && x.ID != 0 {
+			if c := fromContext(ctx); c != nil && c.filtered {
+				c.addFamily(x.ID)
+			}
+		}
+		return res, err
+	case *ent.Finding:
+		// A finding names its subject; one loaded without it is named by its ID.
+		if x != nil && x.ID != 0 {
+			if c := fromContext(ctx); c != nil {
+				if x.SubjectIin != "" {
+					c.add(auth.IINsIn(x.SubjectIin)...)
+				} else if c.filtered {
+					c.addFinding(x.ID)
+				}
+			}
+		}
 		return res, err
 	}
 	rv := reflect.ValueOf(res)
@@ -541,6 +647,7 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		return next(ctx)
 	}
 	c := newCollector()
+	c.filtered = r.filtered
 	resp := next(context.WithValue(ctx, collectorKey{}, c))
 	if resp == nil {
 		return resp
@@ -568,6 +675,28 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		err := fmt.Errorf("access.Extension has no PersonIINs to name %d persons shown without their IIN", len(ids))
 		if e.PersonIINs != nil {
 			more, err = e.PersonIINs(ctx, ids)
+		}
+		if err != nil {
+			e.Logger.ErrorContext(ctx, "audit entry incomplete: the answer is withheld", "err", err)
+			return &graphql.Response{Errors: gqlerror.List{{
+				Message:    "the audit log could not name everyone this read shows, so the data is withheld: retry later",
+				Extensions: map[string]any{"code": string(apperr.Internal)},
+			}}}
+		}
+		entry.IINs = append(entry.IINs, more...)
+	}
+	for _, n := range []struct {
+		ids  []int
+		name func(ctx context.Context, ids []int) ([]domain.IIN, error)
+		what string
+	}{{c.familyIDs(), e.FamilyIINs, "the members of families"}, {c.findingIDs(), e.FindingIINs, "the subjects of findings"}} {
+		if len(n.ids) == 0 {
+			continue
+		}
+		var more []domain.IIN
+		err := fmt.Errorf("access.Extension cannot name %s (%d)", n.what, len(n.ids))
+		if n.name != nil {
+			more, err = n.name(ctx, n.ids)
 		}
 		if err != nil {
 			e.Logger.ErrorContext(ctx, "audit entry incomplete: the answer is withheld", "err", err)

@@ -61,8 +61,8 @@ var public = []struct {
 	{"a payment's money, kind, month and the organisations and family it names; the IINs of its recipient and child are @personal", []string{
 		"Payment: id source sourceSeq syncedAt kind amount period paidOn payerBin familyPlatformID schoolBin contingent recipientID payerID familyID schoolID childID recipient payer family school child findings",
 	}},
-	{"a finding's kind, severity, status, money and the organisations, building and position it names, and who of the officials changed its status; its key, subject IIN, evidence, period and note are @personal", []string{
-		"Finding: id kind severity subjectBin otherBin cadastral positionCode status moneyAtRisk firstSeen lastSeen resolvedAt statusChangedBy statusChangedAt persons families schools employers buildings medicalInstitutions payments region",
+	{"a finding's kind, severity, status, period (a month, counted by analysts; the person it may date is its subject, which is @personal), money and the organisations, building and position it names, and who of the officials changed its status; its key, subject IIN, evidence and note are @personal", []string{
+		"Finding: id kind severity period subjectBin otherBin cadastral positionCode status moneyAtRisk firstSeen lastSeen resolvedAt statusChangedBy statusChangedAt persons families schools employers buildings medicalInstitutions payments region",
 	}},
 	{"counts and sums over people, never one person's values", []string{
 		"PaymentAggregate: region kind month count sum",

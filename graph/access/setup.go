@@ -14,6 +14,8 @@ import (
 	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/ent/familymembership"
+	"github.com/birlik/birlik/ent/finding"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/privacy"
 	"github.com/birlik/birlik/ratelimit"
@@ -92,7 +94,7 @@ func NewLayer(cfg config.Config, st *store.Store, rdb redis.UniversalClient, key
 	l.Audit = audit.New(st)
 	l.closers = append(l.closers, l.Audit.Close)
 	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: requestID, Purposes: cfg.Access.Purposes,
-		PersonIINs: PersonIINsFrom(st.Client)}}
+		PersonIINs: PersonIINsFrom(st.Client), FamilyIINs: FamilyIINsFrom(st.Client), FindingIINs: FindingIINsFrom(st.Client)}}
 	return l, nil
 }
 
@@ -112,6 +114,39 @@ func PersonIINsFrom(client *ent.Client) func(ctx context.Context, ids []int) ([]
 		out := make([]domain.IIN, len(ps))
 		for i, p := range ps {
 			out[i] = p.Iin
+		}
+		return out, nil
+	}
+}
+
+// FamilyIINsFrom names the members, past and present, of families by their IDs from the store,
+// for the audit entry of an answer that returned the families through a filter on a personal
+// value. Like PersonIINsFrom it reads past the row rules, into the audit log only.
+func FamilyIINsFrom(client *ent.Client) func(ctx context.Context, ids []int) ([]domain.IIN, error) {
+	return func(ctx context.Context, ids []int) ([]domain.IIN, error) {
+		var iins []domain.IIN
+		err := client.FamilyMembership.Query().Where(familymembership.FamilyIDIn(ids...)).
+			Select(familymembership.FieldIin).Scan(privacy.DecisionContext(ctx, privacy.Allow), &iins)
+		if err != nil {
+			return nil, fmt.Errorf("naming the members of %d families for the audit entry: %w", len(ids), err)
+		}
+		return iins, nil
+	}
+}
+
+// FindingIINsFrom names the subjects of findings by their IDs from the store (those that name a
+// person), for the audit entry, past the row rules as PersonIINsFrom.
+func FindingIINsFrom(client *ent.Client) func(ctx context.Context, ids []int) ([]domain.IIN, error) {
+	return func(ctx context.Context, ids []int) ([]domain.IIN, error) {
+		var subjects []string
+		err := client.Finding.Query().Where(finding.IDIn(ids...), finding.SubjectIinNEQ("")).
+			Select(finding.FieldSubjectIin).Scan(privacy.DecisionContext(ctx, privacy.Allow), &subjects)
+		if err != nil {
+			return nil, fmt.Errorf("naming the subjects of %d findings for the audit entry: %w", len(ids), err)
+		}
+		var out []domain.IIN
+		for _, s := range subjects {
+			out = append(out, auth.IINsIn(s)...)
 		}
 		return out, nil
 	}
