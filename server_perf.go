@@ -10,7 +10,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -83,7 +82,7 @@ func newPerfLayer(ctx context.Context, cfg config.Config, client *ent.Client, rd
 	if err != nil {
 		return nil, err
 	}
-	stop, tracing, err := metrics.StartTracing(os.Getenv)
+	stop, tracing, err := metrics.StartTracing(cfg.Tracing)
 	if err != nil {
 		p.Close()
 		return nil, err

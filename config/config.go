@@ -41,6 +41,9 @@ type Config struct {
 	// PprofAddr, when set, serves net/http/pprof on this separate address (BIRLIK_PPROF_ADDR),
 	// for profiling under load; keep it on loopback.
 	PprofAddr string
+	// Tracing turns OpenTelemetry tracing on (BIRLIK_OTEL): "stdout" (or "stderr") writes spans
+	// as JSON lines to standard error, a file path appends them to that file; empty: off.
+	Tracing string
 	// DBMaxConns bounds the open PostgreSQL connections (BIRLIK_DB_MAX_CONNS); 0 picks 4 per
 	// CPU, at least 8. More connections than the database has cores to run them only queue
 	// inside PostgreSQL.
@@ -145,6 +148,7 @@ func (c *Config) settings() []setting {
 			}
 			return "set"
 		}}},
+		{"BIRLIK_OTEL", "otel", "OpenTelemetry tracing: stdout (spans as JSON lines on standard error) or a file path to append them to; empty: off", (*stringValue)(&c.Tracing)},
 		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
 	}, c.accessSettings()...)
 }

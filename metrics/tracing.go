@@ -15,15 +15,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// TracingEnv is the environment variable that turns OpenTelemetry tracing on: "stdout" writes
-// spans as JSON lines to standard error, a file path appends them to that file. Unset (the
-// default): no tracing, no cost.
+// TracingEnv is the environment variable config reads dest from, for messages.
 const TracingEnv = "BIRLIK_OTEL"
 
-// StartTracing installs a global tracer provider when BIRLIK_OTEL is set and returns the
-// function that flushes and stops it (a no-op when tracing is off).
-func StartTracing(getenv func(string) string) (stop func() error, enabled bool, err error) {
-	dest := getenv(TracingEnv)
+// StartTracing installs a global tracer provider writing to dest ("stdout" or "stderr": spans
+// as JSON lines on standard error; a file path: appended to that file) and returns the function
+// that flushes and stops it. An empty dest is no tracing, at no cost (stop is a no-op).
+func StartTracing(dest string) (stop func() error, enabled bool, err error) {
 	if dest == "" {
 		return func() error { return nil }, false, nil
 	}
