@@ -110,9 +110,9 @@ func feeds(urls map[connectors.Source]string) []connectors.Feed {
 // syncLoop is the gateway's sync: one pass over every source, then,
 // when interval > 0, one pass per interval until ctx ends. After each pass the derived work
 // (findings, assessments) runs if the store changed (deriver).
-func syncLoop(ctx context.Context, s *store.Store, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, synced func()) error {
+func syncLoop(ctx context.Context, s *store.Store, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, m derivedMetrics, synced func()) error {
 	sy := syncer.New(s, syncer.Options{Logger: log})
-	dv := newDeriver(s, log)
+	dv := newDeriver(s, log, m)
 	fs := feeds(sources)
 	st, err := sy.Run(ctx, fs...)
 	if err != nil {

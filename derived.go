@@ -33,11 +33,12 @@ type deriver struct {
 	log    *slog.Logger
 	derive func(ctx context.Context) error
 	last   syncer.Since
+	m      derivedMetrics
 }
 
 // newDeriver returns the gateway's deriver over the store s.
-func newDeriver(s *store.Store, log *slog.Logger) *deriver {
-	return &deriver{log: log, derive: func(ctx context.Context) error { return derive(ctx, s, log) }}
+func newDeriver(s *store.Store, log *slog.Logger, m derivedMetrics) *deriver {
+	return &deriver{log: log, m: m, derive: func(ctx context.Context) error { return derive(ctx, s, log, m) }}
 }
 
 // afterSync runs the derived work after a sync that left the store at mark (its Stats.Mark),
@@ -45,7 +46,7 @@ func newDeriver(s *store.Store, log *slog.Logger) *deriver {
 // logged (it runs again after the next sync); it never takes the gateway down.
 func (dv *deriver) afterSync(ctx context.Context, mark string) bool {
 	if !dv.last.Changed(mark) {
-		derivedSkipped.Inc()
+		dv.m.skipped.Inc()
 		dv.log.Debug("the store is unchanged since the derived work last ran: skipped")
 		return false
 	}
@@ -57,17 +58,17 @@ func (dv *deriver) afterSync(ctx context.Context, mark string) bool {
 
 // derive runs the integrity checks, then the family assessments. An error is logged and
 // counted, and returned so that the work runs again after the next sync.
-func derive(ctx context.Context, s *store.Store, log *slog.Logger) error {
+func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetrics) error {
 	start := time.Now()
 	sum, err := checks.Run(ctx, s, checks.Defaults())
 	if err != nil {
-		derivedRuns.WithLabelValues("checks", "error").Inc()
+		m.runs.WithLabelValues("checks", "error").Inc()
 		if ctx.Err() == nil {
 			log.Error("checks failed; they run again after the next sync", "err", err)
 		}
 		return err
 	}
-	derivedRuns.WithLabelValues("checks", "ok").Inc()
+	m.runs.WithLabelValues("checks", "ok").Inc()
 	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
 	start = time.Now()
 	a, err := familycard.NewAssessor(s, welfare.Default)
@@ -75,27 +76,39 @@ func derive(ctx context.Context, s *store.Store, log *slog.Logger) error {
 		_, err = a.AssessAll(ctx)
 	}
 	if err != nil {
-		derivedRuns.WithLabelValues("assessments", "error").Inc()
+		m.runs.WithLabelValues("assessments", "error").Inc()
 		if ctx.Err() == nil {
 			log.Error("family assessment failed; it runs again after the next sync", "err", err)
 		}
 		return err
 	}
-	derivedRuns.WithLabelValues("assessments", "ok").Inc()
+	m.runs.WithLabelValues("assessments", "ok").Inc()
 	log.Info("family assessments done", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
-// derivedRuns counts the runs of the derived work, so that operators (and the load benchmark,
-// which waits for the first) see when findings and assessments are up to date.
-var derivedRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
-	Name: "birlik_derived_runs_total",
-	Help: "Runs of the work done after a sync that changed the store, by job (checks, assessments) and outcome (ok, error).",
-}, []string{"job", "outcome"})
+// derivedMetrics count the runs of the derived work, so that operators (and the load benchmark,
+// which waits for the first) see when findings and assessments are up to date, and the syncs
+// after which it did not run because the store was unchanged.
+type derivedMetrics struct {
+	runs    *prometheus.CounterVec
+	skipped prometheus.Counter
+}
 
-// derivedSkipped counts the syncs after which the derived work did not run: the store was
-// unchanged since its last successful run.
-var derivedSkipped = prometheus.NewCounter(prometheus.CounterOpts{
-	Name: "birlik_derived_skipped_total",
-	Help: "Syncs after which the derived work (checks, assessments) did not run because the store was unchanged since its last successful run.",
-})
+func newDerivedMetrics() derivedMetrics {
+	return derivedMetrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "birlik_derived_runs_total",
+			Help: "Runs of the work done after a sync that changed the store, by job (checks, assessments) and outcome (ok, error).",
+		}, []string{"job", "outcome"}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "birlik_derived_skipped_total",
+			Help: "Syncs after which the derived work (checks, assessments) did not run because the store was unchanged since its last successful run.",
+		}),
+	}
+}
+
+// collectors returns the metrics, to register with a Prometheus registry.
+func (m derivedMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.runs, m.skipped}
+}

@@ -31,7 +31,7 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 
 	runs := 0
 	var fail error
-	dv := &deriver{log: log, derive: func(context.Context) error { runs++; return fail }}
+	dv := &deriver{log: log, m: newDerivedMetrics(), derive: func(context.Context) error { runs++; return fail }}
 	var mark string
 	sync := func(step string, wantRun bool) {
 		t.Helper()
@@ -71,7 +71,7 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 	sync("then nothing new", false)
 
 	// A fresh process has not run it yet: it runs once whatever the store holds.
-	fresh := &deriver{log: log, derive: func(context.Context) error { runs++; return nil }}
+	fresh := &deriver{log: log, m: newDerivedMetrics(), derive: func(context.Context) error { runs++; return nil }}
 	before := runs
 	if !fresh.afterSync(ctx, mark) || runs != before+1 {
 		t.Fatalf("a new process: afterSync did not run the derived work")

@@ -123,7 +123,9 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	g.closers = append(g.closers, st.Close)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), derivedRuns, derivedSkipped)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	dm := newDerivedMetrics()
+	reg.MustRegister(dm.collectors()...)
 	if p := st.Pipeline; p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
@@ -181,7 +183,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	}
 
 	go func() {
-		err := syncLoop(ctx, st, g.Sources, cfg.SyncInterval, log, func() {
+		err := syncLoop(ctx, st, g.Sources, cfg.SyncInterval, log, dm, func() {
 			g.Ready.Ready()
 			log.Info("first sync finished: ready")
 		})
