@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	env := fs.String("gateway-env", "", "extra environment for the gateway, comma-separated NAME=VALUE (e.g. a switch measured against its default)")
 	fs.DurationVar(&o.syncInterval, "sync-interval", 0, "the gateway's sync interval after its first sync: 0, none, so that the cells measure reads alone; 1m, the gateway's default, measures what the periodic syncs cost the reads")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folders and the PostgreSQL database")
-	fs.BoolVar(&o.auditOverhead, "audit-overhead", false, "measure the audit log's cost instead of the workloads: per configuration, the citizen workload against the gateway as in service and against a second one with the audit log off (its benchmark-only switch), alternating; prints the overhead and issue 8's verdict (≤ 20% at 16 clients)")
+	fs.BoolVar(&o.auditOverhead, "audit-overhead", false, "measure the audit log's cost instead of the workloads: per configuration, the citizen workload against the gateway as in service and against a second one with the audit log off (its benchmark-only switch), alternating; prints the overhead and the verdict of the audit's budget (≤ 20% at 16 clients)")
 	fs.IntVar(&o.auditRounds, "audit-rounds", 3, "with -audit-overhead: rounds of on/off cells per concurrency")
 	if err := fs.Parse(args); err != nil {
 		return err

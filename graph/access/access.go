@@ -670,31 +670,20 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		Aggregate: r.aggregate && !r.personal,
 		IINs:      c.list(),
 	}
-	if ids := c.personIDs(); len(ids) > 0 {
-		var more []domain.IIN
-		err := fmt.Errorf("access.Extension has no PersonIINs to name %d persons shown without their IIN", len(ids))
-		if e.PersonIINs != nil {
-			more, err = e.PersonIINs(ctx, ids)
-		}
-		if err != nil {
-			e.Logger.ErrorContext(ctx, "audit entry incomplete: the answer is withheld", "err", err)
-			return &graphql.Response{Errors: gqlerror.List{{
-				Message:    "the audit log could not name everyone this read shows, so the data is withheld: retry later",
-				Extensions: map[string]any{"code": string(apperr.Internal)},
-			}}}
-		}
-		entry.IINs = append(entry.IINs, more...)
-	}
 	for _, n := range []struct {
 		ids  []int
 		name func(ctx context.Context, ids []int) ([]domain.IIN, error)
 		what string
-	}{{c.familyIDs(), e.FamilyIINs, "the members of families"}, {c.findingIDs(), e.FindingIINs, "the subjects of findings"}} {
+	}{
+		{c.personIDs(), e.PersonIINs, "the persons shown without their IIN"},
+		{c.familyIDs(), e.FamilyIINs, "the members of families"},
+		{c.findingIDs(), e.FindingIINs, "the subjects of findings"},
+	} {
 		if len(n.ids) == 0 {
 			continue
 		}
 		var more []domain.IIN
-		err := fmt.Errorf("access.Extension cannot name %s (%d)", n.what, len(n.ids))
+		err := fmt.Errorf("access.Extension has no function to name %s (%d)", n.what, len(n.ids))
 		if n.name != nil {
 			more, err = n.name(ctx, n.ids)
 		}
