@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
@@ -38,7 +37,7 @@ func runAssess(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), assessUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := config.Load(fs, args, os.Getenv)
+	cfg, err := loadOptions(fs, args, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

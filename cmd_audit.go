@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/birlik/birlik/audit"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/store"
 )
 
@@ -32,7 +31,7 @@ func init() {
 				fmt.Fprintln(fs.Output(), usage)
 				fs.PrintDefaults()
 			}
-			cfg, err := config.Load(fs, args, os.Getenv)
+			cfg, err := loadOptions(fs, args, os.Getenv)
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}

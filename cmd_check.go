@@ -15,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/birlik/birlik/checks"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/store"
 )
@@ -45,7 +44,7 @@ func runCheck(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), checkUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := config.Load(fs, args, os.Getenv)
+	cfg, err := loadOptions(fs, args, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

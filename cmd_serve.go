@@ -28,7 +28,7 @@ func init() {
 				fmt.Fprintf(fs.Output(), "usage: birlik [serve] [flags]\n\nServes /query, the playground at /, /healthz, /readyz and /metrics. With no source URL\nconfigured it starts the five simulators over a generated demo country, an SQLite store in\nBIRLIK_DATA, a first sync, and prints a demo API key.\n\nEvery flag can also be set by the environment variable named beside it. GOGC, when set,\nreplaces the serve command's garbage-collector target of %d.\n\nflags:\n", serveGCPercent)
 				fs.PrintDefaults()
 			}
-			cfg, err := config.Load(fs, args, os.Getenv)
+			cfg, err := loadOptions(fs, args, os.Getenv)
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}
@@ -62,7 +62,7 @@ func serveGC(getenv func(string) string) {
 // purposes and applies every field rule as before but records nothing, when (and only when)
 // cfg.BenchmarkAuditOff: BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off,
 // for bench/load -audit-overhead. It says so loudly at start and every 10,000 reads.
-func withoutAuditForBenchmark(cfg config.Config, acc *access.Layer, log *slog.Logger) {
+func withoutAuditForBenchmark(cfg options, acc *access.Layer, log *slog.Logger) {
 	if !cfg.BenchmarkAuditOff {
 		return
 	}

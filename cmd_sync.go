@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/education"
 	"github.com/birlik/birlik/connectors/finance"
@@ -51,7 +50,7 @@ func runSync(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), syncUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := config.Load(fs, args, os.Getenv)
+	cfg, err := loadOptions(fs, args, os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -59,7 +58,7 @@ func runSync(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, os.Stderr)
-	sources := cfg.Sources.URLs()
+	sources := sourceURLs(cfg.Sources)
 	if cfg.Sources.Embedded() {
 		log.Info("no source URL configured: starting the simulators over the demo country",
 			"seed", cfg.Demo.Seed, "people", cfg.Demo.People)

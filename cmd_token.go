@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 )
 
@@ -45,7 +44,7 @@ func runToken(args []string, getenv func(string) string, out io.Writer) error {
 		fmt.Fprintln(fs.Output(), "usage: birlik token --role ROLE --subject WHO [--region KATO] [--ttl 1h] [--client NAME]\n\nPrints a token signed with the first key of BIRLIK_JWT_KEYS, or with the embedded\ndefault's key kept in BIRLIK_DATA (the one `birlik` serves with). Send it as\n`Authorization: Bearer <token>`. A token lives at most its role's maximum\n(BIRLIK_TOKEN_MAX_TTL, default "+auth.DefaultLifetimes().String()+").\n\nflags:")
 		fs.PrintDefaults()
 	}
-	cfg, err := config.Load(fs, args, getenv)
+	cfg, err := loadOptions(fs, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -81,18 +80,27 @@ func runToken(args []string, getenv func(string) string, out io.Writer) error {
 	return nil
 }
 
-// tokenIssuer returns the gateway's token keys: BIRLIK_JWT_KEYS, or the embedded default's key
-// in the data folder when none are configured.
-func tokenIssuer(cfg config.Config) (*auth.Tokens, error) {
-	keys := cfg.Access.JWTKeys
-	if len(keys) == 0 {
-		k, err := auth.LoadOrCreateDemoJWTKey(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		keys = []auth.SigningKey{k}
+// tokenIssuer returns the issuer of the gateway's tokens (tokenKeys, with the demo key file's
+// key when none are configured).
+func tokenIssuer(cfg options) (*auth.Tokens, error) {
+	keys, err := tokenKeys(cfg, true)
+	if err != nil {
+		return nil, err
 	}
 	return auth.NewTokens(keys, nil, auth.WithLifetimes(cfg.Access.TokenLifetimes))
+}
+
+// tokenKeys returns the gateway's token keys: BIRLIK_JWT_KEYS, else, when demo is true, the
+// embedded default's key kept in the data folder; else none (tokens are off).
+func tokenKeys(cfg options, demo bool) ([]auth.SigningKey, error) {
+	if len(cfg.Access.TokenKeys) > 0 || !demo {
+		return cfg.Access.TokenKeys, nil
+	}
+	k, err := auth.LoadOrCreateDemoJWTKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return []auth.SigningKey{k}, nil
 }
 
 // demoTokens writes one token per role to out, valid for ttl or the role's maximum lifetime if

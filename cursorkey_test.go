@@ -2,12 +2,12 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/graph/cursor"
 )
 
@@ -15,8 +15,10 @@ import (
 // restarted gateway (or another one configured with the same key) opens the cursors it issued.
 func TestCursorSealer(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	cfg := config.Defaults()
-	cfg.DataDir = t.TempDir()
+	cfg, err := loadOptions(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--data=" + t.TempDir()}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	first, err := cursorSealer(cfg, log)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/gen"
@@ -60,7 +59,7 @@ func (g *gateway) Close() error {
 }
 
 // newLogger returns the process logger for cfg, adding request ids to every line.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+func newLogger(cfg options, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
@@ -72,14 +71,14 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // startGateway builds the gateway for cfg: the embedded simulators with a demo country when no
 // source URL is configured, the store, the schema, the HTTP handler, and the first sync in the
 // background (readiness turns on when it finishes).
-func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *gateway, err error) {
-	g := &gateway{Ready: httpapi.NewReadiness("the first sync has not finished"), Sources: cfg.Sources.URLs()}
+func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway, err error) {
+	g := &gateway{Ready: httpapi.NewReadiness("the first sync has not finished"), Sources: sourceURLs(cfg.Sources)}
 	defer func() {
 		if err != nil {
 			_ = g.Close()
 		}
 	}()
-	keys := cfg.APIKeys
+	keys := cfg.Access.APIKeys
 	if cfg.Sources.Embedded() {
 		log.Info("no source URLs configured: generating the demo country", "seed", cfg.Demo.Seed, "people", cfg.Demo.People)
 		country, err := gen.Generate(gen.Config{Seed: cfg.Demo.Seed, People: cfg.Demo.People})
@@ -145,7 +144,12 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 		}
 		g.closers = append(g.closers, rdb.Close)
 	}
-	acc, err := access.NewLayer(cfg, st, rdb, keys, cfg.Sources.Embedded(), log, httpapi.RequestID)
+	ao := cfg.Access
+	ao.APIKeys, ao.Logger, ao.RequestID = keys, log, httpapi.RequestID
+	if ao.TokenKeys, err = tokenKeys(cfg, cfg.Sources.Embedded()); err != nil {
+		return nil, err
+	}
+	acc, err := access.NewLayer(ao, st, rdb)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +168,7 @@ func startGateway(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *
 	}
 	g.Handler, err = httpapi.New(httpapi.Options{
 		Schema: graph.NewExecutableSchema(graph.Config{
-			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.Access.ShowOfficial},
+			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.ShowOfficial},
 			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]},
 		}),
 		Authenticator:     acc.Authenticator,
@@ -202,7 +206,7 @@ const keyHint = "Bearer <API key or token: ask the gateway's administrator, or o
 // gateway listens on loopback alone, where nobody but this machine's users can load the page;
 // listening on other addresses, the page says how to get a key instead of handing an admin
 // key to anyone who reaches the port.
-func playgroundHeaders(cfg config.Config, demoKey string) map[string]string {
+func playgroundHeaders(cfg options, demoKey string) map[string]string {
 	if demoKey != "" && cfg.LoopbackOnly() {
 		return map[string]string{"Authorization": "Bearer " + demoKey}
 	}
@@ -211,7 +215,7 @@ func playgroundHeaders(cfg config.Config, demoKey string) map[string]string {
 
 // runServe serves the gateway for cfg on cfg.Addr until ctx ends, printing the URL (and the
 // demo key) to out.
-func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
+func runServe(ctx context.Context, cfg options, out io.Writer) error {
 	log := newLogger(cfg, os.Stderr)
 	g, err := startGateway(ctx, cfg, log)
 	if err != nil {
@@ -246,7 +250,7 @@ func runServe(ctx context.Context, cfg config.Config, out io.Writer) error {
 
 // cursorSealer returns the sealer of the gateway's cursors: BIRLIK_CURSOR_KEY, else a key kept
 // in BIRLIK_DATA (cursors survive a restart, but another gateway refuses them).
-func cursorSealer(cfg config.Config, log *slog.Logger) (*cursor.Sealer, error) {
+func cursorSealer(cfg options, log *slog.Logger) (*cursor.Sealer, error) {
 	key := cfg.CursorKey
 	if key == nil {
 		var err error

@@ -18,7 +18,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/birlik/birlik/cache"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/health"
 	"github.com/birlik/birlik/connectors/justice"
@@ -58,7 +57,7 @@ func liveTransport(source connectors.Source, m *metrics.Metrics) transport.Confi
 // newPerfLayer builds the speed layer for cfg over the store client, the Redis client rdb (nil:
 // an in-process cache) and the sources' URLs,
 // registering its metrics on reg.
-func newPerfLayer(ctx context.Context, cfg config.Config, client *ent.Client, rdb redis.UniversalClient, sources map[connectors.Source]string, reg *prometheus.Registry, log *slog.Logger) (*perfLayer, error) {
+func newPerfLayer(ctx context.Context, cfg options, client *ent.Client, rdb redis.UniversalClient, sources map[connectors.Source]string, reg *prometheus.Registry, log *slog.Logger) (*perfLayer, error) {
 	m, err := metrics.New(reg)
 	if err != nil {
 		return nil, err

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/gen"
 )
@@ -24,7 +23,7 @@ import (
 func TestEmbeddedStartup(t *testing.T) {
 	data := t.TempDir()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg, err := config.Load(fs, []string{"--addr=127.0.0.1:0", "--data=" + data, "--demo-people=1000", "--log-level=warn"},
+	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + data, "--demo-people=1000", "--log-level=warn"},
 		func(k string) string {
 			if k == "DATABASE_URL" {
 				return os.Getenv(k)

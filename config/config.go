@@ -1,8 +1,11 @@
-// Package config owns Birlik's configuration: one Config struct read from the environment and
-// the command line in one place, and validated at start-up with messages that name the variable
-// to fix. Every subcommand reads the same configuration, so they all see the same store.
+// Package config reads Birlik's configuration from the environment and the command line in one
+// place, and validates it at start-up with messages that name the variable to fix. Every
+// subcommand reads the same configuration, so they all see the same store.
 //
-// config only reads and checks settings; it opens nothing (no store, no network).
+// config owns the plain settings (addresses, URLs, sizes, durations). Settings whose values are
+// another package's types (keys, policies, limits per role) are declared by the composition root
+// as extra Settings, parsed by the package that owns the type: config imports none of the
+// packages it configures. config only reads and checks settings; it opens nothing.
 package config
 
 import (
@@ -16,23 +19,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/connectors"
-	"github.com/birlik/birlik/graph/cursor"
 )
 
 // Config is the whole configuration of the gateway.
 type Config struct {
-	Addr        string        // BIRLIK_ADDR: listen address
-	DatabaseURL string        // DATABASE_URL: PostgreSQL; empty for SQLite in DataDir
-	RedisURL    string        // REDIS_URL: the shared cache; empty for an in-process cache
-	DataDir     string        // BIRLIK_DATA: the embedded default's folder
-	APIKeys     []auth.APIKey // BIRLIK_API_KEYS
-	Sources     Sources       // BIRLIK_*_URL: the ministry systems; all empty for the simulators
-	Limits      Limits        // what one GraphQL request may ask
-	Demo        Demo          // the demo country of the embedded default
-	Access      Access        // tokens, purposes, per-role limits, rate limits (access.go)
+	Addr        string  // BIRLIK_ADDR: listen address
+	DatabaseURL string  // DATABASE_URL: PostgreSQL; empty for SQLite in DataDir
+	RedisURL    string  // REDIS_URL: the shared cache; empty for an in-process cache
+	DataDir     string  // BIRLIK_DATA: the embedded default's folder
+	Sources     Sources // BIRLIK_*_URL: the ministry systems; all empty for the simulators
+	Limits      Limits  // what one GraphQL request may ask, for roles without their own
+	Demo        Demo    // the demo country of the embedded default
 	// SyncInterval is how often sync pulls the sources after the first sync (0: only once).
 	SyncInterval    time.Duration
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGINT/SIGTERM
@@ -55,9 +52,6 @@ type Config struct {
 	// BenchmarkAuditOff serves without writing the audit log: only for measuring its cost,
 	// set only by BIRLIK_BENCHMARK_AUDIT_OFF=1 together with --benchmark-audit-off (benchmark.go).
 	BenchmarkAuditOff bool
-	// CursorKey seals the pagination cursors the gateway hands out (BIRLIK_CURSOR_KEY, 32 bytes
-	// in base64); nil: a key kept in DataDir. Replicas behind one address must share it.
-	CursorKey []byte
 }
 
 // Sources are the base URLs of the five ministry systems.
@@ -68,18 +62,8 @@ type Sources struct {
 // Embedded reports whether no source URL is configured: the gateway then runs the simulators.
 func (s Sources) Embedded() bool { return s == Sources{} }
 
-// URLs returns the base URL of every source, by source.
-func (s Sources) URLs() map[connectors.Source]string {
-	return map[connectors.Source]string{
-		connectors.Justice:   s.Justice,
-		connectors.Labour:    s.Labour,
-		connectors.Education: s.Education,
-		connectors.Finance:   s.Finance,
-		connectors.Health:    s.Health,
-	}
-}
-
-// Limits bound what one GraphQL request may ask for (Access.RoleLimits overrides them per role).
+// Limits bound what one GraphQL request may ask for (limits.Limits; per-role limits are the
+// composition root's BIRLIK_ROLE_LIMITS).
 type Limits struct {
 	Depth      int // BIRLIK_MAX_DEPTH: nesting of fields
 	Aliases    int // BIRLIK_MAX_ALIASES: aliased fields in one operation
@@ -100,7 +84,6 @@ func Defaults() Config {
 		DataDir:         "./birlik-data",
 		Limits:          Limits{Depth: 12, Aliases: 30, Complexity: 50000, PageSize: 1000},
 		Demo:            Demo{Seed: 1, People: 20000},
-		Access:          defaultAccess(),
 		SyncInterval:    time.Minute,
 		ShutdownTimeout: 15 * time.Second,
 		LogFormat:       "text",
@@ -108,65 +91,59 @@ func Defaults() Config {
 	}
 }
 
-// setting is one configuration value: its variable, its flag, and where it lands in Config.
-type setting struct {
-	env, flag, usage string
-	value            flag.Value
+// Setting is one configuration value: its environment variable, its flag, its usage text, and
+// the flag.Value that parses it into where it lands. A Secret setting's input is never echoed in
+// an error.
+type Setting struct {
+	Env, Flag, Usage string
+	Value            flag.Value
+	Secret           bool
 }
 
-func (c *Config) settings() []setting {
-	return append([]setting{
-		{"BIRLIK_ADDR", "addr", "listen address host:port", (*stringValue)(&c.Addr)},
-		{"DATABASE_URL", "database-url", "PostgreSQL URL postgres://…; empty for SQLite in the data folder", (*stringValue)(&c.DatabaseURL)},
-		{"REDIS_URL", "redis-url", "Redis URL redis://…; empty for an in-process cache", (*stringValue)(&c.RedisURL)},
-		{"BIRLIK_DATA", "data", "folder of the embedded default (SQLite store, demo key)", (*stringValue)(&c.DataDir)},
-		{"BIRLIK_API_KEYS", "api-keys", "API keys key:role:client[:KATO|KATO],…", &apiKeysValue{&c.APIKeys}},
-		{"BIRLIK_JUSTICE_URL", "justice-url", "base URL of the Ministry of Justice's register", (*stringValue)(&c.Sources.Justice)},
-		{"BIRLIK_LABOUR_URL", "labour-url", "base URL of the Ministry of Labour's platform", (*stringValue)(&c.Sources.Labour)},
-		{"BIRLIK_EDUCATION_URL", "education-url", "base URL of the national education database", (*stringValue)(&c.Sources.Education)},
-		{"BIRLIK_FINANCE_URL", "finance-url", "base URL of the Ministry of Finance's OrtaBilim service", (*stringValue)(&c.Sources.Finance)},
-		{"BIRLIK_HEALTH_URL", "health-url", "base URL of the Ministry of Healthcare's UMIS", (*stringValue)(&c.Sources.Health)},
-		{"BIRLIK_MAX_DEPTH", "max-depth", "deepest field nesting of a query", (*intValue)(&c.Limits.Depth)},
-		{"BIRLIK_MAX_ALIASES", "max-aliases", "most aliased fields in one query", (*intValue)(&c.Limits.Aliases)},
-		{"BIRLIK_MAX_COMPLEXITY", "max-complexity", "highest complexity of a query (a list counts first/last times its fields)", (*intValue)(&c.Limits.Complexity)},
-		{"BIRLIK_MAX_PAGE", "max-page", "largest first/last of a connection", (*intValue)(&c.Limits.PageSize)},
-		{"BIRLIK_DEMO_SEED", "demo-seed", "seed of the embedded demo country", (*int64Value)(&c.Demo.Seed)},
-		{"BIRLIK_DEMO_PEOPLE", "demo-people", "people in the embedded demo country", (*intValue)(&c.Demo.People)},
-		{"BIRLIK_SYNC_INTERVAL", "sync-interval", "how often to sync after the first sync (0: never)", (*durationValue)(&c.SyncInterval)},
-		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout)},
-		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat)},
-		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel)},
-		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns)},
-		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: one per CPU, at least 2; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline)},
-		{"BIRLIK_CURSOR_KEY", "cursor-key", "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", &secretValue{func(s string) error {
-			k, err := cursor.ParseKey(s)
-			c.CursorKey = k
-			return err
-		}, func() string {
-			if c.CursorKey == nil {
-				return ""
-			}
-			return "set"
-		}}},
-		{"BIRLIK_OTEL", "otel", "OpenTelemetry tracing: stdout (spans as JSON lines on standard error) or a file path to append them to; empty: off", (*stringValue)(&c.Tracing)},
-		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr)},
-	}, c.accessSettings()...)
+func (c *Config) settings() []Setting {
+	return []Setting{
+		{"BIRLIK_ADDR", "addr", "listen address host:port", (*stringValue)(&c.Addr), false},
+		{"DATABASE_URL", "database-url", "PostgreSQL URL postgres://…; empty for SQLite in the data folder", (*stringValue)(&c.DatabaseURL), false},
+		{"REDIS_URL", "redis-url", "Redis URL redis://…; empty for an in-process cache", (*stringValue)(&c.RedisURL), false},
+		{"BIRLIK_DATA", "data", "folder of the embedded default (SQLite store, demo key)", (*stringValue)(&c.DataDir), false},
+		{"BIRLIK_JUSTICE_URL", "justice-url", "base URL of the Ministry of Justice's register", (*stringValue)(&c.Sources.Justice), false},
+		{"BIRLIK_LABOUR_URL", "labour-url", "base URL of the Ministry of Labour's platform", (*stringValue)(&c.Sources.Labour), false},
+		{"BIRLIK_EDUCATION_URL", "education-url", "base URL of the national education database", (*stringValue)(&c.Sources.Education), false},
+		{"BIRLIK_FINANCE_URL", "finance-url", "base URL of the Ministry of Finance's OrtaBilim service", (*stringValue)(&c.Sources.Finance), false},
+		{"BIRLIK_HEALTH_URL", "health-url", "base URL of the Ministry of Healthcare's UMIS", (*stringValue)(&c.Sources.Health), false},
+		{"BIRLIK_MAX_DEPTH", "max-depth", "deepest field nesting of a query", (*intValue)(&c.Limits.Depth), false},
+		{"BIRLIK_MAX_ALIASES", "max-aliases", "most aliased fields in one query", (*intValue)(&c.Limits.Aliases), false},
+		{"BIRLIK_MAX_COMPLEXITY", "max-complexity", "highest complexity of a query (a list counts first/last times its fields)", (*intValue)(&c.Limits.Complexity), false},
+		{"BIRLIK_MAX_PAGE", "max-page", "largest first/last of a connection", (*intValue)(&c.Limits.PageSize), false},
+		{"BIRLIK_DEMO_SEED", "demo-seed", "seed of the embedded demo country", (*int64Value)(&c.Demo.Seed), false},
+		{"BIRLIK_DEMO_PEOPLE", "demo-people", "people in the embedded demo country", (*intValue)(&c.Demo.People), false},
+		{"BIRLIK_SYNC_INTERVAL", "sync-interval", "how often to sync after the first sync (0: never)", (*durationValue)(&c.SyncInterval), false},
+		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout), false},
+		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat), false},
+		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel), false},
+		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns), false},
+		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: one per CPU, at least 2; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline), false},
+		{"BIRLIK_OTEL", "otel", "OpenTelemetry tracing: stdout (spans as JSON lines on standard error) or a file path to append them to; empty: off", (*stringValue)(&c.Tracing), false},
+		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr), false},
+	}
 }
 
 // Load reads the configuration: the defaults, then the environment (getenv, usually
 // os.Getenv), then the flags in args, which fs parses (a command adds its own flags to fs
-// first). It validates the result; every error names the variable (and flag) to fix.
-func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+// first). extra are settings of other packages' options, declared by the caller; they are read
+// after config's own, in their order, so a setting may build on an earlier one. It validates the
+// result; every error names the variable (and flag) to fix.
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string, extra ...Setting) (Config, error) {
 	c := Defaults()
-	settings := c.settings()
+	settings := append(c.settings(), extra...)
 	var errs []error
 	for _, s := range settings {
-		if v := getenv(s.env); v != "" {
-			if err := s.value.Set(v); err != nil {
-				if _, secret := s.value.(*apiKeysValue); secret || isSecret(s.value) {
-					errs = append(errs, fmt.Errorf("%s: %w", s.env, err)) // never echo the secrets
+		if v := getenv(s.Env); v != "" {
+			if err := s.Value.Set(v); err != nil {
+				if s.Secret {
+					errs = append(errs, fmt.Errorf("%s: %w", s.Env, err)) // never echo the secrets
 				} else {
-					errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, v, err))
+					errs = append(errs, fmt.Errorf("%s=%q: %w", s.Env, v, err))
 				}
 			}
 		}
@@ -174,10 +151,8 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
-	byFlag := map[string]string{}
 	for _, s := range settings {
-		fs.Var(s.value, s.flag, s.usage+" (env "+s.env+")")
-		byFlag[s.flag] = s.env
+		fs.Var(s.Value, s.Flag, s.Usage+" (env "+s.Env+")")
 	}
 	auditOff := registerBenchmarkFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -242,9 +217,6 @@ func (c *Config) Validate() error {
 		bad("BIRLIK_DATA", "is empty; name a folder, e.g. ./birlik-data")
 	}
 	errs = append(errs, c.validateSources()...)
-	if !c.Sources.Embedded() && len(c.APIKeys) == 0 {
-		bad("BIRLIK_API_KEYS", "is empty: with real sources there is no demo key, so configure at least one key:role:client")
-	}
 	for _, l := range []struct {
 		env string
 		v   int
@@ -351,19 +323,19 @@ func (v *levelValue) Set(s string) error {
 	return nil
 }
 
-type apiKeysValue struct{ keys *[]auth.APIKey }
+// Func returns a flag.Value that parses with set and prints with get (nil: nothing), for the
+// extra Settings of Load.
+func Func(set func(string) error, get func() string) flag.Value { return &funcValue{set, get} }
 
-func (v *apiKeysValue) String() string {
-	if v.keys == nil || len(*v.keys) == 0 {
+type funcValue struct {
+	set func(string) error
+	get func() string
+}
+
+func (v *funcValue) String() string {
+	if v == nil || v.get == nil {
 		return ""
 	}
-	return fmt.Sprintf("%d keys", len(*v.keys)) // never print the secrets
+	return v.get()
 }
-func (v *apiKeysValue) Set(s string) error {
-	keys, err := auth.ParseAPIKeys(s)
-	if err != nil {
-		return err
-	}
-	*v.keys = keys
-	return nil
-}
+func (v *funcValue) Set(s string) error { return v.set(s) }

@@ -1,8 +1,6 @@
 package config_test
 
 import (
-	"bytes"
-	"encoding/base64"
 	"flag"
 	"io"
 	"strings"
@@ -72,7 +70,7 @@ func TestLoad(t *testing.T) {
 			}},
 		{name: "real sources", env: sources,
 			check: func(t *testing.T, c config.Config) {
-				if c.Sources.Embedded() || c.Sources.Health != "https://health.example/fhir" || len(c.APIKeys) != 1 || c.APIKeys[0].Client != "umis" {
+				if c.Sources.Embedded() || c.Sources.Health != "https://health.example/fhir" {
 					t.Errorf("config = %+v", c)
 				}
 			}},
@@ -93,8 +91,6 @@ func TestLoad(t *testing.T) {
 		{name: "some sources only", env: map[string]string{"BIRLIK_JUSTICE_URL": "http://127.0.0.1:9001"},
 			wantErr: []string{"BIRLIK_LABOUR_URL: is not set", "BIRLIK_HEALTH_URL: is not set"}},
 		{name: "source not a URL", env: with(map[string]string{"BIRLIK_FINANCE_URL": "finance:9004"}), wantErr: []string{`BIRLIK_FINANCE_URL: "finance:9004" is not an http(s) URL`}},
-		{name: "real sources need keys", env: with(map[string]string{"BIRLIK_API_KEYS": ""}), wantErr: []string{"BIRLIK_API_KEYS: is empty"}},
-		{name: "bad key does not echo secrets", env: map[string]string{"BIRLIK_API_KEYS": key + ":root:x"}, wantErr: []string{`BIRLIK_API_KEYS: entry 1: role "root" is unknown`}},
 		{name: "bad duration", env: map[string]string{"BIRLIK_SYNC_INTERVAL": "often"}, wantErr: []string{"BIRLIK_SYNC_INTERVAL", "30s"}},
 		{name: "bad log format", env: map[string]string{"BIRLIK_LOG_FORMAT": "xml"}, wantErr: []string{"BIRLIK_LOG_FORMAT"}},
 		{name: "bad flag", args: []string{"--max-page=lots"}, wantErr: []string{"max-page"}},
@@ -137,32 +133,25 @@ func TestDurations(t *testing.T) {
 		t.Fatalf("config = %+v", c)
 	}
 }
-
-func TestCursorKey(t *testing.T) {
+func TestLoopbackOnly(t *testing.T) {
 	t.Parallel()
-	c, err := load(nil)
-	if err != nil || c.CursorKey != nil {
-		t.Fatalf("unset: key %x, %v; want none (the gateway keeps one in BIRLIK_DATA)", c.CursorKey, err)
-	}
-	want := []byte("0123456789abcdef0123456789abcdef")
-	enc := base64.StdEncoding.EncodeToString(want)
-	for _, src := range []struct {
-		env  map[string]string
-		args []string
-	}{{env: map[string]string{"BIRLIK_CURSOR_KEY": enc}}, {args: []string{"--cursor-key=" + enc}}} {
-		c, err := load(src.env, src.args...)
-		if err != nil || !bytes.Equal(c.CursorKey, want) {
-			t.Errorf("%v %v: key %q, %v", src.env, src.args, c.CursorKey, err)
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080":   true,
+		"127.0.0.2:8080":   true,
+		"[::1]:8080":       true,
+		"localhost:8080":   true,
+		"LOCALHOST:0":      true,
+		":8080":            false,
+		"0.0.0.0:8080":     false,
+		"[::]:8080":        false,
+		"10.0.0.5:8080":    false,
+		"gateway.lan:8080": false,
+	} {
+		if got := (config.Config{Addr: addr}).LoopbackOnly(); got != want {
+			t.Errorf("LoopbackOnly(%s) = %v, want %v", addr, got, want)
 		}
 	}
-	short := base64.StdEncoding.EncodeToString([]byte("too short to seal anything"))
-	for _, bad := range []string{"not base64 at all!", short} {
-		_, err := load(map[string]string{"BIRLIK_CURSOR_KEY": bad})
-		if err == nil || !strings.Contains(err.Error(), "BIRLIK_CURSOR_KEY") || !strings.Contains(err.Error(), "openssl rand -base64 32") {
-			t.Errorf("BIRLIK_CURSOR_KEY=%q: %v, want an error naming the variable and how to make a key", bad, err)
-		}
-		if err != nil && strings.Contains(err.Error(), bad) {
-			t.Errorf("the error %q echoes the key", err)
-		}
+	if !config.Defaults().LoopbackOnly() {
+		t.Error("the default listen address is not loopback: a first run would be reachable from the network")
 	}
 }

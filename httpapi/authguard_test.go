@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/ratelimit"
 )
@@ -28,8 +28,8 @@ func TestFailedAuthenticationsLimited(t *testing.T) {
 	h, err := httpapi.New(httpapi.Options{
 		Schema:        fakeSchema{testSchema},
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
-		Limits: func(context.Context) config.Limits {
-			return config.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
+		Limits: func(context.Context) limits.Limits {
+			return limits.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
 		},
 		Logger:    log,
 		Registry:  prometheus.NewRegistry(),

@@ -30,7 +30,6 @@ import (
 
 	"github.com/birlik/birlik/apperr"
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/limits"
 )
@@ -42,7 +41,7 @@ type Options struct {
 	// Authenticator checks the bearer credential of every /query request.
 	Authenticator auth.Authenticator
 	// Limits returns the query limits of the caller in ctx.
-	Limits func(ctx context.Context) config.Limits
+	Limits func(ctx context.Context) limits.Limits
 	// Logger receives access logs and internal errors; wrap its handler with LogHandler.
 	Logger *slog.Logger
 	// Registry receives the HTTP and GraphQL metrics and is served on /metrics.

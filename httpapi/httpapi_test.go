@@ -21,7 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/httpapi"
 )
 
@@ -67,8 +67,8 @@ func newServer(t *testing.T) (*httptest.Server, *httpapi.Readiness, *bytes.Buffe
 	h, err := httpapi.New(httpapi.Options{
 		Schema:        fakeSchema{testSchema},
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
-		Limits: func(context.Context) config.Limits {
-			return config.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
+		Limits: func(context.Context) limits.Limits {
+			return limits.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
 		},
 		Logger:            slog.New(httpapi.LogHandler(slog.NewTextHandler(&logs, nil))),
 		Registry:          prometheus.NewRegistry(),

@@ -24,7 +24,6 @@ import (
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/cache"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/auditentry"
@@ -32,6 +31,7 @@ import (
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/loaders"
@@ -50,16 +50,37 @@ func accessServer(t testing.TB, st *storetest.Store, citizen domain.IIN, noAudit
 // accessServerWith is accessServer with the live sources (health, justice) for the live fields.
 func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src loaders.Sources, noAudit ...bool) (string, map[string]string, *access.Layer) {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.DataDir = t.TempDir()
+	return serveAccess(t, st, testGateway{citizen: citizen, region: "710000000", caseworkerClient: "akimat-astana",
+		sources: src, noAudit: len(noAudit) > 0 && noAudit[0]})
+}
+
+// testGateway is what serveAccess serves.
+type testGateway struct {
+	citizen          domain.IIN
+	region           domain.KATO // the caseworker's
+	caseworkerClient string      // empty: org-caseworker
+	sources          loaders.Sources
+	noAudit          bool
+	limits           *limits.Options // nil: the gateway's defaults
+}
+
+// serveAccess serves the store with the full access layer, as the gateway does, and returns its
+// URL, a token per role and the layer.
+func serveAccess(t testing.TB, st *storetest.Store, g testGateway) (string, map[string]string, *access.Layer) {
+	t.Helper()
+	opts := access.DefaultOptions(limits.Limits{Depth: 12, Aliases: 30, Complexity: 50000, PageSize: 1000})
 	keys, err := auth.ParseSigningKeys("t1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Access.JWTKeys = keys
-	cfg.Access.RateLimits = ratelimit.Policy{} // no rate limit in these tests (ratelimit has its own)
+	opts.TokenKeys = keys
+	opts.RateLimits = ratelimit.Policy{} // no rate limit in these tests (ratelimit has its own)
+	if g.limits != nil {
+		opts.Limits = *g.limits
+	}
 	log := slog.New(slog.DiscardHandler)
-	layer, err := access.NewLayer(cfg, st.Store, nil, nil, false, log, httpapi.RequestID)
+	opts.Logger, opts.RequestID = log, httpapi.RequestID
+	layer, err := access.NewLayer(opts, st.Store, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +89,7 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: src})
+	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: g.sources})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +101,7 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 		Authenticator:   layer.Authenticator,
 		Limits:          layer.Limits,
 		QueryMiddleware: append(slices.Clone(layer.QueryMiddleware), lf.Middleware),
-		Extensions:      extensions(layer, log, noAudit),
+		Extensions:      extensions(layer, log, g.noAudit),
 		Logger:          log,
 		Registry:        prometheus.NewRegistry(),
 		Ready:           httpapi.NewReadiness("test"),
@@ -95,10 +116,12 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 		id := auth.Identity{Role: role, Subject: "officer-" + role, Client: "org-" + role}
 		switch role {
 		case auth.RoleCitizen:
-			id.Subject = string(citizen)
+			id.Subject = string(g.citizen)
 		case auth.RoleCaseworker:
-			id.Regions = []domain.KATO{"710000000"}
-			id.Client = "akimat-astana"
+			id.Regions = []domain.KATO{g.region}
+			if g.caseworkerClient != "" {
+				id.Client = g.caseworkerClient
+			}
 		}
 		tok, err := layer.Tokens.Issue(id, time.Hour)
 		if err != nil {
@@ -453,8 +476,8 @@ type nopRecorder struct{}
 
 func (nopRecorder) Record(context.Context, audit.Entry) error { return nil }
 
-func extensions(l *access.Layer, log *slog.Logger, noAudit []bool) []gqlgraphql.HandlerExtension {
-	if len(noAudit) > 0 && noAudit[0] {
+func extensions(l *access.Layer, log *slog.Logger, noAudit bool) []gqlgraphql.HandlerExtension {
+	if noAudit {
 		return []gqlgraphql.HandlerExtension{access.Extension{Audit: nopRecorder{}, Logger: log,
 			PersonIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil },
 			FamilyIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil }}}

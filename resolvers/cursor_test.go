@@ -21,13 +21,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
 	"github.com/birlik/birlik/graph/cursor"
+	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/resolvers"
@@ -341,8 +341,8 @@ func TestMalformedNodeIDsAreBadInput(t *testing.T) {
 		Schema: graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: st.Client},
 			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]}}),
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
-		Limits: func(context.Context) config.Limits {
-			return config.Limits{Depth: 8, Aliases: 5, Complexity: 20000, PageSize: 50}
+		Limits: func(context.Context) limits.Limits {
+			return limits.Limits{Depth: 8, Aliases: 5, Complexity: 20000, PageSize: 50}
 		},
 		Logger:   slog.New(errs),
 		Registry: prometheus.NewRegistry(),

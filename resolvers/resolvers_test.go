@@ -17,7 +17,6 @@ import (
 
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/cache"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/familymembership"
@@ -26,6 +25,7 @@ import (
 	"github.com/birlik/birlik/ent/school"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/loaders"
@@ -164,8 +164,8 @@ func server(t *testing.T, c *ent.Client, pageSize ...int) *httptest.Server {
 		Schema: graph.NewExecutableSchema(graph.Config{Resolvers: &resolvers.Resolver{Client: c},
 			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]}}),
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
-		Limits: func(context.Context) config.Limits {
-			return config.Limits{Depth: 8, Aliases: 5, Complexity: 20000, PageSize: page}
+		Limits: func(context.Context) limits.Limits {
+			return limits.Limits{Depth: 8, Aliases: 5, Complexity: 20000, PageSize: page}
 		},
 		Logger:   slog.New(slog.DiscardHandler),
 		Registry: prometheus.NewRegistry(),

@@ -5,19 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/familymembership"
 	"github.com/birlik/birlik/ent/finding"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/privacy"
+	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/ratelimit"
 	"github.com/birlik/birlik/store"
 )
@@ -31,7 +32,7 @@ type Layer struct {
 	Tokens          *auth.Tokens // issues the demo tokens; nil when tokens are off
 	QueryMiddleware []func(http.Handler) http.Handler
 	Extensions      []graphql.HandlerExtension
-	Limits          func(ctx context.Context) config.Limits
+	Limits          func(ctx context.Context) limits.Limits
 	Audit           *audit.Log
 	AuthGuard       func(http.Handler) http.Handler // failed authentications per client address; nil when off
 	closers         []func() error
@@ -48,24 +49,45 @@ func (l *Layer) Close() error {
 	return first
 }
 
-// NewLayer builds the access layer for cfg over the store st; rdb, when not nil, is the
-// gateway's Redis client (shared with the cache), which the rate limits then use. keys are the API
-// keys (the configured ones and the demo key); the token keys are cfg.Access.JWTKeys, else the
-// embedded default's key in cfg.DataDir when embedded is true, else tokens are off.
-// requestID gives the request id for audit entries (may be nil).
-func NewLayer(cfg config.Config, st *store.Store, rdb redis.UniversalClient, keys []auth.APIKey, embedded bool, log *slog.Logger, requestID func(context.Context) string) (*Layer, error) {
-	l := &Layer{}
-	chain := auth.Chain{auth.NewAPIKeys(keys)}
-	tokenKeys := cfg.Access.JWTKeys
-	if len(tokenKeys) == 0 && embedded {
-		k, err := auth.LoadOrCreateDemoJWTKey(cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		tokenKeys = []auth.SigningKey{k}
+// Options are the settings of the access layer.
+type Options struct {
+	APIKeys []auth.APIKey // the API keys (the configured ones and the demo key)
+	// TokenKeys sign (the first) and verify tokens; empty: tokens are off.
+	TokenKeys      []auth.SigningKey
+	TokenLifetimes auth.Lifetimes     // the longest a token of each role may live
+	Purposes       auth.PurposePolicy // the purposes each role may state
+	Limits         limits.Options     // query limits, per role over a base
+	RateLimits     ratelimit.Policy   // requests per role or client
+	// AuthFailures is the failed-authentication budget of one client address; zero: off.
+	AuthFailures ratelimit.Limit
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	Logger         *slog.Logger
+	RequestID      func(context.Context) string // the request id for audit entries; may be nil
+}
+
+// DefaultOptions are the access settings with nothing configured (no keys: add them).
+func DefaultOptions(base limits.Limits) Options {
+	return Options{
+		Purposes:       auth.DefaultPurposePolicy(),
+		Limits:         limits.Options{Base: base, Roles: limits.DefaultRoles()},
+		RateLimits:     ratelimit.DefaultPolicy(),
+		TokenLifetimes: auth.DefaultLifetimes(),
+		AuthFailures:   ratelimit.DefaultAuthFailures,
 	}
-	if len(tokenKeys) > 0 {
-		t, err := auth.NewTokens(tokenKeys, nil, auth.WithLifetimes(cfg.Access.TokenLifetimes))
+}
+
+// NewLayer builds the access layer of o over the store st; rdb, when not nil, is the gateway's
+// Redis client (shared with the cache), which the rate limits then use.
+func NewLayer(o Options, st *store.Store, rdb redis.UniversalClient) (*Layer, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	l := &Layer{}
+	chain := auth.Chain{auth.NewAPIKeys(o.APIKeys)}
+	if len(o.TokenKeys) > 0 {
+		t, err := auth.NewTokens(o.TokenKeys, nil, auth.WithLifetimes(o.TokenLifetimes))
 		if err != nil {
 			return nil, fmt.Errorf("BIRLIK_JWT_KEYS: %w", err)
 		}
@@ -80,20 +102,17 @@ func NewLayer(cfg config.Config, st *store.Store, rdb redis.UniversalClient, key
 		limiter = ratelimit.NewLeased(ratelimit.NewRedis(rdb), nil)
 		failures = ratelimit.NewRedis(rdb)
 	}
-	if cfg.Access.AuthFailures != (ratelimit.Limit{}) {
-		l.AuthGuard = ratelimit.NewAuthFailures(failures, cfg.Access.AuthFailures, ratelimit.ClientAddress(cfg.Access.TrustedProxies), log, nil).Middleware
+	if o.AuthFailures != (ratelimit.Limit{}) {
+		l.AuthGuard = ratelimit.NewAuthFailures(failures, o.AuthFailures, ratelimit.ClientAddress(o.TrustedProxies), log, nil).Middleware
 	}
 	l.QueryMiddleware = []func(http.Handler) http.Handler{
-		ratelimit.Middleware(limiter, cfg.Access.RateLimits, log),
-		auth.PurposeMiddleware(cfg.Access.Purposes),
+		ratelimit.Middleware(limiter, o.RateLimits, log),
+		auth.PurposeMiddleware(o.Purposes),
 	}
-	l.Limits = func(ctx context.Context) config.Limits {
-		id, _ := auth.FromContext(ctx)
-		return cfg.Access.LimitsFor(id.Role, cfg.Limits)
-	}
+	l.Limits = o.Limits.ForCaller
 	l.Audit = audit.New(st)
 	l.closers = append(l.closers, l.Audit.Close)
-	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: requestID, Purposes: cfg.Access.Purposes,
+	l.Extensions = []graphql.HandlerExtension{Extension{Audit: l.Audit, Logger: log, RequestID: o.RequestID, Purposes: o.Purposes,
 		PersonIINs: PersonIINsFrom(st.Client), FamilyIINs: FamilyIINsFrom(st.Client), FindingIINs: FindingIINsFrom(st.Client)}}
 	return l, nil
 }

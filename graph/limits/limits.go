@@ -25,7 +25,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/birlik/birlik/apperr"
-	"github.com/birlik/birlik/config"
 )
 
 const (
@@ -59,7 +58,7 @@ const extensionName = "BirlikQueryLimits"
 // Extension is the gqlgen handler extension. Limits returns the limits of the caller in ctx
 // (they depend on the role); it must not be nil.
 type Extension struct {
-	Limits func(ctx context.Context) config.Limits
+	Limits func(ctx context.Context) Limits
 }
 
 var _ interface {
@@ -98,7 +97,7 @@ func (e Extension) MutateOperationContext(ctx context.Context, opCtx *graphql.Op
 }
 
 type walker struct {
-	limits  config.Limits
+	limits  Limits
 	vars    map[string]any
 	visits  int
 	depth   int
@@ -263,11 +262,11 @@ func refuse(code apperr.Code, format string, args ...any) *gqlerror.Error {
 }
 
 // DefaultPageSize is the page a connection gets when the query gives neither first nor last.
-func DefaultPageSize(l config.Limits) int { return min(100, l.PageSize) }
+func DefaultPageSize(l Limits) int { return min(100, l.PageSize) }
 
 // DefaultPage returns field middleware that gives a connection asked without first and last the
 // default page (first, or last when paging backwards with before), so no list is unbounded.
-func DefaultPage(limits func(ctx context.Context) config.Limits) graphql.FieldMiddleware {
+func DefaultPage(limits func(ctx context.Context) Limits) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
 		if fc == nil || fc.Args == nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/graph/limits"
 )
 
@@ -35,7 +34,7 @@ type PaymentEdge { node: Payment! }
 type Payment { amount: Int! }
 `})
 
-func run(t *testing.T, l config.Limits, query string, vars string) (*limits.Stats, string, string) {
+func run(t *testing.T, l limits.Limits, query string, vars string) (*limits.Stats, string, string) {
 	t.Helper()
 	doc, errs := gqlparser.LoadQuery(schema, query)
 	if len(errs) > 0 {
@@ -50,7 +49,7 @@ func run(t *testing.T, l config.Limits, query string, vars string) (*limits.Stat
 		}
 	}
 	opCtx := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0], Variables: v}
-	ext := limits.Extension{Limits: func(context.Context) config.Limits { return l }}
+	ext := limits.Extension{Limits: func(context.Context) limits.Limits { return l }}
 	ctx := graphql.WithOperationContext(context.Background(), opCtx)
 	err := ext.MutateOperationContext(ctx, opCtx)
 	stats := limits.StatsOf(ctx)
@@ -63,10 +62,10 @@ func run(t *testing.T, l config.Limits, query string, vars string) (*limits.Stat
 
 func TestLimits(t *testing.T) {
 	t.Parallel()
-	def := config.Limits{Depth: 6, Aliases: 2, Complexity: 5000, PageSize: 100}
+	def := limits.Limits{Depth: 6, Aliases: 2, Complexity: 5000, PageSize: 100}
 	tests := []struct {
 		name     string
-		limits   config.Limits
+		limits   limits.Limits
 		query    string
 		vars     string
 		wantCode string
@@ -93,10 +92,10 @@ func TestLimits(t *testing.T) {
 		{name: "nested page too large", query: `{ person(iin: "1") { p: payments(first: 1000) { edges { node { amount } } } } }`,
 			wantCode: "QUERY_TOO_COMPLEX", wantMsg: "person.p: first is 1000"},
 		{name: "negative page", query: `{ persons(first: -1) { totalCount } }`, wantCode: "BAD_INPUT", wantMsg: "cannot be negative"},
-		{name: "complexity multiplies pages", limits: config.Limits{Depth: 10, Aliases: 10, Complexity: 1000, PageSize: 100},
+		{name: "complexity multiplies pages", limits: limits.Limits{Depth: 10, Aliases: 10, Complexity: 1000, PageSize: 100},
 			query:    `{ persons(first: 100) { edges { node { payments(first: 100) { edges { node { amount } } } } } } }`,
 			wantCode: "QUERY_TOO_COMPLEX", wantMsg: "more than the limit of 1000"},
-		{name: "a connection without first counts the default page", limits: config.Limits{Depth: 10, Aliases: 10, Complexity: 300, PageSize: 100},
+		{name: "a connection without first counts the default page", limits: limits.Limits{Depth: 10, Aliases: 10, Complexity: 300, PageSize: 100},
 			query: `{ persons { edges { node { iin family { id } } } } }`, wantCode: "QUERY_TOO_COMPLEX", wantMsg: "complexity is"},
 		{name: "introspection may nest deeper", query: `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { name } } } } } } } } }`},
 	}
@@ -104,7 +103,7 @@ func TestLimits(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			l := tc.limits
-			if l == (config.Limits{}) {
+			if l == (limits.Limits{}) {
 				l = def
 			}
 			stats, code, msg := run(t, l, tc.query, tc.vars)
@@ -120,7 +119,7 @@ func TestLimits(t *testing.T) {
 
 func TestComplexityCounts(t *testing.T) {
 	t.Parallel()
-	l := config.Limits{Depth: 10, Aliases: 10, Complexity: 1 << 30, PageSize: 1000}
+	l := limits.Limits{Depth: 10, Aliases: 10, Complexity: 1 << 30, PageSize: 1000}
 	tests := []struct {
 		name  string
 		query string
@@ -157,7 +156,7 @@ func TestFragmentBombIsRefused(t *testing.T) {
 		b.WriteString("\nfragment F" + strconv.Itoa(i) + " on Person { ...F" + strconv.Itoa(i+1) + " family { id } ...F" + strconv.Itoa(i+1) + " }")
 	}
 	b.WriteString("\nfragment F16 on Person { iin }")
-	_, code, msg := run(t, config.Limits{Depth: 10, Aliases: 10, Complexity: 1 << 30, PageSize: 100}, b.String(), "")
+	_, code, msg := run(t, limits.Limits{Depth: 10, Aliases: 10, Complexity: 1 << 30, PageSize: 100}, b.String(), "")
 	if code != "QUERY_TOO_COMPLEX" || !strings.Contains(msg, "once its fragments are expanded") {
 		t.Fatalf("got %q %q, want the selection bound to refuse it", code, msg)
 	}

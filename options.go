@@ -1,0 +1,175 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/config"
+	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/graph/access"
+	"github.com/birlik/birlik/graph/cursor"
+	"github.com/birlik/birlik/graph/limits"
+	"github.com/birlik/birlik/ratelimit"
+)
+
+// options are the gateway's settings, each on the options type of the package that uses it:
+// config's plain settings (addresses, URLs, sizes), and the settings declared here, which the
+// packages that own their types parse (keys, policies, per-role limits, the cursor key).
+type options struct {
+	config.Config
+	// Access configures the access layer. Its APIKeys are the configured keys (the demo key is
+	// added at start) and its TokenKeys the configured ones (the demo key file's, see tokenKeys).
+	Access access.Options
+	// ShowOfficial makes a citizen's myDataAccess name the official who read their data, not
+	// only the organisation and role (BIRLIK_AUDIT_SHOW_OFFICIAL).
+	ShowOfficial bool
+	// CursorKey seals the pagination cursors (BIRLIK_CURSOR_KEY); nil: a key kept in DataDir.
+	CursorKey []byte
+}
+
+// loadOptions reads the settings as config.Load does (defaults, environment, then flags) and
+// validates them; every error names the variable to fix.
+func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string) (options, error) {
+	o := options{Access: access.DefaultOptions(limits.Limits{})}
+	var roleLimits string
+	cfg, err := config.Load(fs, args, getenv, o.settings(&roleLimits)...)
+	if err != nil {
+		return options{}, err
+	}
+	o.Config = cfg
+	// The per-role limits start from the base limits as the flags left them.
+	o.Access.Limits = limits.Options{Base: limits.Limits(cfg.Limits), Roles: limits.DefaultRoles()}
+	var errs []error
+	if err := o.Access.Limits.ParseRoles(roleLimits); err != nil {
+		errs = append(errs, fmt.Errorf("BIRLIK_ROLE_LIMITS=%q: %w", roleLimits, err))
+	}
+	if !cfg.Sources.Embedded() && len(o.Access.APIKeys) == 0 {
+		errs = append(errs, errors.New("BIRLIK_API_KEYS: is empty: with real sources there is no demo key, so configure at least one key:role:client"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return options{}, err
+	}
+	return o, nil
+}
+
+// settings are the settings whose values are other packages' types. roleLimits receives
+// BIRLIK_ROLE_LIMITS as given (checked here), applied over the final base limits by loadOptions.
+func (o *options) settings(roleLimits *string) []config.Setting {
+	a := &o.Access
+	return []config.Setting{
+		{Env: "BIRLIK_API_KEYS", Flag: "api-keys", Usage: "API keys key:role:client[:KATO|KATO],…", Secret: true,
+			Value: config.Func(func(s string) error {
+				keys, err := auth.ParseAPIKeys(s)
+				a.APIKeys = keys
+				return err
+			}, func() string { return count(len(a.APIKeys), "keys") })}, // never print the secrets
+		{Env: "BIRLIK_JWT_KEYS", Flag: "jwt-keys", Usage: "token keys kid:BASE64SECRET or kid:ed25519:BASE64SEED,…; the first signs", Secret: true,
+			Value: config.Func(func(s string) error {
+				k, err := auth.ParseSigningKeys(s)
+				a.TokenKeys = k
+				return err
+			}, func() string { return count(len(a.TokenKeys), "keys") })},
+		{Env: "BIRLIK_PURPOSES", Flag: "purposes", Usage: "purposes per role: role=purpose|purpose;…",
+			Value: config.Func(func(s string) error {
+				p, err := auth.ParsePurposePolicy(s)
+				if err == nil {
+					a.Purposes = p
+				}
+				return err
+			}, nil)},
+		{Env: "BIRLIK_ROLE_LIMITS", Flag: "role-limits", Usage: "query limits per role: role=depth:N/aliases:N/complexity:N/page:N;…",
+			Value: config.Func(func(s string) error {
+				check := limits.Options{Roles: limits.DefaultRoles()}
+				if err := check.ParseRoles(s); err != nil {
+					return err
+				}
+				*roleLimits = s
+				return nil
+			}, func() string { return *roleLimits })},
+		{Env: "BIRLIK_RATE_LIMITS", Flag: "rate-limits", Usage: "request rates: role=RATE/PERIOD[:BURST] or client:NAME=…;…",
+			Value: config.Func(func(s string) error {
+				p, err := ratelimit.ParsePolicy(s)
+				if err == nil {
+					a.RateLimits = p
+				}
+				return err
+			}, nil)},
+		{Env: "BIRLIK_TOKEN_MAX_TTL", Flag: "token-max-ttl", Usage: "longest token lifetime per role, checked at verification: role=DURATION;…",
+			Value: config.Func(func(s string) error {
+				l, err := auth.ParseLifetimes(s)
+				if err == nil {
+					a.TokenLifetimes = l
+				}
+				return err
+			}, func() string { return a.TokenLifetimes.String() })},
+		{Env: "BIRLIK_AUTH_FAILURES", Flag: "auth-failures", Usage: "failed authentications one client address may make, RATE/PERIOD[:BURST], before its requests get 429; off: no limit",
+			Value: config.Func(func(s string) error {
+				l, err := ratelimit.ParseAuthFailures(s)
+				if err == nil {
+					a.AuthFailures = l
+				}
+				return err
+			}, func() string {
+				if a.AuthFailures == (ratelimit.Limit{}) {
+					return "off"
+				}
+				return a.AuthFailures.String()
+			})},
+		{Env: "BIRLIK_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client; empty: the connection's address",
+			Value: config.Func(func(s string) error {
+				p, err := ratelimit.ParseTrustedProxies(s)
+				if err == nil {
+					a.TrustedProxies = p
+				}
+				return err
+			}, func() string {
+				parts := make([]string, len(a.TrustedProxies))
+				for i, p := range a.TrustedProxies {
+					parts[i] = p.String()
+				}
+				return strings.Join(parts, ",")
+			})},
+		{Env: "BIRLIK_AUDIT_SHOW_OFFICIAL", Flag: "audit-show-official", Usage: "myDataAccess names the official, not only organisation and role (true/false)",
+			Value: config.Func(func(s string) error {
+				b, err := strconv.ParseBool(strings.TrimSpace(s))
+				if err != nil {
+					return errors.New("want true or false")
+				}
+				o.ShowOfficial = b
+				return nil
+			}, func() string { return strconv.FormatBool(o.ShowOfficial) })},
+		{Env: "BIRLIK_CURSOR_KEY", Flag: "cursor-key", Usage: "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", Secret: true,
+			Value: config.Func(func(s string) error {
+				k, err := cursor.ParseKey(s)
+				o.CursorKey = k
+				return err
+			}, func() string {
+				if o.CursorKey == nil {
+					return ""
+				}
+				return "set"
+			})},
+	}
+}
+
+func count(n int, what string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %s", n, what)
+}
+
+// sourceURLs returns the base URL of every source, by source.
+func sourceURLs(s config.Sources) map[connectors.Source]string {
+	return map[connectors.Source]string{
+		connectors.Justice:   s.Justice,
+		connectors.Labour:    s.Labour,
+		connectors.Education: s.Education,
+		connectors.Finance:   s.Finance,
+		connectors.Health:    s.Health,
+	}
+}
