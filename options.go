@@ -12,6 +12,7 @@ import (
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/graph/access"
 	"github.com/birlik/birlik/graph/cursor"
+	"github.com/birlik/birlik/graph/demand"
 	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/ratelimit"
 )
@@ -29,12 +30,15 @@ type options struct {
 	ShowOfficial bool
 	// CursorKey seals the pagination cursors (BIRLIK_CURSOR_KEY); nil: a key kept in DataDir.
 	CursorKey []byte
+	// Demand prices requests and keeps each class of roles in its bulkhead (BIRLIK_BUDGETS,
+	// BIRLIK_BULKHEADS).
+	Demand demand.Options
 }
 
 // loadOptions reads the settings as config.Load does (defaults, environment, then flags) and
 // validates them; every error names the variable to fix.
 func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string) (options, error) {
-	o := options{Access: access.DefaultOptions(limits.Limits{})}
+	o := options{Access: access.DefaultOptions(limits.Limits{}), Demand: demand.DefaultOptions()}
 	var roleLimits string
 	cfg, err := config.Load(fs, args, getenv, o.settings(&roleLimits)...)
 	if err != nil {
@@ -142,6 +146,22 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				o.ShowOfficial = b
 				return nil
 			}, func() string { return strconv.FormatBool(o.ShowOfficial) })},
+		{Env: "BIRLIK_BUDGETS", Flag: "budgets", Usage: "rows one caller of a role may read, per request and per minute: role=REQUEST/PERMINUTE;… (see docs/operations.md)",
+			Value: config.Func(func(s string) error {
+				b, err := demand.ParseBudgets(s, o.Demand.Budgets)
+				if err == nil {
+					o.Demand.Budgets = b
+				}
+				return err
+			}, nil)},
+		{Env: "BIRLIK_BULKHEADS", Flag: "bulkheads", Usage: "requests each class of roles runs at once, how long one waits for a place and its deadline: NAME:ROLE+ROLE=N[/WAIT[/TIMEOUT]];…",
+			Value: config.Func(func(s string) error {
+				c, err := demand.ParseClasses(s)
+				if err == nil {
+					o.Demand.Classes = c
+				}
+				return err
+			}, nil)},
 		{Env: "BIRLIK_CURSOR_KEY", Flag: "cursor-key", Usage: "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", Secret: true,
 			Value: config.Func(func(s string) error {
 				k, err := cursor.ParseKey(s)

@@ -15,8 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -28,6 +30,7 @@ import (
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
 	"github.com/birlik/birlik/graph/cursor"
+	"github.com/birlik/birlik/graph/demand"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/redisconn"
@@ -162,6 +165,12 @@ func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gatewa
 		return nil, err
 	}
 	g.closers = append(g.closers, perf.Close)
+	// Demand control: requests are priced by the rows they may read and held to their role's
+	// budget; each class of roles runs in its own bulkhead.
+	rows := demand.NewTableRows(ctx, st, 30*time.Second, log)
+	priced := demand.New(rows, cfg.Demand.Budgets)
+	bulkheads := demand.NewBulkheads(cfg.Demand.Classes, log)
+	reg.MustRegister(bulkheads.Collectors()...)
 	cursors, err := cursorSealer(cfg, log)
 	if err != nil {
 		return nil, err
@@ -174,8 +183,8 @@ func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gatewa
 		Authenticator:     acc.Authenticator,
 		AuthGuard:         acc.AuthGuard,
 		Limits:            acc.Limits,
-		QueryMiddleware:   append(acc.QueryMiddleware, perf.QueryMiddleware...),
-		Extensions:        append(perf.Extensions, acc.Extensions...), // APQ first: it fills in the query text
+		QueryMiddleware:   slices.Concat(acc.QueryMiddleware, []func(http.Handler) http.Handler{bulkheads.Middleware}, perf.QueryMiddleware),
+		Extensions:        slices.Concat(perf.Extensions, []graphql.HandlerExtension{priced}, acc.Extensions), // APQ first: it fills in the query text
 		Logger:            log,
 		Registry:          reg,
 		Ready:             g.Ready,
@@ -188,6 +197,7 @@ func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gatewa
 
 	go func() {
 		err := syncLoop(ctx, st, g.Sources, cfg.SyncInterval, log, dm, func() {
+			rows.Refresh(ctx) // price the first requests by the synced tables
 			g.Ready.Ready()
 			log.Info("first sync finished: ready")
 		})

@@ -8,6 +8,7 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,16 +22,20 @@ type Code string
 
 // The codes a client can receive.
 const (
-	InvalidIIN        Code = "INVALID_IIN"        // an IIN failed its format or check digit
-	InvalidBIN        Code = "INVALID_BIN"        // a BIN failed its format or check digit
-	Forbidden         Code = "FORBIDDEN"          // the caller's role or region may not see this
-	Unauthenticated   Code = "UNAUTHENTICATED"    // no, unknown, expired or malformed credentials
-	PurposeRequired   Code = "PURPOSE_REQUIRED"   // personal data asked for without X-Purpose
-	SourceUnavailable Code = "SOURCE_UNAVAILABLE" // a ministry system did not answer
-	QueryTooComplex   Code = "QUERY_TOO_COMPLEX"  // depth, aliases, complexity or page size over the limit
-	NotFound          Code = "NOT_FOUND"          // an id that names nothing
-	BadInput          Code = "BAD_INPUT"          // an argument of the wrong shape
-	Internal          Code = "INTERNAL"           // our fault; the message names the request id
+	InvalidIIN        Code = "INVALID_IIN"         // an IIN failed its format or check digit
+	InvalidBIN        Code = "INVALID_BIN"         // a BIN failed its format or check digit
+	Forbidden         Code = "FORBIDDEN"           // the caller's role or region may not see this
+	Unauthenticated   Code = "UNAUTHENTICATED"     // no, unknown, expired or malformed credentials
+	PurposeRequired   Code = "PURPOSE_REQUIRED"    // personal data asked for without X-Purpose
+	SourceUnavailable Code = "SOURCE_UNAVAILABLE"  // a ministry system did not answer
+	QueryTooComplex   Code = "QUERY_TOO_COMPLEX"   // depth, aliases, complexity or page size over the limit
+	NotFound          Code = "NOT_FOUND"           // an id that names nothing
+	BadInput          Code = "BAD_INPUT"           // an argument of the wrong shape
+	QueryTooExpensive Code = "QUERY_TOO_EXPENSIVE" // may read more rows than the caller's budget allows
+	BudgetExhausted   Code = "BUDGET_EXHAUSTED"    // the caller's budget of the minute is spent; retry later
+	Overloaded        Code = "OVERLOADED"          // every place of the caller's class is taken; retry later
+	Timeout           Code = "TIMEOUT"             // the request ran past its deadline
+	Internal          Code = "INTERNAL"            // our fault; the message names the request id
 )
 
 // Error is an error a client caused or may act on: a stable code and a message that says what
@@ -73,6 +78,9 @@ func From(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Code: Timeout, Message: "the request ran past its deadline: ask for less (smaller pages, exact filters, fewer aggregates)", Err: err}
+	}
 	var id *domain.ErrInvalidID
 	if errors.As(err, &id) {
 		code := InvalidIIN
@@ -102,8 +110,14 @@ func HTTPStatus(code Code) int {
 		return http.StatusForbidden
 	case NotFound:
 		return http.StatusNotFound
-	case InvalidIIN, InvalidBIN, BadInput, PurposeRequired, QueryTooComplex:
+	case InvalidIIN, InvalidBIN, BadInput, PurposeRequired, QueryTooComplex, QueryTooExpensive:
 		return http.StatusBadRequest
+	case BudgetExhausted:
+		return http.StatusTooManyRequests
+	case Overloaded:
+		return http.StatusServiceUnavailable
+	case Timeout:
+		return http.StatusGatewayTimeout
 	case SourceUnavailable:
 		return http.StatusServiceUnavailable
 	}

@@ -167,9 +167,21 @@ func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 	return db, nil
 }
 
+// DefaultStatementTimeout bounds every PostgreSQL statement of the gateway unless DATABASE_URL
+// sets its own statement_timeout: a backstop under the deadlines of requests (which cancel their
+// statements when they pass), long enough for the first load of a large country's pages.
+const DefaultStatementTimeout = 10 * time.Minute
+
 // OpenPostgres opens a PostgreSQL database through pgx. A search_path parameter in the URL
-// selects the schema (tests use it for isolation).
+// selects the schema (tests use it for isolation); a statement_timeout parameter replaces
+// DefaultStatementTimeout (0: none).
 func OpenPostgres(ctx context.Context, databaseURL string) (*sql.DB, error) {
+	if u, err := url.Parse(databaseURL); err == nil && !u.Query().Has("statement_timeout") {
+		q := u.Query()
+		q.Set("statement_timeout", strconv.FormatInt(DefaultStatementTimeout.Milliseconds(), 10))
+		u.RawQuery = q.Encode()
+		databaseURL = u.String()
+	}
 	db, err := sql.Open("pgx", databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("store: open PostgreSQL %s: %w", redact(databaseURL), err)

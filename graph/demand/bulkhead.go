@@ -1,0 +1,181 @@
+package demand
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/birlik/birlik/apperr"
+	"github.com/birlik/birlik/auth"
+)
+
+// Class is a bulkhead: the roles that share it, how many of their requests run at once, how long
+// a request waits for a place, and the deadline of a running request (its store statements are
+// cancelled when it passes: PostgreSQL through pgx's cancel request, SQLite by interrupting).
+type Class struct {
+	Name        string
+	Roles       []string
+	Concurrency int
+	Wait        time.Duration
+	Timeout     time.Duration
+}
+
+// DefaultClasses are the bulkheads with nothing configured. Citizens and the medical information
+// system ask small questions and get most of the places; analysts' and administrators' work is
+// heavy, so they get one place per two CPUs (at least one) and a longer deadline; caseworkers sit
+// between.
+func DefaultClasses() []Class {
+	cpus := runtime.GOMAXPROCS(0)
+	return []Class{
+		{Name: "citizen", Roles: []string{auth.RoleCitizen}, Concurrency: 64 * cpus, Wait: 5 * time.Second, Timeout: 10 * time.Second},
+		{Name: "health", Roles: []string{auth.RoleHealth}, Concurrency: 16 * cpus, Wait: 5 * time.Second, Timeout: 30 * time.Second},
+		{Name: "casework", Roles: []string{auth.RoleCaseworker}, Concurrency: 4 * cpus, Wait: 10 * time.Second, Timeout: 30 * time.Second},
+		{Name: "analysis", Roles: []string{auth.RoleAnalyst, auth.RoleAdmin}, Concurrency: max(1, cpus/2), Wait: 30 * time.Second, Timeout: 60 * time.Second},
+	}
+}
+
+// ParseClasses reads NAME:ROLE+ROLE=CONCURRENCY[/WAIT[/TIMEOUT]];… over the defaults: a class
+// named replaces the default of that name (roles, and what it gives), so
+// "analysis:analyst+admin=2/30s/2m" gives analysts and administrators two places.
+func ParseClasses(s string) ([]Class, error) {
+	classes := DefaultClasses()
+	for _, entry := range strings.Split(s, ";") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		head, spec, ok := strings.Cut(entry, "=")
+		name, roles, ok2 := strings.Cut(head, ":")
+		if !ok || !ok2 || name == "" {
+			return nil, fmt.Errorf("entry %q: want NAME:ROLE+ROLE=CONCURRENCY[/WAIT[/TIMEOUT]], e.g. analysis:analyst+admin=2/30s/60s", entry)
+		}
+		c := Class{Name: name, Wait: 10 * time.Second, Timeout: 30 * time.Second}
+		for _, r := range strings.Split(roles, "+") {
+			if !auth.ValidRole(r) {
+				return nil, fmt.Errorf("entry %q: %q is not a role (%s)", entry, r, strings.Join(auth.Roles, ", "))
+			}
+			c.Roles = append(c.Roles, r)
+		}
+		parts := strings.Split(spec, "/")
+		n, err := strconv.Atoi(parts[0])
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("entry %q: concurrency %q: want a whole number of at least 1", entry, parts[0])
+		}
+		c.Concurrency = n
+		for i, d := range []*time.Duration{&c.Wait, &c.Timeout} {
+			if len(parts) > i+1 {
+				if *d, err = time.ParseDuration(parts[i+1]); err != nil || *d <= 0 {
+					return nil, fmt.Errorf("entry %q: %q: want a positive duration such as 30s", entry, parts[i+1])
+				}
+			}
+		}
+		replaced := false
+		for i := range classes {
+			if classes[i].Name == name {
+				classes[i], replaced = c, true
+			}
+		}
+		if !replaced {
+			classes = append(classes, c)
+		}
+	}
+	// A role named by a later class leaves the earlier ones.
+	for i := range classes {
+		for j := i + 1; j < len(classes); j++ {
+			classes[i].Roles = without(classes[i].Roles, classes[j].Roles)
+		}
+	}
+	return classes, nil
+}
+
+func without(roles, drop []string) []string {
+	var out []string
+	for _, r := range roles {
+		keep := true
+		for _, d := range drop {
+			keep = keep && r != d
+		}
+		if keep {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Bulkheads is HTTP middleware, run after authentication, that admits a request to its role's
+// class: it waits up to the class's Wait for a place, then answers 503 OVERLOADED with a
+// Retry-After; an admitted request runs under the class's Timeout. A role in no class (or an
+// anonymous request, which authentication refuses first) passes unchanged.
+type Bulkheads struct {
+	byRole   map[string]*bulkhead
+	inFlight *prometheus.GaugeVec
+	refused  *prometheus.CounterVec
+	log      *slog.Logger
+}
+
+type bulkhead struct {
+	Class
+	sem *semaphore.Weighted
+}
+
+// NewBulkheads returns the bulkheads of classes.
+func NewBulkheads(classes []Class, log *slog.Logger) *Bulkheads {
+	b := &Bulkheads{byRole: map[string]*bulkhead{}, log: log,
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "birlik_bulkhead_in_flight", Help: "Requests running, by class of roles."}, []string{"class"}),
+		refused:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "birlik_bulkhead_refused_total", Help: "Requests answered OVERLOADED because every place of their class stayed taken, by class."}, []string{"class"}),
+	}
+	for _, c := range classes {
+		h := &bulkhead{Class: c, sem: semaphore.NewWeighted(int64(c.Concurrency))}
+		for _, r := range c.Roles {
+			b.byRole[r] = h
+		}
+		b.inFlight.WithLabelValues(c.Name)
+		b.refused.WithLabelValues(c.Name)
+	}
+	return b
+}
+
+// Collectors are the bulkheads' metrics, to register.
+func (b *Bulkheads) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{b.inFlight, b.refused}
+}
+
+// Middleware implements the bulkheads.
+func (b *Bulkheads) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := auth.FromContext(r.Context())
+		h := b.byRole[id.Role]
+		if !ok || h == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		wait, cancel := context.WithTimeout(r.Context(), h.Wait)
+		err := h.sem.Acquire(wait, 1)
+		cancel()
+		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client went away while waiting
+			}
+			b.refused.WithLabelValues(h.Name).Inc()
+			retry := max(1, int(h.Wait/time.Second))
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			auth.WriteError(w, apperr.New(apperr.Overloaded, "all %d places for %s requests (%s) stayed taken for %s: retry in %d s; heavy work of one class never takes the places of another", h.Concurrency, h.Name, strings.Join(h.Roles, ", "), h.Wait, retry))
+			return
+		}
+		defer h.sem.Release(1)
+		g := b.inFlight.WithLabelValues(h.Name)
+		g.Inc()
+		defer g.Dec()
+		ctx, cancelRun := context.WithTimeout(r.Context(), h.Timeout)
+		defer cancelRun()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
