@@ -44,11 +44,24 @@ import (
 // role (the citizen is citizen, the caseworker works in Astana).
 func accessServer(t testing.TB, st *storetest.Store, citizen domain.IIN, noAudit ...bool) (string, map[string]string, *access.Layer) {
 	t.Helper()
-	return accessServerWith(t, st, citizen, loaders.Sources{}, noAudit...)
+	return accessServerWith(t, st, citizen, serverOptions{noAudit: len(noAudit) > 0 && noAudit[0]})
 }
 
-// accessServerWith is accessServer with the live sources (health, justice) for the live fields.
-func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src loaders.Sources, noAudit ...bool) (string, map[string]string, *access.Layer) {
+// serverOptions are what a test changes in the server accessServerWith builds.
+type serverOptions struct {
+	sources loaders.Sources // the live sources (health, justice) for the live fields
+	noAudit bool            // record no audit entries (the layer's recorder is replaced)
+	region  domain.KATO     // the caseworker's region; Astana when empty
+	// unlimited raises the query limits out of the way, for tests that batch many fields per
+	// request; the limits are other tests' subject.
+	unlimited bool
+}
+
+// astana is the caseworker's region when serverOptions.region is empty.
+const astana domain.KATO = "710000000"
+
+// accessServerWith is accessServer with the options o.
+func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, o serverOptions) (string, map[string]string, *access.Layer) {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir = t.TempDir()
@@ -58,6 +71,10 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 	}
 	cfg.Access.JWTKeys = keys
 	cfg.Access.RateLimits = ratelimit.Policy{} // no rate limit in these tests (ratelimit has its own)
+	if o.unlimited {
+		cfg.Limits = config.Limits{Depth: 30, Aliases: 100000, Complexity: 1 << 30, PageSize: 1000}
+		cfg.Access.RoleLimits = map[string]config.Limits{}
+	}
 	log := slog.New(slog.DiscardHandler)
 	layer, err := access.NewLayer(cfg, st.Store, nil, nil, false, log, httpapi.RequestID)
 	if err != nil {
@@ -68,7 +85,7 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: src})
+	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: o.sources})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +97,7 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 		Authenticator:   layer.Authenticator,
 		Limits:          layer.Limits,
 		QueryMiddleware: append(slices.Clone(layer.QueryMiddleware), lf.Middleware),
-		Extensions:      extensions(layer, log, noAudit),
+		Extensions:      extensions(layer, log, o.noAudit),
 		Logger:          log,
 		Registry:        prometheus.NewRegistry(),
 		Ready:           httpapi.NewReadiness("test"),
@@ -97,8 +114,12 @@ func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src
 		case auth.RoleCitizen:
 			id.Subject = string(citizen)
 		case auth.RoleCaseworker:
-			id.Regions = []domain.KATO{"710000000"}
+			id.Regions = []domain.KATO{astana}
 			id.Client = "akimat-astana"
+			if o.region != "" && o.region != astana {
+				id.Regions = []domain.KATO{o.region}
+				id.Client = "akimat-" + string(o.region)
+			}
 		}
 		tok, err := layer.Tokens.Issue(id, time.Hour)
 		if err != nil {
@@ -453,8 +474,8 @@ type nopRecorder struct{}
 
 func (nopRecorder) Record(context.Context, audit.Entry) error { return nil }
 
-func extensions(l *access.Layer, log *slog.Logger, noAudit []bool) []gqlgraphql.HandlerExtension {
-	if len(noAudit) > 0 && noAudit[0] {
+func extensions(l *access.Layer, log *slog.Logger, noAudit bool) []gqlgraphql.HandlerExtension {
+	if noAudit {
 		return []gqlgraphql.HandlerExtension{access.Extension{Audit: nopRecorder{}, Logger: log,
 			PersonIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil },
 			FamilyIINs: func(context.Context, []int) ([]domain.IIN, error) { return nil, nil }}}

@@ -11,13 +11,10 @@ package resolvers_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"sort"
@@ -26,13 +23,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/birlik/birlik/auth"
-	"github.com/birlik/birlik/cache"
 	"github.com/birlik/birlik/checks"
-	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/health"
 	"github.com/birlik/birlik/connectors/justice"
@@ -46,14 +40,8 @@ import (
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/graph"
-	"github.com/birlik/birlik/graph/access"
-	"github.com/birlik/birlik/graph/model"
-	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/loaders"
-	"github.com/birlik/birlik/ratelimit"
-	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
-	"github.com/birlik/birlik/store/storetest"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -247,73 +235,9 @@ func newLeakWorld(t *testing.T) *leakWorld {
 		}
 	}
 
-	w.url, w.tokens = leakServer(t, st, src, w.citizen, w.region)
+	// The corpus batches many fields per request: the query limits, other tests' subject, are raised.
+	w.url, w.tokens, _ = accessServerWith(t, st, w.citizen, serverOptions{sources: src, region: w.region, unlimited: true})
 	return w
-}
-
-// leakServer serves the store with the full access layer, like accessServerWith, but with the
-// query limits raised: the corpus batches many fields per request, and the limits are another
-// test's subject. The tokens: the citizen is citizen, the caseworker works in region.
-func leakServer(t *testing.T, st *storetest.Store, src loaders.Sources, citizen domain.IIN, region domain.KATO) (string, map[string]string) {
-	t.Helper()
-	cfg := config.Defaults()
-	cfg.DataDir = t.TempDir()
-	keys, err := auth.ParseSigningKeys("t1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Access.JWTKeys = keys
-	cfg.Access.RateLimits = ratelimit.Policy{}
-	cfg.Limits = config.Limits{Depth: 30, Aliases: 100000, Complexity: 1 << 30, PageSize: 1000}
-	cfg.Access.RoleLimits = map[string]config.Limits{}
-	log := slog.New(slog.DiscardHandler)
-	layer, err := access.NewLayer(cfg, st.Store, nil, nil, false, log, httpapi.RequestID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { layer.Close() })
-	c, err := cache.Open(nil, cache.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: src})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpapi.New(httpapi.Options{
-		Schema: graph.NewExecutableSchema(graph.Config{
-			Resolvers:  &resolvers.Resolver{Client: st.Client},
-			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]},
-		}),
-		Authenticator:   layer.Authenticator,
-		Limits:          layer.Limits,
-		QueryMiddleware: append(slices.Clone(layer.QueryMiddleware), lf.Middleware),
-		Extensions:      layer.Extensions,
-		Logger:          log,
-		Registry:        prometheus.NewRegistry(),
-		Ready:           httpapi.NewReadiness("test"),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	tokens := map[string]string{}
-	for _, role := range auth.Roles {
-		id := auth.Identity{Role: role, Subject: "officer-" + role, Client: "org-" + role}
-		switch role {
-		case auth.RoleCitizen:
-			id.Subject = string(citizen)
-		case auth.RoleCaseworker:
-			id.Regions = []domain.KATO{region}
-		}
-		tok, err := layer.Tokens.Issue(id, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tokens[role] = tok
-	}
-	return srv.URL, tokens
 }
 
 // fill gives the corpus's argument values: page sizes, and real values of the country for the
@@ -648,8 +572,6 @@ type leakRun struct {
 	checked       int
 	refused       map[string]bool // leaves refused alone: skipped in the rest of the run
 	refusals      map[string]int  // requests refused as a whole, by error code
-	discovering   bool
-	// Of the discovery pass: the tag of the sample each root alias asked for.
 }
 
 func (r *leakRun) name() string {
