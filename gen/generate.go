@@ -84,12 +84,6 @@ type family struct {
 	surname  int
 	tsa      bool // applies for targeted social assistance when eligible
 	members  []member
-	unjust   *unjustCase
-}
-
-type unjustCase struct {
-	from, to domain.Month
-	truth    int // index into g.truth
 }
 
 // version is a change of the register, kept with its creation order.
@@ -122,7 +116,6 @@ type generator struct {
 	cadSerial int
 
 	orgs      []org
-	byRegion  [][]int            // region -> employer org indexes by sector (see sectorIdx)
 	eduOrgs   [][3][3][]int      // region -> kind -> pool (public, private SO, private other) -> org index
 	clinics   [][]int            // region -> primary clinic org indexes
 	hospitals []int              // region -> hospital org index
@@ -141,8 +134,6 @@ type generator struct {
 	enrolIdx  [][]int32 // person -> enrolments (indexes into c.Enrolments)
 	paidByBIN map[domain.BIN]*[2]domain.Tenge
 }
-
-func sameDay(a, b domain.Date) bool { return !a.Before(b) && !b.Before(a) }
 
 func idf(prefix string, n int) string { return fmt.Sprintf("%s%010d", prefix, n) }
 
@@ -233,8 +224,6 @@ func active(from, to domain.Date, m domain.Month) bool {
 func activeOn(from, to, d domain.Date) bool {
 	return !from.After(d) && (to.IsZero() || !to.Before(d))
 }
-
-func (g *generator) monthIndex(m domain.Month) int { return int(m - domain.FirstMonth) }
 
 func dayOf(m domain.Month, d int) domain.Date {
 	last := m.Last().Day()
@@ -540,7 +529,6 @@ const (
 )
 
 var kindIdx = map[domain.OrgKind]int{domain.KindSchool: 0, domain.KindKindergarten: 1, domain.KindCollege: 2}
-var kinds = []domain.OrgKind{domain.KindSchool, domain.KindKindergarten, domain.KindCollege}
 
 const (
 	poolPublic = iota

@@ -33,7 +33,6 @@ func (g *generator) deriveHealth() {
 
 	visits := make([]domain.Visit, 0, len(g.persons)*5/2)
 	atts := make([]domain.Attachment, 0, len(g.persons)+len(g.persons)/20)
-	var attOrd []int
 	for i := range g.persons {
 		p := &g.persons[i]
 		// attachments: one per region lived in
@@ -45,9 +44,6 @@ func (g *generator) deriveHealth() {
 			from, region = mv.on, mv.region
 		}
 		atts = append(atts, domain.Attachment{IIN: p.iin, BIN: g.orgs[g.pickClinic(region)].emp.BIN, From: from, To: p.death})
-		for k := first; k < len(atts); k++ {
-			attOrd = append(attOrd, k)
-		}
 		// visits in the two-year window
 		if p.flags&flagNoVisit != 0 {
 			continue

@@ -37,7 +37,7 @@ type familyMonth struct {
 // unjustified_assistance).
 func (g *generator) familyIn(f *family, m domain.Month) familyMonth {
 	var fm familyMonth
-	cutoff := adultCutoffs[0]
+	var cutoff domain.Date
 	if i := int(m - domain.FirstMonth); i >= 0 && i < len(adultCutoffs) {
 		cutoff = adultCutoffs[i]
 	} else {

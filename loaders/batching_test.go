@@ -31,7 +31,6 @@ func edgeQueries(s *ast.Schema) []edgeQuery {
 		conns  int
 	}
 	seen := map[string]frame{}
-	var order []string
 	var queue []string
 	for _, f := range s.Query.Fields {
 		node := connectionNode(s, f.Type.Name())
@@ -50,7 +49,6 @@ func edgeQueries(s *ast.Schema) []edgeQuery {
 	for len(queue) > 0 {
 		typ := queue[0]
 		queue = queue[1:]
-		order = append(order, typ)
 		fr := seen[typ]
 		for _, f := range s.Types[typ].Fields {
 			target, conn := s.Types[f.Type.Name()], false

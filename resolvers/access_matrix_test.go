@@ -470,7 +470,7 @@ func newMatrix(t *testing.T) *matrix {
 	for _, p := range st.Client.Person.Query().AllX(ctx) {
 		pid[string(p.Iin)] = p.ID
 	}
-	url, tokens, _ := accessServerWith(t, st, w.parent, src)
+	url, tokens, _ := accessServerWith(t, st, w.parent, serverOptions{sources: src})
 	return &matrix{url: url, tokens: tokens, w: w, rows: rows, clinicBIN: string(st.Client.MedicalInstitution.Query().FirstX(ctx).Bin),
 		iin: map[string]domain.IIN{"parent": w.parent, "child": w.child}, pid: pid}
 }

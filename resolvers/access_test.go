@@ -44,29 +44,24 @@ import (
 // role (the citizen is citizen, the caseworker works in Astana).
 func accessServer(t testing.TB, st *storetest.Store, citizen domain.IIN, noAudit ...bool) (string, map[string]string, *access.Layer) {
 	t.Helper()
-	return accessServerWith(t, st, citizen, loaders.Sources{}, noAudit...)
+	return accessServerWith(t, st, citizen, serverOptions{noAudit: len(noAudit) > 0 && noAudit[0]})
 }
 
-// accessServerWith is accessServer with the live sources (health, justice) for the live fields.
-func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, src loaders.Sources, noAudit ...bool) (string, map[string]string, *access.Layer) {
-	t.Helper()
-	return serveAccess(t, st, testGateway{citizen: citizen, region: "710000000", caseworkerClient: "akimat-astana",
-		sources: src, noAudit: len(noAudit) > 0 && noAudit[0]})
+// serverOptions are what a test changes in the server accessServerWith builds.
+type serverOptions struct {
+	sources loaders.Sources // the live sources (health, justice) for the live fields
+	noAudit bool            // record no audit entries (the layer's recorder is replaced)
+	region  domain.KATO     // the caseworker's region; Astana when empty
+	// unlimited raises the query limits out of the way, for tests that batch many fields per
+	// request; the limits are other tests' subject.
+	unlimited bool
 }
 
-// testGateway is what serveAccess serves.
-type testGateway struct {
-	citizen          domain.IIN
-	region           domain.KATO // the caseworker's
-	caseworkerClient string      // empty: org-caseworker
-	sources          loaders.Sources
-	noAudit          bool
-	limits           *limits.Options // nil: the gateway's defaults
-}
+// astana is the caseworker's region when serverOptions.region is empty.
+const astana domain.KATO = "710000000"
 
-// serveAccess serves the store with the full access layer, as the gateway does, and returns its
-// URL, a token per role and the layer.
-func serveAccess(t testing.TB, st *storetest.Store, g testGateway) (string, map[string]string, *access.Layer) {
+// accessServerWith is accessServer with the options o.
+func accessServerWith(t testing.TB, st *storetest.Store, citizen domain.IIN, o serverOptions) (string, map[string]string, *access.Layer) {
 	t.Helper()
 	opts := access.DefaultOptions(limits.Limits{Depth: 12, Aliases: 30, Complexity: 50000, PageSize: 1000})
 	keys, err := auth.ParseSigningKeys("t1:" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
@@ -75,8 +70,8 @@ func serveAccess(t testing.TB, st *storetest.Store, g testGateway) (string, map[
 	}
 	opts.TokenKeys = keys
 	opts.RateLimits = ratelimit.Policy{} // no rate limit in these tests (ratelimit has its own)
-	if g.limits != nil {
-		opts.Limits = *g.limits
+	if o.unlimited {
+		opts.Limits = limits.Options{Base: limits.Limits{Depth: 30, Aliases: 100000, Complexity: 1 << 30, PageSize: 1000}}
 	}
 	log := slog.New(slog.DiscardHandler)
 	opts.Logger, opts.RequestID = log, httpapi.RequestID
@@ -89,7 +84,7 @@ func serveAccess(t testing.TB, st *storetest.Store, g testGateway) (string, map[
 	if err != nil {
 		t.Fatal(err)
 	}
-	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: g.sources})
+	lf, err := loaders.NewFactory(loaders.Config{Client: st.Client, Cache: c, Sources: o.sources})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +96,7 @@ func serveAccess(t testing.TB, st *storetest.Store, g testGateway) (string, map[
 		Authenticator:   layer.Authenticator,
 		Limits:          layer.Limits,
 		QueryMiddleware: append(slices.Clone(layer.QueryMiddleware), lf.Middleware),
-		Extensions:      extensions(layer, log, g.noAudit),
+		Extensions:      extensions(layer, log, o.noAudit),
 		Logger:          log,
 		Registry:        prometheus.NewRegistry(),
 		Ready:           httpapi.NewReadiness("test"),
@@ -116,11 +111,13 @@ func serveAccess(t testing.TB, st *storetest.Store, g testGateway) (string, map[
 		id := auth.Identity{Role: role, Subject: "officer-" + role, Client: "org-" + role}
 		switch role {
 		case auth.RoleCitizen:
-			id.Subject = string(g.citizen)
+			id.Subject = string(citizen)
 		case auth.RoleCaseworker:
-			id.Regions = []domain.KATO{g.region}
-			if g.caseworkerClient != "" {
-				id.Client = g.caseworkerClient
+			id.Regions = []domain.KATO{astana}
+			id.Client = "akimat-astana"
+			if o.region != "" && o.region != astana {
+				id.Regions = []domain.KATO{o.region}
+				id.Client = "akimat-" + string(o.region)
 			}
 		}
 		tok, err := layer.Tokens.Issue(id, time.Hour)

@@ -40,10 +40,8 @@ import (
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/graph"
-	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/loaders"
 	"github.com/birlik/birlik/sim/all"
-	"github.com/birlik/birlik/store/storetest"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -237,18 +235,9 @@ func newLeakWorld(t *testing.T) *leakWorld {
 		}
 	}
 
-	w.url, w.tokens = leakServer(t, st, src, w.citizen, w.region)
+	// The corpus batches many fields per request: the query limits, other tests' subject, are raised.
+	w.url, w.tokens, _ = accessServerWith(t, st, w.citizen, serverOptions{sources: src, region: w.region, unlimited: true})
 	return w
-}
-
-// leakServer serves the store like accessServerWith, but with the query limits raised: the
-// corpus batches many fields per request, and the limits are another test's subject. The tokens:
-// the citizen is citizen, the caseworker works in region.
-func leakServer(t *testing.T, st *storetest.Store, src loaders.Sources, citizen domain.IIN, region domain.KATO) (string, map[string]string) {
-	t.Helper()
-	raised := limits.Options{Base: limits.Limits{Depth: 30, Aliases: 100000, Complexity: 1 << 30, PageSize: 1000}}
-	url, tokens, _ := serveAccess(t, st, testGateway{citizen: citizen, region: region, sources: src, limits: &raised})
-	return url, tokens
 }
 
 // fill gives the corpus's argument values: page sizes, and real values of the country for the
@@ -583,8 +572,6 @@ type leakRun struct {
 	checked       int
 	refused       map[string]bool // leaves refused alone: skipped in the rest of the run
 	refusals      map[string]int  // requests refused as a whole, by error code
-	discovering   bool
-	// Of the discovery pass: the tag of the sample each root alias asked for.
 }
 
 func (r *leakRun) name() string {

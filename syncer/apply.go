@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -59,8 +58,6 @@ type tx struct {
 	stmts   map[stmtKey]*sql.Stmt
 	types   *pgTypes // PostgreSQL: the column types and statements, kept by the Syncer
 }
-
-func (t *tx) q(b interface{ Query() (string, []any) }) (string, []any) { return b.Query() }
 
 func (t *tx) exec(ctx context.Context, b interface{ Query() (string, []any) }) (sql.Result, error) {
 	query, args := b.Query()
@@ -532,16 +529,6 @@ func mark(ctx context.Context, db *sql.DB, d string) (string, error) {
 		return "", fmt.Errorf("read the sync cursors: %w", err)
 	}
 	return b.String(), nil
-}
-
-// sortedKeys is for deterministic iteration in tests and dumps.
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // placeholders returns n non-nil arguments, so the builder emits a parameter for each.

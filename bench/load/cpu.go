@@ -24,20 +24,11 @@ func readCPU(pid int) cpuTimes {
 	if err != nil {
 		return cpuTimes{}
 	}
-	line, _, _ := bytes.Cut(stat, []byte("\n"))
-	f := strings.Fields(string(line))
-	if len(f) < 9 || f[0] != "cpu" {
+	machine, ok := machineBusy(stat)
+	if !ok {
 		return cpuTimes{}
 	}
-	var busy int64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system (idle iowait) irq softirq steal
-		v, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return cpuTimes{}
-		}
-		busy += v
-	}
-	t := cpuTimes{machine: time.Duration(busy) * clockTick, ok: true}
+	t := cpuTimes{machine: machine, ok: true}
 	if pid == 0 {
 		return t
 	}
@@ -45,20 +36,46 @@ func readCPU(pid int) cpuTimes {
 	if err != nil {
 		return cpuTimes{}
 	}
+	if t.gateway, ok = processCPU(b); !ok {
+		return cpuTimes{}
+	}
+	return t
+}
+
+// machineBusy is the busy time of every CPU together in /proc/stat's first line (user, nice,
+// system, irq, softirq, steal; not idle or iowait).
+func machineBusy(stat []byte) (time.Duration, bool) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, false
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system (idle iowait) irq softirq steal
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		busy += v
+	}
+	return time.Duration(busy) * clockTick, true
+}
+
+// processCPU is the user and system time in a /proc/PID/stat line.
+func processCPU(b []byte) (time.Duration, bool) {
 	// The command name (field 2) is in parentheses and may hold spaces: count from after it.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return cpuTimes{}
+		return 0, false
 	}
 	pf := strings.Fields(string(b[i+1:]))
 	if len(pf) < 13 {
-		return cpuTimes{}
+		return 0, false
 	}
 	utime, err1 := strconv.ParseInt(pf[11], 10, 64) // field 14
 	stime, err2 := strconv.ParseInt(pf[12], 10, 64) // field 15
 	if err1 != nil || err2 != nil {
-		return cpuTimes{}
+		return 0, false
 	}
-	t.gateway = time.Duration(utime+stime) * clockTick
-	return t
+	return time.Duration(utime+stime) * clockTick, true
 }

@@ -154,11 +154,11 @@ func decodeBundle(r io.Reader, each func(res *resource, decodeErr error, raw fun
 		case "type":
 			var t string
 			if err := d.Decode(&t); err != nil || t != "searchset" {
-				return info, fmt.Errorf("Bundle.type: want searchset, got %q (%v)", t, err)
+				return info, fmt.Errorf("field Bundle.type: want searchset, got %q (%v)", t, err)
 			}
 		case "total":
 			if err := d.Decode(&info.Total); err != nil {
-				return info, fmt.Errorf("Bundle.total: %w", err)
+				return info, fmt.Errorf("field Bundle.total: %w", err)
 			}
 		case "link":
 			var links []struct {
@@ -166,7 +166,7 @@ func decodeBundle(r io.Reader, each func(res *resource, decodeErr error, raw fun
 				URL      string `json:"url"`
 			}
 			if err := d.Decode(&links); err != nil {
-				return info, fmt.Errorf("Bundle.link: %w", err)
+				return info, fmt.Errorf("field Bundle.link: %w", err)
 			}
 			for _, l := range links {
 				if l.Relation == "next" {
@@ -179,7 +179,7 @@ func decodeBundle(r io.Reader, each func(res *resource, decodeErr error, raw fun
 			}
 		case "entry":
 			if err := expectDelim(d, '['); err != nil {
-				return info, fmt.Errorf("Bundle.entry: %w", err)
+				return info, fmt.Errorf("field Bundle.entry: %w", err)
 			}
 			for d.More() {
 				start := d.InputOffset()
@@ -189,7 +189,7 @@ func decodeBundle(r io.Reader, each func(res *resource, decodeErr error, raw fun
 				err := d.Decode(&e)
 				var typeErr *json.UnmarshalTypeError
 				if err != nil && !errors.As(err, &typeErr) {
-					return info, fmt.Errorf("Bundle.entry[%d]: %w", info.Entries, err)
+					return info, fmt.Errorf("field Bundle.entry[%d]: %w", info.Entries, err)
 				}
 				if err == nil && e.Resource == nil {
 					err = errors.New("entry without a resource")
@@ -201,7 +201,7 @@ func decodeBundle(r io.Reader, each func(res *resource, decodeErr error, raw fun
 				}
 			}
 			if err := expectDelim(d, ']'); err != nil {
-				return info, fmt.Errorf("Bundle.entry: %w", err)
+				return info, fmt.Errorf("field Bundle.entry: %w", err)
 			}
 		default:
 			var skip json.RawMessage

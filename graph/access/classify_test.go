@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/graph"
@@ -95,7 +96,7 @@ func TestUnclassifiedIsRefusedAtRunTime(t *testing.T) {
 		t.Run(c.drop, func(t *testing.T) {
 			items := maps.Clone(full.items)
 			delete(items, c.drop)
-			doc, errs := gqlparser.LoadQuery(s, c.query)
+			doc, errs := gqlparser.LoadQueryWithRules(s, c.query, rules.NewDefaultRules())
 			if errs != nil {
 				t.Fatal(errs)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/birlik/birlik/graph/limits"
 )
@@ -36,7 +37,7 @@ type Payment { amount: Int! }
 
 func run(t *testing.T, l limits.Limits, query string, vars string) (*limits.Stats, string, string) {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, rules.NewDefaultRules())
 	if len(errs) > 0 {
 		t.Fatalf("test query does not validate: %v", errs)
 	}

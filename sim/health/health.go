@@ -38,12 +38,11 @@ type Server struct {
 	throttled  atomic.Int64 // requests still to answer 429
 	retryAfter atomic.Int64 // seconds
 
-	once       sync.Once
-	covByIIN   map[domain.IIN][]int
-	visByIIN   map[domain.IIN][]int
-	attByIIN   map[domain.IIN][]int
-	resources  []*resourceType
-	byTypeName map[string]*resourceType
+	once      sync.Once
+	covByIIN  map[domain.IIN][]int
+	visByIIN  map[domain.IIN][]int
+	attByIIN  map[domain.IIN][]int
+	resources []*resourceType
 }
 
 // Throttle makes the next n requests fail with 429 and Retry-After: seconds, as the register
