@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/birlik/birlik/gen"
@@ -24,8 +25,9 @@ func runSim(ctx context.Context, args []string) error {
 	errorRate := fs.Float64("error-rate", 0, "share (0..1) of requests answered with the source's outage error")
 	malformed := fs.Float64("malformed-rate", 0, "share (0..1) of records each simulator corrupts, deterministically")
 	rateLimit := fs.Int("labour-rate-limit", 0, "labour's quota of requests per second per client (0: none)")
+	only := fs.String("only", "", "serve only these simulators, comma-separated (e.g. health), on consecutive ports from --addr's: one source can then be stopped and restarted on its own")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: birlik sim [--seed S] [--people N] [--addr HOST[:PORT]] [fault flags]\n\nGenerates a country and serves the five ministry simulators (justice, labour, education,\nfinance, health) on loopback until interrupted. Prints each base URL as NAME=URL, one per\nline, in that order. The APIs are documented in docs/sources/.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: birlik sim [--seed S] [--people N] [--addr HOST[:PORT]] [--only NAME,…] [fault flags]\n\nGenerates a country and serves the five ministry simulators (justice, labour, education,\nfinance, health) on loopback until interrupted. Prints each base URL as NAME=URL, one per\nline, in that order. The APIs are documented in docs/sources/.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,7 +48,13 @@ func runSim(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "birlik sim: generated seed %d, %d people in %s\n", *seed, *people, time.Since(start).Round(time.Millisecond))
-	set, err := all.Start(ctx, c, *addr)
+	var names []string
+	for _, n := range strings.Split(*only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	set, err := all.Start(ctx, c, *addr, names...)
 	if err != nil {
 		return err
 	}

@@ -53,9 +53,25 @@ type Set struct {
 // Start serves the five simulators of c. addr is the host for all of them, with an optional
 // first port: "127.0.0.1" or "" gives random free ports on loopback; "127.0.0.1:9100" gives
 // ports 9100..9104 in the order of Names. The servers stop when ctx ends or on Close.
-func Start(ctx context.Context, c *gen.Country, addr string) (*Set, error) {
+//
+// With only, just the simulators of those names listen (in the order of Names, on consecutive
+// ports from addr's), so that one source can run, stop and restart in a process of its own; the
+// Set's fields still hold all five servers, and URLs, Simulators and Close cover the ones
+// listening.
+func Start(ctx context.Context, c *gen.Country, addr string, only ...string) (*Set, error) {
 	if c == nil {
 		return nil, errors.New("sim/all: no country to serve")
+	}
+	serve := map[string]bool{}
+	for _, n := range only {
+		known := false
+		for _, name := range Names {
+			known = known || n == name
+		}
+		if !known {
+			return nil, fmt.Errorf("sim/all: no simulator named %q (one of %v)", n, Names)
+		}
+		serve[n] = true
 	}
 	host, port := "127.0.0.1", 0
 	if addr != "" {
@@ -82,11 +98,16 @@ func Start(ctx context.Context, c *gen.Country, addr string) (*Set, error) {
 		h http.Handler
 		m *sim.Mux
 	}{{s.Justice, s.Justice.Mux}, {s.Labour, s.Labour.Mux}, {s.Education, s.Education.Mux}, {s.Finance, s.Finance.Mux}, {s.Health, s.Health.Mux}}
+	next := 0 // port offset of the next simulator that listens
 	for i, name := range Names {
+		if len(serve) > 0 && !serve[name] {
+			continue
+		}
 		p := 0
 		if port != 0 {
-			p = port + i
+			p = port + next
 		}
+		next++
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
 		if err != nil {
 			s.Close()

@@ -69,3 +69,37 @@ func TestStartRejectsBadAddress(t *testing.T) {
 		t.Error("Start(nil country) accepted")
 	}
 }
+
+// TestStartOnlyServesTheNamed: with only, just the named simulators listen, on consecutive
+// ports from the one given, and an unknown name is refused.
+func TestStartOnlyServesTheNamed(t *testing.T) {
+	c, err := gen.Generate(gen.Config{Seed: 7, People: gen.MinPeople})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := Start(ctx, c, "", "health", "cadastre"); err == nil || !strings.Contains(err.Error(), `"cadastre"`) {
+		t.Fatalf("Start with an unknown name: %v, want an error naming it", err)
+	}
+	set, err := Start(ctx, c, "", "health", "justice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	urls := set.URLs()
+	if len(urls) != 2 || urls[0].Name != "justice" || urls[1].Name != "health" {
+		t.Fatalf("URLs %v, want justice then health", urls)
+	}
+	if set.URL("labour") != "" {
+		t.Errorf("labour listens at %q, want not at all", set.URL("labour"))
+	}
+	resp, err := http.Get(set.URL("health") + "/no-such-path")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("health answered %d to an unknown path, want 404", resp.StatusCode)
+	}
+}
