@@ -129,7 +129,7 @@ func printAuditOverhead(out io.Writer, rows []row) {
 // label values summed) from /metrics; empty when they cannot be read.
 func auditStats(g *gatewayProc) map[string]float64 {
 	m := map[string]float64{}
-	for _, line := range g.metrics() {
+	for _, line := range g.Metrics() {
 		if !strings.HasPrefix(line, "birlik_audit_") {
 			continue
 		}

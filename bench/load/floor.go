@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/birlik/birlik/bench/internal/kit"
 	"github.com/birlik/birlik/domain"
 )
 
@@ -161,7 +161,7 @@ func floorCitizen(ctx context.Context, pool *pgxpool.Pool, iin, from string) err
 }
 
 // runFloor measures the floor at every concurrency (the citizen workload only).
-func runFloor(ctx context.Context, o options, pgURL string, s *samples) ([]row, error) {
+func runFloor(ctx context.Context, o options, pgURL string, s *kit.Samples) ([]row, error) {
 	if !containsString(o.workloads, "citizen") {
 		return nil, nil
 	}
@@ -176,12 +176,12 @@ func runFloor(ctx context.Context, o options, pgURL string, s *samples) ([]row, 
 		if err != nil {
 			return nil, err
 		}
-		if err := floorCitizen(ctx, pool, s.iins[0], s.periodFrom); err != nil {
+		if err := floorCitizen(ctx, pool, s.IINs[0], s.PeriodFrom); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("the hand-written citizen query fails (has the schema changed? see ent/migrate/schema.go): %w", err)
 		}
 		r := measure(ctx, o.warmup, o.duration, n, 0, func(ctx context.Context, rnd *rand.Rand) error {
-			return floorCitizen(ctx, pool, s.iins[rnd.IntN(len(s.iins))], s.periodFrom)
+			return floorCitizen(ctx, pool, s.IINs[rnd.IntN(len(s.IINs))], s.PeriodFrom)
 		})
 		pool.Close()
 		r.config, r.workload = floorConfig, "citizen"
@@ -198,35 +198,6 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// createDatabase creates database name on DATABASE_URL's server and returns its URL.
-func createDatabase(ctx context.Context, dbURL, name string) (string, error) {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return "", fmt.Errorf("DATABASE_URL: connecting: %w", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", fmt.Errorf("creating the benchmark's database %s (the DATABASE_URL user needs CREATEDB): %w", name, err)
-	}
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	fmt.Fprintf(os.Stderr, "bench: created PostgreSQL database %s\n", name)
-	return u.String(), nil
-}
-
-func dropDatabase(ctx context.Context, dbURL, name string) error {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
-	return err
 }
 
 func numCPU() int { return runtime.NumCPU() }

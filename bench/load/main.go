@@ -22,13 +22,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,6 +42,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/birlik/birlik/bench/internal/kit"
 	"github.com/birlik/birlik/domain"
 )
 
@@ -166,7 +165,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 
-	b := &bench{o: o, work: work, redisURL: redisURL, keys: newKeys()}
+	b := &bench{o: o, work: work, redisURL: redisURL, keys: kit.NewKeys()}
 	defer b.cleanup()
 	var rows []row
 	var last *gatewayProc
@@ -273,44 +272,16 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-// keys are the API keys the benchmark configures on the gateway: one per workload's role, and a
-// caseworker per region (a caseworker works in one region; the person asked for picks the key).
-type keys struct {
-	admin, analyst, health string
-	caseworker             map[string]string // by region KATO
-}
-
-func newKeys() keys {
-	k := func(p string) string { return fmt.Sprintf("bench-%s-%016x", p, rand.Uint64()) }
-	ks := keys{admin: k("admin"), analyst: k("analyst"), health: k("umis"), caseworker: map[string]string{}}
-	for _, r := range domain.Regions {
-		ks.caseworker[string(r.KATO)] = k("case-" + string(r.KATO))
-	}
-	return ks
-}
-
-func (k keys) flag() string {
-	list := []string{
-		k.admin + ":admin:bench-admin",
-		k.analyst + ":analyst:bench-analyst",
-		k.health + ":health:bench-umis",
-	}
-	for _, r := range domain.Regions {
-		list = append(list, k.caseworker[string(r.KATO)]+":caseworker:bench-citizen-app:"+string(r.KATO))
-	}
-	return strings.Join(list, ",")
-}
-
 // bench holds what the cells of one run share.
 type bench struct {
 	o        options
 	work     string
 	redisURL string
-	keys     keys
+	keys     kit.Keys
 	pgAdmin  string // DATABASE_URL, to drop the benchmark's database
 	pgName   string
 	pgURL    string
-	samples  *samples // IINs, regions, cursors: sampled once from the first gateway
+	samples  *kit.Samples // IINs, regions, cursors: sampled once from the first gateway
 	// extraArgs and tag: the audit-off gateway's switch and log name (audit.go).
 	extraArgs []string
 	tag       string
@@ -320,7 +291,7 @@ func (b *bench) cleanup() {
 	if b.pgName != "" && !b.o.keep {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := dropDatabase(ctx, b.pgAdmin, b.pgName); err != nil {
+		if err := kit.DropDatabase(ctx, b.pgAdmin, b.pgName); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: dropping database %s: %v\n", b.pgName, err)
 		}
 	}
@@ -332,21 +303,21 @@ func (b *bench) pgDatabase(ctx context.Context, dbURL string) (string, error) {
 		return b.pgURL, nil
 	}
 	name := fmt.Sprintf("birlik_bench_%d", os.Getpid())
-	u, err := createDatabase(ctx, dbURL, name)
+	u, err := kit.CreateDatabase(ctx, dbURL, name)
 	if err != nil {
 		return "", err
 	}
+	fmt.Fprintf(os.Stderr, "bench: created PostgreSQL database %s\n", name)
 	b.pgAdmin, b.pgName, b.pgURL = dbURL, name, u
 	return u, nil
 }
 
 // gatewayProc is a running gateway subprocess.
 type gatewayProc struct {
+	*kit.Client
 	cmd  *exec.Cmd
-	base string // http://127.0.0.1:PORT
 	log  string
 	done chan struct{}
-	http *http.Client
 }
 
 func (g *gatewayProc) stop() {
@@ -362,15 +333,6 @@ func (g *gatewayProc) stop() {
 	}
 }
 
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // start runs the gateway for configuration c and waits for /readyz 200. SQLite runs share one
 // data folder and PostgreSQL runs one database, so the second start syncs incrementally.
 func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error) {
@@ -382,7 +344,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, err
 	}
-	addr, err := freePort()
+	addr, err := kit.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +374,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 		"--demo-people", strconv.Itoa(b.o.people),
 		"--sync-interval", b.o.syncInterval.String(),
 		"--log-level", "warn",
-		"--api-keys", b.keys.flag(),
+		"--api-keys", b.keys.Flag(),
 		// The benchmark measures the gateway, not its rate limiter.
 		"--rate-limits", "admin=" + unlimited + ";caseworker=" + unlimited + ";analyst=" + unlimited + ";health=" + unlimited,
 	}
@@ -429,8 +391,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 		logf.Close()
 		return nil, fmt.Errorf("starting %s: %w", b.o.bin, err)
 	}
-	g := &gatewayProc{cmd: cmd, base: "http://" + addr, log: logPath, done: make(chan struct{}),
-		http: &http.Client{Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, MaxConnsPerHost: 0}, Timeout: 60 * time.Second}}
+	g := &gatewayProc{Client: kit.NewClient("http://" + addr), cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); logf.Close(); close(g.done) }()
 	began := time.Now()
 	deadline := time.After(b.o.readyTimeout)
@@ -442,12 +403,12 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 			g.stop()
 			return nil, ctx.Err()
 		case <-g.done:
-			return nil, fmt.Errorf("the gateway exited before it was ready:\n%s", tail(logPath, 20))
+			return nil, fmt.Errorf("the gateway exited before it was ready:\n%s", kit.Tail(logPath, 20))
 		case <-deadline:
 			g.stop()
-			return nil, fmt.Errorf("/readyz not 200 after %v (raise -ready-timeout):\n%s", b.o.readyTimeout, tail(logPath, 20))
+			return nil, fmt.Errorf("/readyz not 200 after %v (raise -ready-timeout):\n%s", b.o.readyTimeout, kit.Tail(logPath, 20))
 		case <-tick.C:
-			resp, err := g.http.Get(g.base + "/readyz")
+			resp, err := g.HTTP.Get(g.Base + "/readyz")
 			if err != nil {
 				continue
 			}
@@ -466,7 +427,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 // derivedDone reports whether the gateway has finished the work it does after its first sync
 // (the metric birlik_derived_runs_total counts it; any outcome counts).
 func (g *gatewayProc) derivedDone() bool {
-	for _, line := range g.metrics() {
+	for _, line := range g.Metrics() {
 		if strings.HasPrefix(line, `birlik_derived_runs_total{job="assessments"`) {
 			return true
 		}
@@ -477,247 +438,31 @@ func (g *gatewayProc) derivedDone() bool {
 	return false
 }
 
-// metrics reads the gateway's /metrics, a line each (nil when it cannot be read).
-func (g *gatewayProc) metrics() []string {
-	resp, err := g.http.Get(g.base + "/metrics")
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return nil
-	}
-	return strings.Split(string(b), "\n")
-}
-
-func tail(path string, n int) string {
-	b, _ := os.ReadFile(path)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// gql posts one GraphQL request and returns its body; a transport error, a status other than
-// 200 or an "errors" member is an error.
-func (g *gatewayProc) gql(ctx context.Context, key, purpose, query string, vars map[string]any) ([]byte, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.base+"/query", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("X-Purpose", purpose)
-	resp, err := g.http.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return b, fmt.Errorf("HTTP %d: %s", resp.StatusCode, clip(b))
-	}
-	if bytes.Contains(b, []byte(`"errors":`)) {
-		return b, fmt.Errorf("GraphQL errors: %s", clip(b))
-	}
-	return b, nil
-}
-
-func clip(b []byte) string {
-	if len(b) > 300 {
-		return string(b[:300]) + "…"
-	}
-	return string(b)
-}
-
-// samples are the inputs the workloads draw from, read from the gateway once.
-type samples struct {
-	iins       []string
-	iinRegion  []string // the region KATO of iins[i]
-	regions    []string
-	periodFrom string   // first month of the last 12 with payments
-	cursors    []string // change feed cursors, one per page of 500
-}
-
-const (
-	purposeCase  = "case-management"
-	purposeStats = "statistics"
-	purposeUMIS  = "medical-care"
-)
-
 // prepare samples IINs, the latest payment month and the change feed's cursors (once).
 func (b *bench) prepare(ctx context.Context, g *gatewayProc) error {
 	if b.samples != nil {
 		return nil
 	}
-	s := &samples{}
-	for _, r := range domain.Regions {
-		s.regions = append(s.regions, string(r.KATO))
-	}
-	var after any
-	for len(s.iins) < 50000 {
-		body, err := g.gql(ctx, b.keys.admin, purposeCase,
-			`query Sample($after: Cursor) { persons(first: 1000, after: $after) { edges { node { iin region { kato } } } pageInfo { hasNextPage endCursor } } }`,
-			map[string]any{"after": after})
-		if err != nil {
-			return fmt.Errorf("sampling persons: %w", err)
-		}
-		var r struct {
-			Data struct {
-				Persons struct {
-					Edges []struct {
-						Node struct {
-							IIN    string
-							Region struct{ KATO string }
-						}
-					}
-					PageInfo struct {
-						HasNextPage bool
-						EndCursor   string
-					}
-				}
-			}
-		}
-		if err := json.Unmarshal(body, &r); err != nil {
-			return fmt.Errorf("sampling persons: %w", err)
-		}
-		for _, e := range r.Data.Persons.Edges {
-			if _, ok := b.keys.caseworker[e.Node.Region.KATO]; !ok {
-				return fmt.Errorf("person %s is in region %q, not one of domain.Regions", e.Node.IIN, e.Node.Region.KATO)
-			}
-			s.iins = append(s.iins, e.Node.IIN)
-			s.iinRegion = append(s.iinRegion, e.Node.Region.KATO)
-		}
-		if !r.Data.Persons.PageInfo.HasNextPage {
-			break
-		}
-		after = r.Data.Persons.PageInfo.EndCursor
-	}
-	if len(s.iins) == 0 {
-		return errors.New("the store holds no persons: did the first sync run?")
-	}
-	body, err := g.gql(ctx, b.keys.admin, purposeCase,
-		`{ payments(first: 1, orderBy: [{field: PERIOD, direction: DESC}]) { edges { node { period } } } }`, nil)
-	if err != nil {
-		return fmt.Errorf("finding the latest payment month: %w", err)
-	}
-	var p struct {
-		Data struct {
-			Payments struct {
-				Edges []struct{ Node struct{ Period string } }
-			}
-		}
-	}
-	if err := json.Unmarshal(body, &p); err != nil {
-		return err
-	}
-	if len(p.Data.Payments.Edges) == 0 {
-		return errors.New("the store holds no payments")
-	}
-	s.periodFrom, err = monthsBefore(p.Data.Payments.Edges[0].Node.Period, 11)
+	s, err := kit.Sample(ctx, g.Client, b.keys)
 	if err != nil {
 		return err
 	}
-	after = nil
-	for {
-		body, err := g.gql(ctx, b.keys.health, purposeUMIS,
-			`query Feed($after: Cursor) { changes(first: 500, after: $after) { edges { cursor } pageInfo { hasNextPage endCursor } } }`,
-			map[string]any{"after": after})
-		if err != nil {
-			return fmt.Errorf("walking the change feed: %w", err)
-		}
-		var r struct {
-			Data struct {
-				Changes struct {
-					PageInfo struct {
-						HasNextPage bool
-						EndCursor   *string
-					}
-				}
-			}
-		}
-		if err := json.Unmarshal(body, &r); err != nil {
-			return err
-		}
-		if r.Data.Changes.PageInfo.EndCursor == nil {
-			break
-		}
-		s.cursors = append(s.cursors, *r.Data.Changes.PageInfo.EndCursor)
-		if !r.Data.Changes.PageInfo.HasNextPage {
-			break
-		}
-		after = *r.Data.Changes.PageInfo.EndCursor
-	}
-	fmt.Fprintf(os.Stderr, "bench: sampled %d IINs, payments from %s, %d change-feed page cursors\n", len(s.iins), s.periodFrom, len(s.cursors))
+	fmt.Fprintf(os.Stderr, "bench: sampled %d IINs, payments from %s, %d change-feed page cursors\n", len(s.IINs), s.PeriodFrom, len(s.Cursors))
 	b.samples = s
 	return nil
 }
 
-// monthsBefore returns the month n months before m (both YYYY-MM).
-func monthsBefore(m string, n int) (string, error) {
-	t, err := time.Parse("2006-01", m)
-	if err != nil {
-		return "", fmt.Errorf("month %q: %w", m, err)
-	}
-	return t.AddDate(0, -n, 0).Format("2006-01"), nil
-}
-
-const citizenQuery = `query Citizen($iin: String!, $from: Month!) {
-  person(iin: $iin) {
-    iin lastName firstName patronymic birthDate sex deathDate
-    region { kato name }
-    family { platformID region { kato } members { iin role from to person { lastName firstName birthDate } } }
-    enrollments { grade year from to school { bin name kind region { kato name } designCapacity } }
-    payments(first: 100, where: {periodGTE: $from}) { totalCount edges { node { kind amount period paidOn } } }
-  }
-}`
-
-// citizenLiveQuery is the citizen query plus the live fields a caseworker may read: CSHI
-// coverage from health and the register status from justice, through the loaders and the
-// shared cache (Redis or in-process), onto the sources the gateway's demo runs.
-const citizenLiveQuery = `query CitizenLive($iin: String!, $from: Month!) {
-  person(iin: $iin) {
-    iin lastName firstName patronymic birthDate sex deathDate
-    region { kato name }
-    liveCoverage { insured current { category from to } }
-    registerStatus { alive deathDate region { kato } lastName firstName }
-    family { platformID region { kato } members { iin role from to person { lastName firstName birthDate } } }
-    enrollments { grade year from to school { bin name kind region { kato name } designCapacity } }
-    payments(first: 100, where: {periodGTE: $from}) { totalCount edges { node { kind amount period paidOn } } }
-  }
-}`
-
-const analystQuery = `query Analyst($region: String!, $from: Month!) {
-  schools(first: 50, where: {regionKato: $region}) { totalCount edges { node { bin name kind ownership stateOrder designCapacity } } }
-  paymentAggregate(where: {periodGTE: $from}, groupBy: [REGION, KIND]) { region { kato } kind count sum }
-}`
-
-const umisQuery = `query Feed($after: Cursor) {
-  changes(first: 500, after: $after) { edges { node { seq entity key iin op at } } pageInfo { hasNextPage endCursor } }
-}`
-
 // askCitizen asks query about a random person with the key of a caseworker of their region; the
 // answer must hold the person and each of the fragments in also.
 func askCitizen(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand, query string, also ...string) error {
-	s := b.samples
-	i := rnd.IntN(len(s.iins))
-	iin := s.iins[i]
-	body, err := g.gql(ctx, b.keys.caseworker[s.iinRegion[i]], purposeCase, query, map[string]any{"iin": iin, "from": s.periodFrom})
+	iin, key := b.samples.Person(rnd, b.keys)
+	body, err := g.GQL(ctx, key, kit.PurposeCase, query, map[string]any{"iin": iin, "from": b.samples.PeriodFrom})
 	if err != nil {
 		return err
 	}
 	for _, want := range append([]string{`"iin":"` + iin + `"`}, also...) {
 		if !bytes.Contains(body, []byte(want)) {
-			return fmt.Errorf("person %s: %s is missing from the answer: %s", iin, want, clip(body))
+			return fmt.Errorf("person %s: %s is missing from the answer: %s", iin, want, kit.Clip(body))
 		}
 	}
 	return nil
@@ -728,31 +473,31 @@ type workload func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand
 
 var workloads = map[string]workload{
 	"citizen": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
-		return askCitizen(ctx, b, g, rnd, citizenQuery)
+		return askCitizen(ctx, b, g, rnd, kit.CitizenQuery)
 	},
 	// citizen-live is not in the default list: citizen plus two live fields (health, justice).
 	"citizen-live": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
-		return askCitizen(ctx, b, g, rnd, citizenLiveQuery, `"registerStatus":`)
+		return askCitizen(ctx, b, g, rnd, kit.CitizenLiveQuery, `"registerStatus":`)
 	},
 	"analyst": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
 		s := b.samples
-		_, err := g.gql(ctx, b.keys.analyst, purposeStats, analystQuery,
-			map[string]any{"region": s.regions[rnd.IntN(len(s.regions))], "from": s.periodFrom})
+		_, err := g.GQL(ctx, b.keys.Analyst, kit.PurposeStats, kit.AnalystQuery,
+			map[string]any{"region": s.Regions[rnd.IntN(len(s.Regions))], "from": s.PeriodFrom})
 		return err
 	},
 	// overhead is not in the default list: the smallest authenticated query, with no personal
 	// data (so no audit entry), to separate the gateway's fixed cost per request from the work.
 	"overhead": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
-		_, err := g.gql(ctx, b.keys.caseworker[string(domain.Regions[0].KATO)], purposeCase, `{ regions { kato name } }`, nil)
+		_, err := g.GQL(ctx, b.keys.Caseworker[string(domain.Regions[0].KATO)], kit.PurposeCase, `{ regions { kato name } }`, nil)
 		return err
 	},
 	"umis": func(ctx context.Context, b *bench, g *gatewayProc, rnd *rand.Rand) error {
 		s := b.samples
 		var after any // the feed's start is one of the starting points
-		if i := rnd.IntN(len(s.cursors) + 1); i < len(s.cursors) {
-			after = s.cursors[i]
+		if i := rnd.IntN(len(s.Cursors) + 1); i < len(s.Cursors) {
+			after = s.Cursors[i]
 		}
-		_, err := g.gql(ctx, b.keys.health, purposeUMIS, umisQuery, map[string]any{"after": after})
+		_, err := g.GQL(ctx, b.keys.Health, kit.PurposeUMIS, kit.UMISQuery, map[string]any{"after": after})
 		return err
 	},
 }
@@ -870,7 +615,7 @@ func measure(ctx context.Context, warmup, duration time.Duration, n, pid int, do
 	elapsed := duration
 	slices.Sort(lat)
 	r := row{concurrency: n, requests: len(lat), errors: int(errs.Load()), unfinished: int(late.Load()), elapsed: elapsed,
-		p50: quantile(lat, 0.50), p99: quantile(lat, 0.99), max: quantile(lat, 1)}
+		p50: kit.Quantile(lat, 0.50), p99: kit.Quantile(lat, 0.99), max: kit.Quantile(lat, 1)}
 	if v, ok := firstErr.Load().(string); ok {
 		r.firstErr = v
 	}
@@ -885,15 +630,6 @@ func clipString(s string) string {
 		return s[:200] + "…"
 	}
 	return s
-}
-
-// quantile is the nearest-rank quantile of sorted samples.
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(float64(len(sorted))*q+0.999999) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
 }
 
 func (b *bench) cell(ctx context.Context, g *gatewayProc, config, w string, n int) row {
