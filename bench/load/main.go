@@ -414,7 +414,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && g.derivedDone() {
+			if resp.StatusCode == http.StatusOK && g.DerivedDone() {
 				// Ready, and the work after the first sync (checks, family assessments) is
 				// finished: it would compete with the measured requests otherwise.
 				fmt.Fprintf(os.Stderr, "bench: %s: ready and quiet after %v\n", c, time.Since(began).Round(100*time.Millisecond))
@@ -422,20 +422,6 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 			}
 		}
 	}
-}
-
-// derivedDone reports whether the gateway has finished the work it does after its first sync
-// (the metric birlik_derived_runs_total counts it; any outcome counts).
-func (g *gatewayProc) derivedDone() bool {
-	for _, line := range g.Metrics() {
-		if strings.HasPrefix(line, `birlik_derived_runs_total{job="assessments"`) {
-			return true
-		}
-		if strings.HasPrefix(line, `birlik_derived_runs_total{job="checks",outcome="error"}`) {
-			return true // the assessments do not run after failed checks
-		}
-	}
-	return false
 }
 
 // prepare samples IINs, the latest payment month and the change feed's cursors (once).

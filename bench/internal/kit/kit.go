@@ -130,6 +130,20 @@ func (c *Client) Metrics() []string {
 	return strings.Split(string(b), "\n")
 }
 
+// DerivedDone reports whether the gateway has finished the work it does after its first sync
+// (the metric birlik_derived_runs_total counts it; any outcome counts).
+func (c *Client) DerivedDone() bool {
+	for _, line := range c.Metrics() {
+		if strings.HasPrefix(line, `birlik_derived_runs_total{job="assessments"`) {
+			return true
+		}
+		if strings.HasPrefix(line, `birlik_derived_runs_total{job="checks",outcome="error"}`) {
+			return true // the assessments do not run after failed checks
+		}
+	}
+	return false
+}
+
 // Clip shortens a body for a message.
 func Clip(b []byte) string {
 	if len(b) > 300 {
