@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/birlik/birlik/ent/change"
+	"github.com/birlik/birlik/store"
+	"github.com/birlik/birlik/syncer"
+)
+
+// waitForSync waits until the gateway's log shows every source's feed finished after offset
+// (a byte offset into the log), or until timeout. It returns the sources still missing.
+func waitForSync(ctx context.Context, log string, offset int64, sources []string, timeout time.Duration) ([]string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		done, err := feedsDone(log, offset)
+		if err != nil {
+			return nil, err
+		}
+		var missing []string
+		for _, s := range sources {
+			if !done[s] {
+				missing = append(missing, s)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return missing, nil
+		}
+		select {
+		case <-ctx.Done():
+			return missing, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// feedsDone reads the gateway's log from offset and returns the sources whose feed finished
+// (the syncer's "sync: feed done" line, source=NAME).
+func feedsDone(log string, offset int64) (map[string]bool, error) {
+	f, err := os.Open(log)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if src, ok := feedDone(sc.Text()); ok {
+			done[src] = true
+		}
+	}
+	return done, sc.Err()
+}
+
+// feedDone parses one log line (text or JSON) and returns the source of a finished feed.
+func feedDone(line string) (string, bool) {
+	if !strings.Contains(line, "sync: feed done") {
+		return "", false
+	}
+	for _, prefix := range []string{" source=", `"source":"`} {
+		if _, rest, ok := strings.Cut(line, prefix); ok {
+			end := strings.IndexAny(rest, " \"")
+			if end < 0 {
+				end = len(rest)
+			}
+			return rest[:end], true
+		}
+	}
+	return "", false
+}
+
+// tableCheck compares one table of the gateway's store with the clean sync's.
+type tableCheck struct {
+	table     string
+	got, want int    // rows
+	firstDiff string // "" when equal
+}
+
+// dumpTables dumps the store at dbURL (PostgreSQL) or in dataDir (SQLite) as syncer.Dump writes
+// it, without the time columns, grouped by table and sorted. The change sequence's numbers are
+// left out of its rows and checked apart (1..n without a gap): sources that sync independently
+// commit their pages in an order of their own, so the numbers differ between two stores holding
+// the same changes; seqGap names the first gap.
+func dumpTables(ctx context.Context, dbURL, dataDir string) (tables map[string][]string, seqGap string, err error) {
+	st, err := store.Open(ctx, dbURL, dataDir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer st.Close()
+	var buf bytes.Buffer
+	if err := syncer.Dump(ctx, st, &buf, syncer.DumpOptions{}); err != nil {
+		return nil, "", err
+	}
+	tables = map[string][]string{}
+	var seqs []int64
+	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		table, _, _ := strings.Cut(line, "\t")
+		if table == change.Table {
+			var keep []string
+			for _, f := range strings.Split(line, "\t") {
+				if v, ok := strings.CutPrefix(f, "seq="); ok {
+					n, err := strconv.ParseInt(v, 10, 64)
+					if err != nil {
+						return nil, "", fmt.Errorf("change sequence number %q: %w", v, err)
+					}
+					seqs = append(seqs, n)
+					continue
+				}
+				keep = append(keep, f)
+			}
+			line = strings.Join(keep, "\t")
+		}
+		tables[table] = append(tables[table], line)
+	}
+	for _, lines := range tables {
+		sort.Strings(lines)
+	}
+	slices.Sort(seqs)
+	for i, n := range seqs {
+		if n != int64(i+1) {
+			seqGap = fmt.Sprintf("change number %d where %d was due", n, i+1)
+			break
+		}
+	}
+	return tables, seqGap, nil
+}
+
+// compareTables compares two dumps table by table, in the order of the tables' names.
+func compareTables(got, want map[string][]string) []tableCheck {
+	names := map[string]bool{}
+	for t := range got {
+		names[t] = true
+	}
+	for t := range want {
+		names[t] = true
+	}
+	var out []tableCheck
+	for _, t := range slices.Sorted(maps.Keys(names)) {
+		g, w := got[t], want[t]
+		c := tableCheck{table: t, got: len(g), want: len(w)}
+		for i := 0; i < max(len(g), len(w)); i++ {
+			var a, b string
+			if i < len(g) {
+				a = g[i]
+			}
+			if i < len(w) {
+				b = w[i]
+			}
+			if a != b {
+				c.firstDiff = fmt.Sprintf("row %d\n      gateway: %s\n      clean:   %s", i+1, clipString(a), clipString(b))
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// cleanSync runs `birlik sync` from the simulators into a fresh store: the database cleanURL, or
+// SQLite in work/clean when it is empty. It returns the SQLite folder ("" on PostgreSQL).
+func (r *run) cleanSync(ctx context.Context, cleanURL string) (string, error) {
+	env := childEnv(r.sourceEnv()...)
+	env = append(env, "BIRLIK_API_KEYS="+r.keyFlag(), "BIRLIK_LOG_LEVEL=warn")
+	dir := filepath.Join(r.work, "clean")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	env = append(env, "BIRLIK_DATA="+dir)
+	data := dir
+	if cleanURL != "" {
+		env = append(env, "DATABASE_URL="+cleanURL)
+		data = ""
+	}
+	cmd := exec.CommandContext(ctx, r.o.bin, "sync")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("birlik sync into a fresh store: %w\n%s", err, out)
+	}
+	return data, nil
+}
+
+// auditVerify runs `birlik audit verify` on the gateway's store and returns its output.
+func (r *run) auditVerify(ctx context.Context, g *gateway) (string, error) {
+	env := childEnv("BIRLIK_DATA=" + g.data)
+	if r.pgURL != "" {
+		env = append(env, "DATABASE_URL="+r.pgURL)
+	}
+	cmd := exec.CommandContext(ctx, r.o.bin, "audit", "verify")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
