@@ -55,11 +55,19 @@ func TestTallyCounts(t *testing.T) {
 	tl.add(result{outcome: degraded, code: "stale"}, 30)
 	tl.add(result{outcome: refused, code: "OVERLOADED", detail: "full"}, 5)
 	tl.add(result{outcome: failed, code: "INTERNAL", detail: "request x"}, 5)
-	if tl.requests() != 4 || tl.answered != 1 || tl.degraded != 1 || tl.refused != 1 || tl.failed != 1 {
-		t.Errorf("tally: %d requests, %d answered, %d degraded, %d refused, %d failed; want 4, one each", tl.requests(), tl.answered, tl.degraded, tl.refused, tl.failed)
-	}
 	if p50, p99, _ := tl.quantiles(); p50 != 10 || p99 != 30 {
 		t.Errorf("quantiles of the answered and degraded = %v, %v; want 10, 30", p50, p99)
+	}
+	tl.cut(90) // a stalled request: its time so far enters the quantiles
+	if tl.requests() != 5 || tl.answered != 1 || tl.degraded != 1 || tl.refused != 1 || tl.failed != 1 || tl.unfinished != 1 {
+		t.Errorf("tally: %d requests, %d answered, %d degraded, %d refused, %d failed, %d unfinished; want 5, one each",
+			tl.requests(), tl.answered, tl.degraded, tl.refused, tl.failed, tl.unfinished)
+	}
+	if _, p99, _ := tl.quantiles(); p99 != 90 {
+		t.Errorf("p99 with a stalled request = %v, want its 90", p99)
+	}
+	if got := msAtLeast(2500000, &tl); got != "≥2.5" {
+		t.Errorf("msAtLeast with an unfinished request = %q, want ≥2.5", got)
 	}
 	if got := tl.codeList(nil); got != "INTERNAL 1, OVERLOADED 1, stale 1" {
 		t.Errorf("codeList = %q", got)

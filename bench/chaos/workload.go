@@ -118,14 +118,17 @@ func clipString(s string) string {
 
 // tally counts one workload's requests in one phase.
 type tally struct {
-	mu        sync.Mutex
-	lat       []time.Duration // answered and degraded requests
-	answered  int
-	degraded  int
-	refused   int
-	failed    int
-	codes     map[string]int // refusals, degradations and failures by code
-	firstFail string
+	mu       sync.Mutex
+	lat      []time.Duration // answered and degraded requests
+	answered int
+	degraded int
+	refused  int
+	failed   int
+	// unfinished requests were still running when their workload stopped: each enters lat with
+	// the time it had taken then, a lower bound, so that a stall shows in the quantiles.
+	unfinished int
+	codes      map[string]int // refusals, degradations and failures by code
+	firstFail  string
 	// firstByCode is the message of the first refusal of each code (the price and the budget).
 	firstByCode map[string]string
 }
@@ -161,10 +164,19 @@ func (t *tally) add(r result, d time.Duration) {
 	t.codes[r.code]++
 }
 
-// requests is every request that ended in the phase.
-func (t *tally) requests() int { return t.answered + t.degraded + t.refused + t.failed }
+// cut counts a request still running, after d, when its workload stopped.
+func (t *tally) cut(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.unfinished++
+	t.lat = append(t.lat, d)
+}
 
-// quantiles of the answered (and degraded) requests' latencies.
+// requests is every request started in the phase.
+func (t *tally) requests() int { return t.answered + t.degraded + t.refused + t.failed + t.unfinished }
+
+// quantiles of the latencies of the answered and degraded requests and, as lower bounds, of the
+// unfinished ones.
 func (t *tally) quantiles() (p50, p99, max time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -204,6 +216,8 @@ type phaseStats struct {
 	readyz  map[string]int  // "200 ready", "503 not ready", "unreachable", …: times seen
 	reasons map[string]bool // the bodies of answers other than 200
 	notes   []string        // what the phase did, when
+	// inflight counts the requests started in the phase and still running.
+	inflight atomic.Int64
 	// first is the first outcome of each hostile query, by name.
 	first map[string]string
 }
@@ -286,8 +300,9 @@ type workloads struct {
 	current atomic.Pointer[phaseStats]
 }
 
-// loop sends do's requests one after the other until ctx ends; a request cut by ctx's end is
-// not counted. pause, when set, is how long to wait after a refused request.
+// loop sends do's requests one after the other until ctx ends, each counted in the phase current
+// when it started; a request cut by ctx's end is counted as unfinished. pause, when set, is how
+// long to wait after a refused request.
 func (w *workloads) loop(ctx context.Context, wg *sync.WaitGroup, seed uint64, into func(*phaseStats) *tally, pause time.Duration, do func(ctx context.Context, rnd *rand.Rand) result) {
 	wg.Add(1)
 	go func() {
@@ -295,10 +310,13 @@ func (w *workloads) loop(ctx context.Context, wg *sync.WaitGroup, seed uint64, i
 		rnd := rand.New(rand.NewPCG(seed, uint64(time.Now().UnixNano())))
 		for ctx.Err() == nil {
 			ph := w.current.Load()
+			ph.inflight.Add(1)
 			t0 := time.Now()
 			r := do(ctx, rnd)
 			d := time.Since(t0)
+			ph.inflight.Add(-1)
 			if ctx.Err() != nil {
+				into(ph).cut(d)
 				return
 			}
 			into(ph).add(r, d)
