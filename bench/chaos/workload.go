@@ -415,9 +415,10 @@ func (w *workloads) hostileAnalyst(key string, p *phaseStats) func(ctx context.C
 		t0 := time.Now()
 		status, body, err := w.g.Post(ctx, key, purposeInspection, q.query, nil)
 		r := classify(status, body, err)
-		if ctx.Err() == nil {
-			p.firstOutcome(q.name, r, time.Since(t0))
+		if ctx.Err() != nil {
+			r = result{outcome: failed, code: "unfinished", detail: "still running when the phase ended"}
 		}
+		p.firstOutcome(q.name, r, time.Since(t0))
 		return r
 	}
 }
