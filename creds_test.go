@@ -74,11 +74,12 @@ func TestPlaygroundShowsTheDemoKeyOnlyOnLoopback(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			g, err := startGateway(ctx, cfg, slog.New(slog.DiscardHandler))
+			g, err := newGateway(ctx, cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				cancel()
 				t.Fatal(err)
 			}
+			g.Start(ctx)
 			t.Cleanup(func() { cancel(); g.Close() })
 			if g.DemoKey == "" {
 				t.Fatal("the embedded default has no demo key")
