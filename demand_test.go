@@ -32,7 +32,7 @@ func TestHeavyAnalystIsPricedAndRefused(t *testing.T) {
 			return "analyst=200000/2000000"
 		}
 		return ""
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
