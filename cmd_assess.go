@@ -37,7 +37,7 @@ func runAssess(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), assessUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := loadOptions(fs, args, os.Getenv)
+	cfg, err := loadOptions(fs, args, os.Getenv, forStore)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -31,7 +31,7 @@ func init() {
 				fmt.Fprintln(fs.Output(), usage)
 				fs.PrintDefaults()
 			}
-			cfg, err := loadOptions(fs, args, os.Getenv)
+			cfg, err := loadOptions(fs, args, os.Getenv, forStore)
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}

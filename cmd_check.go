@@ -44,7 +44,7 @@ func runCheck(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), checkUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := loadOptions(fs, args, os.Getenv)
+	cfg, err := loadOptions(fs, args, os.Getenv, forStore)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

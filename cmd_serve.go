@@ -28,7 +28,7 @@ func init() {
 				fmt.Fprintf(fs.Output(), "usage: birlik [serve] [flags]\n\nServes /query, the playground at /, /healthz, /readyz and /metrics. With no source URL\nconfigured it starts the five simulators over a generated demo country, an SQLite store in\nBIRLIK_DATA, a first sync, and prints a demo API key.\n\nEvery flag can also be set by the environment variable named beside it. GOGC, when set,\nreplaces the serve command's garbage-collector target of %d.\n\nflags:\n", serveGCPercent)
 				fs.PrintDefaults()
 			}
-			cfg, err := loadOptions(fs, args, os.Getenv)
+			cfg, err := loadOptions(fs, args, os.Getenv, nil)
 			if errors.Is(err, flag.ErrHelp) {
 				return nil
 			}

@@ -50,7 +50,7 @@ func runSync(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), syncUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := loadOptions(fs, args, os.Getenv)
+	cfg, err := loadOptions(fs, args, os.Getenv, forSync)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}

@@ -44,7 +44,7 @@ func runToken(args []string, getenv func(string) string, out io.Writer) error {
 		fmt.Fprintln(fs.Output(), "usage: birlik token --role ROLE --subject WHO [--region KATO] [--ttl 1h] [--client NAME]\n\nPrints a token signed with the first key of BIRLIK_JWT_KEYS, or with the embedded\ndefault's key kept in BIRLIK_DATA (the one `birlik` serves with). Send it as\n`Authorization: Bearer <token>`. A token lives at most its role's maximum\n(BIRLIK_TOKEN_MAX_TTL, default "+auth.DefaultLifetimes().String()+").\n\nflags:")
 		fs.PrintDefaults()
 	}
-	cfg, err := loadOptions(fs, args, getenv)
+	cfg, err := loadOptions(fs, args, getenv, forToken)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -80,12 +80,16 @@ func runToken(args []string, getenv func(string) string, out io.Writer) error {
 	return nil
 }
 
-// tokenIssuer returns the issuer of the gateway's tokens (tokenKeys, with the demo key file's
-// key when none are configured).
+// tokenIssuer returns the issuer of the tokens the gateway configured by cfg verifies: those of
+// BIRLIK_JWT_KEYS, or of the embedded default's key file when the gateway runs the simulators.
+// With real sources and no BIRLIK_JWT_KEYS the gateway verifies no token, so none is issued.
 func tokenIssuer(cfg options) (*auth.Tokens, error) {
-	keys, err := tokenKeys(cfg, true)
+	keys, err := tokenKeys(cfg, cfg.Sources.Embedded())
 	if err != nil {
 		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("BIRLIK_JWT_KEYS is not set: with real sources (BIRLIK_*_URL) the gateway verifies only tokens signed with BIRLIK_JWT_KEYS, so a token signed otherwise would be refused; set BIRLIK_JWT_KEYS to the gateway's value")
 	}
 	return auth.NewTokens(keys, nil, auth.WithLifetimes(cfg.Access.TokenLifetimes))
 }

@@ -41,7 +41,7 @@ func TestTokenCommandRefusesPastTheRoleMaximum(t *testing.T) {
 		if err := runToken(args, noEnv, &out); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
-		cfg, err := loadOptions(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--data=" + data}, noEnv)
+		cfg, err := loadOptions(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--data=" + data}, noEnv, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,16 +69,17 @@ func TestPlaygroundShowsTheDemoKeyOnlyOnLoopback(t *testing.T) {
 	} {
 		t.Run(tc.addr, func(t *testing.T) {
 			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			cfg, err := loadOptions(fs, []string{"--addr=" + tc.addr, "--data=" + t.TempDir(), "--demo-people=1000", "--sync-interval=0"}, func(string) string { return "" })
+			cfg, err := loadOptions(fs, []string{"--addr=" + tc.addr, "--data=" + t.TempDir(), "--demo-people=1000", "--sync-interval=0"}, func(string) string { return "" }, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			g, err := startGateway(ctx, cfg, slog.New(slog.DiscardHandler))
+			g, err := newGateway(ctx, cfg, slog.New(slog.DiscardHandler))
 			if err != nil {
 				cancel()
 				t.Fatal(err)
 			}
+			g.Start(ctx)
 			t.Cleanup(func() { cancel(); g.Close() })
 			if g.DemoKey == "" {
 				t.Fatal("the embedded default has no demo key")

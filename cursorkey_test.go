@@ -15,7 +15,7 @@ import (
 // restarted gateway (or another one configured with the same key) opens the cursors it issued.
 func TestCursorSealer(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	cfg, err := loadOptions(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--data=" + t.TempDir()}, func(string) string { return "" })
+	cfg, err := loadOptions(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--data=" + t.TempDir()}, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,16 +32,17 @@ func TestHeavyAnalystIsPricedAndRefused(t *testing.T) {
 			return "analyst=200000/2000000"
 		}
 		return ""
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g, err := startGateway(ctx, cfg, slog.New(slog.DiscardHandler))
+	g, err := newGateway(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
+	g.Start(ctx)
 	t.Cleanup(func() { cancel(); g.Close() })
 	srv := httptest.NewServer(g.Handler)
 	t.Cleanup(srv.Close)

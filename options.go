@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,12 +36,25 @@ type options struct {
 	Demand demand.Options
 }
 
-// loadOptions reads the settings as config.Load does (defaults, environment, then flags) and
-// validates them; every error names the variable to fix.
-func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string) (options, error) {
+// The groups of the settings declared here (config.Group… are config's own).
+const (
+	groupAccess = "access" // who may do what: keys, purposes, limits, budgets, cursors
+	groupTokens = "tokens" // the keys and lifetimes of signed tokens
+)
+
+// The groups of settings each command reads (nil: every one, for serve).
+var (
+	forSync  = []string{config.GroupStore, config.GroupSources, config.GroupLog}
+	forStore = []string{config.GroupStore, config.GroupLog}
+	forToken = []string{config.GroupStore, config.GroupSources, groupTokens}
+)
+
+// loadOptions reads the settings of groups (nil: all) as config.Load does (defaults,
+// environment, then flags) and validates them; every error names the variable to fix.
+func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string, groups []string) (options, error) {
 	o := options{Access: access.DefaultOptions(limits.Limits{}), Demand: demand.DefaultOptions()}
 	var roleLimits string
-	cfg, err := config.Load(fs, args, getenv, o.settings(&roleLimits)...)
+	cfg, err := config.Load(fs, args, getenv, groups, o.settings(&roleLimits)...)
 	if err != nil {
 		return options{}, err
 	}
@@ -51,7 +65,7 @@ func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string) (o
 	if err := o.Access.Limits.ParseRoles(roleLimits); err != nil {
 		errs = append(errs, fmt.Errorf("BIRLIK_ROLE_LIMITS=%q: %w", roleLimits, err))
 	}
-	if !cfg.Sources.Embedded() && len(o.Access.APIKeys) == 0 {
+	if (groups == nil || slices.Contains(groups, groupAccess)) && !cfg.Sources.Embedded() && len(o.Access.APIKeys) == 0 {
 		errs = append(errs, errors.New("BIRLIK_API_KEYS: is empty: with real sources there is no demo key, so configure at least one key:role:client"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -65,19 +79,19 @@ func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string) (o
 func (o *options) settings(roleLimits *string) []config.Setting {
 	a := &o.Access
 	return []config.Setting{
-		{Env: "BIRLIK_API_KEYS", Flag: "api-keys", Usage: "API keys key:role:client[:KATO|KATO],…", Secret: true,
+		{Env: "BIRLIK_API_KEYS", Group: groupAccess, Flag: "api-keys", Usage: "API keys key:role:client[:KATO|KATO],…", Secret: true,
 			Value: config.Func(func(s string) error {
 				keys, err := auth.ParseAPIKeys(s)
 				a.APIKeys = keys
 				return err
 			}, func() string { return count(len(a.APIKeys), "keys") })}, // never print the secrets
-		{Env: "BIRLIK_JWT_KEYS", Flag: "jwt-keys", Usage: "token keys kid:BASE64SECRET or kid:ed25519:BASE64SEED,…; the first signs", Secret: true,
+		{Env: "BIRLIK_JWT_KEYS", Group: groupTokens, Flag: "jwt-keys", Usage: "token keys kid:BASE64SECRET or kid:ed25519:BASE64SEED,…; the first signs", Secret: true,
 			Value: config.Func(func(s string) error {
 				k, err := auth.ParseSigningKeys(s)
 				a.TokenKeys = k
 				return err
 			}, func() string { return count(len(a.TokenKeys), "keys") })},
-		{Env: "BIRLIK_PURPOSES", Flag: "purposes", Usage: "purposes per role: role=purpose|purpose;…",
+		{Env: "BIRLIK_PURPOSES", Group: groupAccess, Flag: "purposes", Usage: "purposes per role: role=purpose|purpose;…",
 			Value: config.Func(func(s string) error {
 				p, err := auth.ParsePurposePolicy(s)
 				if err == nil {
@@ -85,7 +99,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, nil)},
-		{Env: "BIRLIK_ROLE_LIMITS", Flag: "role-limits", Usage: "query limits per role: role=depth:N/aliases:N/complexity:N/page:N;…",
+		{Env: "BIRLIK_ROLE_LIMITS", Group: groupAccess, Flag: "role-limits", Usage: "query limits per role: role=depth:N/aliases:N/complexity:N/page:N;…",
 			Value: config.Func(func(s string) error {
 				check := limits.Options{Roles: limits.DefaultRoles()}
 				if err := check.ParseRoles(s); err != nil {
@@ -94,7 +108,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				*roleLimits = s
 				return nil
 			}, func() string { return *roleLimits })},
-		{Env: "BIRLIK_RATE_LIMITS", Flag: "rate-limits", Usage: "request rates: role=RATE/PERIOD[:BURST] or client:NAME=…;…",
+		{Env: "BIRLIK_RATE_LIMITS", Group: groupAccess, Flag: "rate-limits", Usage: "request rates: role=RATE/PERIOD[:BURST] or client:NAME=…;…",
 			Value: config.Func(func(s string) error {
 				p, err := ratelimit.ParsePolicy(s)
 				if err == nil {
@@ -102,7 +116,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, nil)},
-		{Env: "BIRLIK_TOKEN_MAX_TTL", Flag: "token-max-ttl", Usage: "longest token lifetime per role, checked at verification: role=DURATION;…",
+		{Env: "BIRLIK_TOKEN_MAX_TTL", Group: groupTokens, Flag: "token-max-ttl", Usage: "longest token lifetime per role, checked at verification: role=DURATION;…",
 			Value: config.Func(func(s string) error {
 				l, err := auth.ParseLifetimes(s)
 				if err == nil {
@@ -110,7 +124,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, func() string { return a.TokenLifetimes.String() })},
-		{Env: "BIRLIK_AUTH_FAILURES", Flag: "auth-failures", Usage: "failed authentications one client address may make, RATE/PERIOD[:BURST], before its requests get 429; off: no limit",
+		{Env: "BIRLIK_AUTH_FAILURES", Group: groupAccess, Flag: "auth-failures", Usage: "failed authentications one client address may make, RATE/PERIOD[:BURST], before its requests get 429; off: no limit",
 			Value: config.Func(func(s string) error {
 				l, err := ratelimit.ParseAuthFailures(s)
 				if err == nil {
@@ -123,7 +137,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return a.AuthFailures.String()
 			})},
-		{Env: "BIRLIK_TRUSTED_PROXIES", Flag: "trusted-proxies", Usage: "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client; empty: the connection's address",
+		{Env: "BIRLIK_TRUSTED_PROXIES", Group: groupAccess, Flag: "trusted-proxies", Usage: "reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client; empty: the connection's address",
 			Value: config.Func(func(s string) error {
 				p, err := ratelimit.ParseTrustedProxies(s)
 				if err == nil {
@@ -137,7 +151,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return strings.Join(parts, ",")
 			})},
-		{Env: "BIRLIK_AUDIT_SHOW_OFFICIAL", Flag: "audit-show-official", Usage: "myDataAccess names the official, not only organisation and role (true/false)",
+		{Env: "BIRLIK_AUDIT_SHOW_OFFICIAL", Group: groupAccess, Flag: "audit-show-official", Usage: "myDataAccess names the official, not only organisation and role (true/false)",
 			Value: config.Func(func(s string) error {
 				b, err := strconv.ParseBool(strings.TrimSpace(s))
 				if err != nil {
@@ -146,7 +160,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				o.ShowOfficial = b
 				return nil
 			}, func() string { return strconv.FormatBool(o.ShowOfficial) })},
-		{Env: "BIRLIK_BUDGETS", Flag: "budgets", Usage: "rows one caller of a role may read, per request and per minute: role=REQUEST/PERMINUTE;… (see docs/operations.md)",
+		{Env: "BIRLIK_BUDGETS", Group: groupAccess, Flag: "budgets", Usage: "rows one caller of a role may read, per request and per minute: role=REQUEST/PERMINUTE;… (see docs/operations.md)",
 			Value: config.Func(func(s string) error {
 				b, err := demand.ParseBudgets(s, o.Demand.Budgets)
 				if err == nil {
@@ -154,7 +168,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, nil)},
-		{Env: "BIRLIK_BULKHEADS", Flag: "bulkheads", Usage: "requests each class of roles runs at once, how long one waits for a place and its deadline: NAME:ROLE+ROLE=N[/WAIT[/TIMEOUT]];…",
+		{Env: "BIRLIK_BULKHEADS", Group: groupAccess, Flag: "bulkheads", Usage: "requests each class of roles runs at once, how long one waits for a place and its deadline: NAME:ROLE+ROLE=N[/WAIT[/TIMEOUT]];…",
 			Value: config.Func(func(s string) error {
 				c, err := demand.ParseClasses(s)
 				if err == nil {
@@ -162,7 +176,7 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, nil)},
-		{Env: "BIRLIK_CURSOR_KEY", Flag: "cursor-key", Usage: "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", Secret: true,
+		{Env: "BIRLIK_CURSOR_KEY", Group: groupAccess, Flag: "cursor-key", Usage: "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", Secret: true,
 			Value: config.Func(func(s string) error {
 				k, err := cursor.ParseKey(s)
 				o.CursorKey = k

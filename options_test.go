@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"io"
 	"strings"
@@ -17,7 +18,7 @@ const testAPIKey = "0123456789abcdef-key"
 func load(env map[string]string, args ...string) (options, error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return loadOptions(fs, args, func(k string) string { return env[k] })
+	return loadOptions(fs, args, func(k string) string { return env[k] }, nil)
 }
 
 var realSources = map[string]string{
@@ -138,5 +139,43 @@ func TestCursorKey(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), bad) {
 			t.Errorf("the error %q echoes the key", err)
 		}
+	}
+}
+
+// TestCommandsReadOnlyTheirSettings: each command lists only the settings it acts on in --help,
+// sync does not demand the API keys only serve uses, and token refuses to sign what the gateway
+// it would serve cannot verify.
+func TestCommandsReadOnlyTheirSettings(t *testing.T) {
+	help := func(groups []string) string {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		var b bytes.Buffer
+		fs.SetOutput(&b)
+		if _, err := loadOptions(fs, []string{"--help"}, func(string) string { return "" }, groups); !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("--help: %v", err)
+		}
+		fs.PrintDefaults()
+		return b.String()
+	}
+	if h := help(forSync); strings.Contains(h, "api-keys") || strings.Contains(h, "rate-limits") || strings.Contains(h, "addr") || !strings.Contains(h, "justice-url") || !strings.Contains(h, "database-url") {
+		t.Errorf("sync --help lists settings it does not use, or misses its own:\n%s", h)
+	}
+	if h := help(forStore); strings.Contains(h, "justice-url") || strings.Contains(h, "jwt-keys") || !strings.Contains(h, "database-url") {
+		t.Errorf("check --help:\n%s", h)
+	}
+	if h := help(nil); !strings.Contains(h, "api-keys") || !strings.Contains(h, "benchmark-audit-off") {
+		t.Errorf("serve --help misses settings:\n%s", h)
+	}
+
+	env := func(k string) string { return realSources[k] }
+	if _, err := loadOptions(flag.NewFlagSet("sync", flag.ContinueOnError), nil, env, forSync); err != nil {
+		t.Errorf("sync with real sources and no API keys: %v", err)
+	}
+	if _, err := loadOptions(flag.NewFlagSet("serve", flag.ContinueOnError), nil, env, nil); err == nil {
+		t.Error("serve with real sources and no API keys started")
+	}
+	var out bytes.Buffer
+	err := runToken([]string{"--role=analyst", "--subject=a", "--data=" + t.TempDir()}, env, &out)
+	if err == nil || !strings.Contains(err.Error(), "BIRLIK_JWT_KEYS") || out.Len() > 0 {
+		t.Errorf("token with real sources and no BIRLIK_JWT_KEYS: %v, printed %q; want a refusal naming BIRLIK_JWT_KEYS", err, out.String())
 	}
 }

@@ -1,8 +1,10 @@
 package main
 
-// server.go wires the gateway: configuration, logging, the sources (the embedded simulators or
-// the configured URLs), the store, the first sync, the GraphQL schema and the HTTP surface. It
-// holds no logic of its own: every step is a call into a package.
+// server.go is the gateway's composition root: newGateway builds every part from its package's
+// options (the sources — the embedded simulators or the configured URLs —, the store, Redis, the
+// access layer, demand control, the GraphQL schema and the HTTP surface), Run starts the
+// background work (syncs, derived work) and serves, Close releases everything in reverse order.
+// It holds no logic of its own: every step is a call into a package.
 
 import (
 	"context"
@@ -39,7 +41,7 @@ import (
 	"github.com/birlik/birlik/store"
 )
 
-// gateway is a started gateway: its handler, readiness, demo key and what to close.
+// gateway is a built gateway: its handler, readiness, demo key, its parts and what to close.
 type gateway struct {
 	Handler http.Handler
 	Ready   *httpapi.Readiness
@@ -50,6 +52,12 @@ type gateway struct {
 	DemoRegion  domain.KATO
 	Sources     map[connectors.Source]string
 	closers     []func() error
+
+	cfg     options
+	log     *slog.Logger
+	store   *store.Store
+	derived derivedMetrics
+	rows    *demand.TableRows
 }
 
 // Close stops the simulators and closes the store.
@@ -71,11 +79,11 @@ func newLogger(cfg options, w io.Writer) *slog.Logger {
 	return slog.New(httpapi.LogHandler(h))
 }
 
-// startGateway builds the gateway for cfg: the embedded simulators with a demo country when no
-// source URL is configured, the store, the schema, the HTTP handler, and the first sync in the
-// background (readiness turns on when it finishes).
-func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway, err error) {
-	g := &gateway{Ready: httpapi.NewReadiness("the first sync has not finished"), Sources: sourceURLs(cfg.Sources)}
+// newGateway builds the gateway for cfg: the embedded simulators with a demo country when no
+// source URL is configured, the store, the schema and the HTTP handler. Nothing runs in the
+// background until Start (or Run); ctx bounds the parts' own background work.
+func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway, err error) {
+	g := &gateway{Ready: httpapi.NewReadiness("the first sync has not finished"), Sources: sourceURLs(cfg.Sources), cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
 			_ = g.Close()
@@ -123,11 +131,12 @@ func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gatewa
 		db.SetMaxIdleConns(n)
 	}
 	g.closers = append(g.closers, st.Close)
+	g.store = st
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	dm := newDerivedMetrics()
-	reg.MustRegister(dm.collectors()...)
+	g.derived = newDerivedMetrics()
+	reg.MustRegister(g.derived.collectors()...)
 	if p := st.Pipeline; p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
@@ -167,8 +176,8 @@ func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gatewa
 	g.closers = append(g.closers, perf.Close)
 	// Demand control: requests are priced by the rows they may read and held to their role's
 	// budget; each class of roles runs in its own bulkhead.
-	rows := demand.NewTableRows(ctx, st, 30*time.Second, log)
-	priced := demand.New(rows, cfg.Demand.Budgets)
+	g.rows = demand.NewTableRows(ctx, st, 30*time.Second, log)
+	priced := demand.New(g.rows, cfg.Demand.Budgets)
 	bulkheads := demand.NewBulkheads(cfg.Demand.Classes, log)
 	reg.MustRegister(bulkheads.Collectors()...)
 	cursors, err := cursorSealer(cfg, log)
@@ -195,18 +204,23 @@ func startGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gatewa
 		return nil, err
 	}
 
+	return g, nil
+}
+
+// Start starts the background work until ctx ends: the syncs and, after each that moved the
+// store, the derived work (readiness turns on when the first sync finishes).
+func (g *gateway) Start(ctx context.Context) {
 	go func() {
-		err := syncLoop(ctx, st, g.Sources, cfg.SyncInterval, log, dm, func() {
-			rows.Refresh(ctx) // price the first requests by the synced tables
+		err := syncLoop(ctx, g.store, g.Sources, g.cfg.SyncInterval, g.log, g.derived, func() {
+			g.rows.Refresh(ctx) // price the first requests by the synced tables
 			g.Ready.Ready()
-			log.Info("first sync finished: ready")
+			g.log.Info("first sync finished: ready")
 		})
 		if err != nil && ctx.Err() == nil {
 			g.Ready.NotReady("sync failed: " + err.Error())
-			log.Error("sync failed", "err", err)
+			g.log.Error("sync failed", "err", err)
 		}
 	}()
-	return g, nil
 }
 
 // keyHint is what the playground's headers editor says when it may not show the demo key.
@@ -223,15 +237,21 @@ func playgroundHeaders(cfg options, demoKey string) map[string]string {
 	return map[string]string{"Authorization": keyHint}
 }
 
-// runServe serves the gateway for cfg on cfg.Addr until ctx ends, printing the URL (and the
+// runServe builds the gateway for cfg and runs it until ctx ends, printing the URL (and the
 // demo key) to out.
 func runServe(ctx context.Context, cfg options, out io.Writer) error {
-	log := newLogger(cfg, os.Stderr)
-	g, err := startGateway(ctx, cfg, log)
+	g, err := newGateway(ctx, cfg, newLogger(cfg, os.Stderr))
 	if err != nil {
 		return err
 	}
 	defer g.Close()
+	return g.Run(ctx, out)
+}
+
+// Run starts the background work and serves on the configured address until ctx ends, printing
+// the URL (and the demo key) to out.
+func (g *gateway) Run(ctx context.Context, out io.Writer) error {
+	cfg, log := g.cfg, g.log
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on BIRLIK_ADDR=%s: %w", cfg.Addr, err)
@@ -242,6 +262,7 @@ func runServe(ctx context.Context, cfg options, out io.Writer) error {
 			return err
 		}
 	}
+	g.Start(ctx)
 	fmt.Fprintf(out, "Birlik is serving the playground at %s (GraphQL at %squery)\n", url, url)
 	if g.DemoKey != "" {
 		fmt.Fprintf(out, "demo API key (role admin, kept in %s): %s\n", cfg.DataDir, g.DemoKey)

@@ -29,7 +29,7 @@ func TestEmbeddedStartup(t *testing.T) {
 				return os.Getenv(k)
 			}
 			return ""
-		})
+		}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

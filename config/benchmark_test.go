@@ -30,7 +30,7 @@ func TestBenchmarkAuditOffNeedsBoth(t *testing.T) {
 					return tc.env
 				}
 				return ""
-			})
+			}, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,44 +99,60 @@ type Setting struct {
 	Env, Flag, Usage string
 	Value            flag.Value
 	Secret           bool
+	Group            string // see Groups
 }
+
+// Groups of settings. A command reads only the groups it uses, so its --help lists only the
+// settings it acts on, and it never demands one it does not use.
+const (
+	GroupServe   = "serve"   // listening, Redis, query limits, the sync interval, profiling, tracing
+	GroupStore   = "store"   // DATABASE_URL, BIRLIK_DATA, the connection pool
+	GroupSources = "sources" // the five source URLs, or the demo country of the simulators
+	GroupLog     = "log"     // log format and level
+)
 
 func (c *Config) settings() []Setting {
 	return []Setting{
-		{"BIRLIK_ADDR", "addr", "listen address host:port", (*stringValue)(&c.Addr), false},
-		{"DATABASE_URL", "database-url", "PostgreSQL URL postgres://…; empty for SQLite in the data folder", (*stringValue)(&c.DatabaseURL), false},
-		{"REDIS_URL", "redis-url", "Redis URL redis://…; empty for an in-process cache", (*stringValue)(&c.RedisURL), false},
-		{"BIRLIK_DATA", "data", "folder of the embedded default (SQLite store, demo key)", (*stringValue)(&c.DataDir), false},
-		{"BIRLIK_JUSTICE_URL", "justice-url", "base URL of the Ministry of Justice's register", (*stringValue)(&c.Sources.Justice), false},
-		{"BIRLIK_LABOUR_URL", "labour-url", "base URL of the Ministry of Labour's platform", (*stringValue)(&c.Sources.Labour), false},
-		{"BIRLIK_EDUCATION_URL", "education-url", "base URL of the national education database", (*stringValue)(&c.Sources.Education), false},
-		{"BIRLIK_FINANCE_URL", "finance-url", "base URL of the Ministry of Finance's OrtaBilim service", (*stringValue)(&c.Sources.Finance), false},
-		{"BIRLIK_HEALTH_URL", "health-url", "base URL of the Ministry of Healthcare's UMIS", (*stringValue)(&c.Sources.Health), false},
-		{"BIRLIK_MAX_DEPTH", "max-depth", "deepest field nesting of a query", (*intValue)(&c.Limits.Depth), false},
-		{"BIRLIK_MAX_ALIASES", "max-aliases", "most aliased fields in one query", (*intValue)(&c.Limits.Aliases), false},
-		{"BIRLIK_MAX_COMPLEXITY", "max-complexity", "highest complexity of a query (a list counts first/last times its fields)", (*intValue)(&c.Limits.Complexity), false},
-		{"BIRLIK_MAX_PAGE", "max-page", "largest first/last of a connection", (*intValue)(&c.Limits.PageSize), false},
-		{"BIRLIK_DEMO_SEED", "demo-seed", "seed of the embedded demo country", (*int64Value)(&c.Demo.Seed), false},
-		{"BIRLIK_DEMO_PEOPLE", "demo-people", "people in the embedded demo country", (*intValue)(&c.Demo.People), false},
-		{"BIRLIK_SYNC_INTERVAL", "sync-interval", "how often to sync after the first sync (0: never)", (*durationValue)(&c.SyncInterval), false},
-		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout), false},
-		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat), false},
-		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel), false},
-		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns), false},
-		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: one per CPU, at least 2; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline), false},
-		{"BIRLIK_OTEL", "otel", "OpenTelemetry tracing: stdout (spans as JSON lines on standard error) or a file path to append them to; empty: off", (*stringValue)(&c.Tracing), false},
-		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr), false},
+		{"BIRLIK_ADDR", "addr", "listen address host:port", (*stringValue)(&c.Addr), false, GroupServe},
+		{"DATABASE_URL", "database-url", "PostgreSQL URL postgres://…; empty for SQLite in the data folder", (*stringValue)(&c.DatabaseURL), false, GroupStore},
+		{"REDIS_URL", "redis-url", "Redis URL redis://…; empty for an in-process cache", (*stringValue)(&c.RedisURL), false, GroupServe},
+		{"BIRLIK_DATA", "data", "folder of the embedded default (SQLite store, demo key)", (*stringValue)(&c.DataDir), false, GroupStore},
+		{"BIRLIK_JUSTICE_URL", "justice-url", "base URL of the Ministry of Justice's register", (*stringValue)(&c.Sources.Justice), false, GroupSources},
+		{"BIRLIK_LABOUR_URL", "labour-url", "base URL of the Ministry of Labour's platform", (*stringValue)(&c.Sources.Labour), false, GroupSources},
+		{"BIRLIK_EDUCATION_URL", "education-url", "base URL of the national education database", (*stringValue)(&c.Sources.Education), false, GroupSources},
+		{"BIRLIK_FINANCE_URL", "finance-url", "base URL of the Ministry of Finance's OrtaBilim service", (*stringValue)(&c.Sources.Finance), false, GroupSources},
+		{"BIRLIK_HEALTH_URL", "health-url", "base URL of the Ministry of Healthcare's UMIS", (*stringValue)(&c.Sources.Health), false, GroupSources},
+		{"BIRLIK_MAX_DEPTH", "max-depth", "deepest field nesting of a query", (*intValue)(&c.Limits.Depth), false, GroupServe},
+		{"BIRLIK_MAX_ALIASES", "max-aliases", "most aliased fields in one query", (*intValue)(&c.Limits.Aliases), false, GroupServe},
+		{"BIRLIK_MAX_COMPLEXITY", "max-complexity", "highest complexity of a query (a list counts first/last times its fields)", (*intValue)(&c.Limits.Complexity), false, GroupServe},
+		{"BIRLIK_MAX_PAGE", "max-page", "largest first/last of a connection", (*intValue)(&c.Limits.PageSize), false, GroupServe},
+		{"BIRLIK_DEMO_SEED", "demo-seed", "seed of the embedded demo country", (*int64Value)(&c.Demo.Seed), false, GroupSources},
+		{"BIRLIK_DEMO_PEOPLE", "demo-people", "people in the embedded demo country", (*intValue)(&c.Demo.People), false, GroupSources},
+		{"BIRLIK_SYNC_INTERVAL", "sync-interval", "how often to sync after the first sync (0: never)", (*durationValue)(&c.SyncInterval), false, GroupServe},
+		{"BIRLIK_SHUTDOWN_TIMEOUT", "shutdown-timeout", "time in-flight requests get on shutdown", (*durationValue)(&c.ShutdownTimeout), false, GroupServe},
+		{"BIRLIK_LOG_FORMAT", "log-format", "log format: text or json", (*stringValue)(&c.LogFormat), false, GroupLog},
+		{"BIRLIK_LOG_LEVEL", "log-level", "log level: debug, info, warn or error", (*levelValue)(&c.LogLevel), false, GroupLog},
+		{"BIRLIK_DB_MAX_CONNS", "db-max-conns", "most open PostgreSQL connections of the queries, plus one the audit log keeps (0: 4 per CPU, at least 8)", (*intValue)(&c.DBMaxConns), false, GroupStore},
+		{"BIRLIK_DB_PIPELINE", "db-pipeline", "connections that carry PostgreSQL reads in pipeline mode, several requests' reads per round trip (0: one per CPU, at least 2; -1: off, one round trip per read)", (*intValue)(&c.DBPipeline), false, GroupStore},
+		{"BIRLIK_OTEL", "otel", "OpenTelemetry tracing: stdout (spans as JSON lines on standard error) or a file path to append them to; empty: off", (*stringValue)(&c.Tracing), false, GroupServe},
+		{"BIRLIK_PPROF_ADDR", "pprof-addr", "serve Go's profiler (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060; empty: off", (*stringValue)(&c.PprofAddr), false, GroupServe},
 	}
 }
 
 // Load reads the configuration: the defaults, then the environment (getenv, usually
 // os.Getenv), then the flags in args, which fs parses (a command adds its own flags to fs
-// first). extra are settings of other packages' options, declared by the caller; they are read
+// first). Only the settings of groups are read (nil: every group); the others keep their
+// defaults. extra are settings of other packages' options, declared by the caller; they are read
 // after config's own, in their order, so a setting may build on an earlier one. It validates the
 // result; every error names the variable (and flag) to fix.
-func Load(fs *flag.FlagSet, args []string, getenv func(string) string, extra ...Setting) (Config, error) {
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string, groups []string, extra ...Setting) (Config, error) {
 	c := Defaults()
-	settings := append(c.settings(), extra...)
+	var settings []Setting
+	for _, s := range append(c.settings(), extra...) {
+		if groups == nil || slices.Contains(groups, s.Group) {
+			settings = append(settings, s)
+		}
+	}
 	var errs []error
 	for _, s := range settings {
 		if v := getenv(s.Env); v != "" {
@@ -154,7 +171,10 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string, extra ...
 	for _, s := range settings {
 		fs.Var(s.Value, s.Flag, s.Usage+" (env "+s.Env+")")
 	}
-	auditOff := registerBenchmarkFlags(fs)
+	auditOff := new(bool)
+	if groups == nil || slices.Contains(groups, GroupServe) {
+		auditOff = registerBenchmarkFlags(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

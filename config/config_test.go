@@ -15,7 +15,7 @@ const key = "0123456789abcdef-key"
 func load(env map[string]string, args ...string) (config.Config, error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return config.Load(fs, args, func(k string) string { return env[k] })
+	return config.Load(fs, args, func(k string) string { return env[k] }, nil)
 }
 
 func TestDefaults(t *testing.T) {

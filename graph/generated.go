@@ -6027,6 +6027,60 @@ func (ec *executionContext) fieldContext_DataAccessConnection_edges(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _DataAccessConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DataAccessConnection) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataAccessConnection_pageInfo(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.PageInfo, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(*model.DataAccessPageInfo)
+	fc.Result = res
+	return ec.marshalNDataAccessPageInfo2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐDataAccessPageInfo(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataAccessConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataAccessConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "hasNextPage":
+				return ec.fieldContext_DataAccessPageInfo_hasNextPage(ctx, field)
+			case "hasPreviousPage":
+				return ec.fieldContext_DataAccessPageInfo_hasPreviousPage(ctx, field)
+			case "startCursor":
+				return ec.fieldContext_DataAccessPageInfo_startCursor(ctx, field)
+			case "endCursor":
+				return ec.fieldContext_DataAccessPageInfo_endCursor(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type DataAccessPageInfo", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DataAccessConnection_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.DataAccessConnection) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_DataAccessConnection_hasNextPage(ctx, field)
 	if err != nil {
@@ -6248,6 +6302,176 @@ func (ec *executionContext) _DataAccessEdge_cursor(ctx context.Context, field gr
 func (ec *executionContext) fieldContext_DataAccessEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "DataAccessEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataAccessPageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.DataAccessPageInfo) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataAccessPageInfo_hasNextPage(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.HasNextPage, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(bool)
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataAccessPageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataAccessPageInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataAccessPageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.DataAccessPageInfo) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataAccessPageInfo_hasPreviousPage(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.HasPreviousPage, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(bool)
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataAccessPageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataAccessPageInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataAccessPageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.DataAccessPageInfo) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataAccessPageInfo_startCursor(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.StartCursor, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataAccessPageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataAccessPageInfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataAccessPageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.DataAccessPageInfo) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataAccessPageInfo_endCursor(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.EndCursor, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*string)
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataAccessPageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataAccessPageInfo",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -25477,6 +25701,8 @@ func (ec *executionContext) fieldContext_Query_myDataAccess(ctx context.Context,
 			switch field.Name {
 			case "edges":
 				return ec.fieldContext_DataAccessConnection_edges(ctx, field)
+			case "pageInfo":
+				return ec.fieldContext_DataAccessConnection_pageInfo(ctx, field)
 			case "hasNextPage":
 				return ec.fieldContext_DataAccessConnection_hasNextPage(ctx, field)
 			case "endCursor":
@@ -62102,6 +62328,11 @@ func (ec *executionContext) _DataAccessConnection(ctx context.Context, sel ast.S
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pageInfo":
+			out.Values[i] = ec._DataAccessConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "hasNextPage":
 			out.Values[i] = ec._DataAccessConnection_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62158,6 +62389,54 @@ func (ec *executionContext) _DataAccessEdge(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var dataAccessPageInfoImplementors = []string{"DataAccessPageInfo"}
+
+func (ec *executionContext) _DataAccessPageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.DataAccessPageInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataAccessPageInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataAccessPageInfo")
+		case "hasNextPage":
+			out.Values[i] = ec._DataAccessPageInfo_hasNextPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._DataAccessPageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._DataAccessPageInfo_startCursor(ctx, field, obj)
+		case "endCursor":
+			out.Values[i] = ec._DataAccessPageInfo_endCursor(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -70133,6 +70412,16 @@ func (ec *executionContext) marshalNDataAccessEdge2ᚖgithubᚗcomᚋbirlikᚋbi
 		return graphql.Null
 	}
 	return ec._DataAccessEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDataAccessPageInfo2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐDataAccessPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.DataAccessPageInfo) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DataAccessPageInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDate2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐDate(ctx context.Context, v any) (domain.Date, error) {

@@ -40,7 +40,8 @@ func (r *queryResolver) MyDataAccess(ctx context.Context, first *int, after *str
 	if err != nil {
 		return nil, err
 	}
-	out := &model.DataAccessConnection{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount, Edges: []*model.DataAccessEdge{}}
+	out := &model.DataAccessConnection{HasNextPage: page.HasNextPage, TotalCount: page.TotalCount, Edges: []*model.DataAccessEdge{},
+		PageInfo: &model.DataAccessPageInfo{HasNextPage: page.HasNextPage, HasPreviousPage: before > 0}}
 	for _, e := range page.Entries {
 		node := &model.DataAccess{At: e.At, Organisation: e.Client, Role: e.Role, Purpose: e.Purpose}
 		if e.Operation != "" {
@@ -56,7 +57,10 @@ func (r *queryResolver) MyDataAccess(ctx context.Context, first *int, after *str
 			return nil, err
 		}
 		out.Edges = append(out.Edges, &model.DataAccessEdge{Node: node, Cursor: c})
-		out.EndCursor = &c
+		if out.PageInfo.StartCursor == nil {
+			out.PageInfo.StartCursor = &c
+		}
+		out.PageInfo.EndCursor, out.EndCursor = &c, &c
 	}
 	return out, nil
 }

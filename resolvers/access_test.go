@@ -461,6 +461,34 @@ func TestCaseworkerReadShowsInMyDataAccess(t *testing.T) {
 	if strings.Contains(string(again.Data), `"operation":"Other"`) {
 		t.Errorf("the parent's myDataAccess lists a read of someone else: %s", again.Data)
 	}
+	// It pages as a Relay connection: pageInfo.endCursor gives the next page, which follows on.
+	const paged = `query($after: String) { myDataAccess(first: 1, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }`
+	type page struct {
+		MyDataAccess struct {
+			TotalCount int
+			PageInfo   struct {
+				HasNextPage, HasPreviousPage bool
+				StartCursor, EndCursor       *string
+			}
+			Edges []struct{ Cursor string }
+		}
+	}
+	var p1, p2 page
+	if _, r := ask(t, url, tokens[auth.RoleCaseworker], "case-management", `query Again($iin: String!) { person(iin: $iin) { lastName } }`, map[string]any{"iin": string(w.parent)}); len(r.Errors) != 0 {
+		t.Fatalf("second caseworker read: %+v", r.Errors)
+	}
+	_, r1 := ask(t, url, tokens[auth.RoleCitizen], "", paged, nil)
+	if err := json.Unmarshal(r1.Data, &p1); err != nil || len(r1.Errors) > 0 || p1.MyDataAccess.TotalCount < 2 {
+		t.Fatalf("first page: %s %+v", r1.Data, r1.Errors)
+	}
+	pi := p1.MyDataAccess.PageInfo
+	if !pi.HasNextPage || pi.HasPreviousPage || pi.EndCursor == nil || pi.StartCursor == nil || len(p1.MyDataAccess.Edges) != 1 || *pi.EndCursor != p1.MyDataAccess.Edges[0].Cursor {
+		t.Fatalf("first page's pageInfo %+v, edges %+v", pi, p1.MyDataAccess.Edges)
+	}
+	_, r2 := ask(t, url, tokens[auth.RoleCitizen], "", paged, map[string]any{"after": *pi.EndCursor})
+	if err := json.Unmarshal(r2.Data, &p2); err != nil || len(r2.Errors) > 0 || len(p2.MyDataAccess.Edges) != 1 || !p2.MyDataAccess.PageInfo.HasPreviousPage || p2.MyDataAccess.Edges[0].Cursor == *pi.EndCursor {
+		t.Fatalf("second page: %s %+v", r2.Data, r2.Errors)
+	}
 	// Other roles may not ask it.
 	_, r = ask(t, url, tokens[auth.RoleCaseworker], "", myAccess, nil)
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {

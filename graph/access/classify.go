@@ -87,7 +87,8 @@ var public = []struct {
 	}},
 	{"the audit log's entries about a citizen, read by that citizen only (myDataAccess)", []string{
 		"DataAccess: at organisation role purpose operation official",
-		"DataAccessConnection: edges hasNextPage endCursor totalCount",
+		"DataAccessConnection: edges pageInfo hasNextPage endCursor totalCount",
+		"DataAccessPageInfo: hasNextPage hasPreviousPage startCursor endCursor",
 		"DataAccessEdge: node cursor",
 	}},
 	{"pages: the position of a page and its cursors (opaque); the records on it are classified on their own type (every XConnection's edges, pageInfo and totalCount and every XEdge's node and cursor are this too, see relay)", []string{

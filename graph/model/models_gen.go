@@ -42,10 +42,12 @@ type DataAccess struct {
 	Official *string `json:"official,omitempty"`
 }
 
-// A page of reads of the citizen's data.
+// A page of reads of the citizen's data: a Relay connection like every other list.
 type DataAccessConnection struct {
 	// The reads, newest first.
 	Edges []*DataAccessEdge `json:"edges"`
+	// Where the page is: whether older reads follow, and the cursors to page on with.
+	PageInfo *DataAccessPageInfo `json:"pageInfo"`
 	// Whether there are older reads after this page.
 	HasNextPage bool `json:"hasNextPage"`
 	// The cursor of the last read of the page; pass it as `after` for the next page.
@@ -60,6 +62,19 @@ type DataAccessEdge struct {
 	Node *DataAccess `json:"node"`
 	// Its cursor.
 	Cursor string `json:"cursor"`
+}
+
+// Where a page of myDataAccess is, as Relay's PageInfo. Its cursors are this list's own: another
+// list refuses them, and this list refuses another's.
+type DataAccessPageInfo struct {
+	// Whether there are older reads after this page.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether this page was asked after a cursor.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first read of the page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last read of the page; pass it as `after` for the next page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 // One group of `findingSummary`: the findings of one kind in one region.
