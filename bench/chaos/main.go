@@ -32,6 +32,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +61,9 @@ type options struct {
 	keep         bool
 	readyTimeout time.Duration
 	gatewayEnv   []string
+	// analystBudget is BIRLIK_BUDGETS' analyst entry, REQUEST/PERMINUTE rows ("" keeps the
+	// gateway's default).
+	analystBudget string
 }
 
 func main() {
@@ -111,6 +115,7 @@ func runChaos(ctx context.Context, args []string, out io.Writer) (bool, error) {
 	fs.StringVar(&o.bin, "bin", "", "a built gateway binary; empty: go build the module in the current folder")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (logs, SQLite stores) and the PostgreSQL databases")
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 10*time.Minute, "how long the gateway may take to answer /readyz 200 after its first sync")
+	budget := fs.String("analyst-budget", "auto", "the analysts' budget in rows, REQUEST/PERMINUTE; auto: 200 and 2,000 rows a person, the scale of the gateway's own test of a small country (at 5,000 people the 30-aggregate request is over it, 5 aggregates within); default: the gateway's defaults, set for a large country")
 	env := fs.String("gateway-env", "", "extra environment for the gateway, comma-separated NAME=VALUE (after the run's own, so it may override them, e.g. BIRLIK_BUDGETS)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench/chaos [flags]\n\nRuns the three users' workloads against a gateway it starts while it stops a simulator, kills\nRedis, drops the PostgreSQL connections and runs hostile analysts; prints each phase, then checks\nthe store against a clean sync, the audit log, and the citizens' p99 under hostile analysts.\nPostgreSQL when DATABASE_URL is set (a database of its own is created and dropped), else SQLite.\nSee bench/README.md.\n\nflags:")
@@ -124,6 +129,13 @@ func runChaos(ctx context.Context, args []string, out io.Writer) (bool, error) {
 	}
 	if fs.NArg() > 0 {
 		return false, fmt.Errorf("unexpected argument %q (see -help)", fs.Arg(0))
+	}
+	switch *budget {
+	case "auto":
+		o.analystBudget = fmt.Sprintf("%d/%d", 200*o.people, 2000*o.people)
+	case "default":
+	default:
+		o.analystBudget = *budget
 	}
 	for _, kv := range strings.Split(*env, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
@@ -481,6 +493,7 @@ func (r *run) runPhases(ctx, wctx context.Context, g *gateway, w *workloads) []*
 		ph.fault(p, p.began.Add(d))
 		sleepUntil(ctx, p.began.Add(d))
 		p.took = time.Since(p.began)
+		p.load = loadAverage()
 	}
 	return out
 }
@@ -569,6 +582,16 @@ func hostileNames() string {
 	return strings.Join(n, "; ")
 }
 
+// loadAverage is the machine's 1-minute load average from /proc/loadavg ("?" when unknown): the
+// run shares the machine, and its figures move with what else runs.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
 // sleepUntil waits until t; false when ctx ended first.
 func sleepUntil(ctx context.Context, t time.Time) bool {
 	d := time.Until(t)
@@ -643,8 +666,12 @@ func printPhases(out io.Writer, o options, r *run, ps []*phaseStats) {
 		redis = "Redis"
 	}
 	host, _ := os.Hostname()
-	fmt.Fprintf(out, "\nBirlik chaos test: %d people, %s, %s, sync every %v, phases of %v; %d citizen clients (+%d live), %d change-feed, %d analyst, %d hostile; host %s\n\n",
-		o.people, store, redis, o.syncInterval, o.duration/5, o.citizens, o.live, o.umis, o.analysts, o.hostile, host)
+	budget := o.analystBudget
+	if budget == "" {
+		budget = "the gateway's default"
+	}
+	fmt.Fprintf(out, "\nBirlik chaos test: %d people, %s, %s, sync every %v, phases of %v; %d citizen clients (+%d live), %d change-feed, %d analyst, %d hostile; analyst budget %s rows; %d CPUs, host %s\n\n",
+		o.people, store, redis, o.syncInterval, o.duration/5, o.citizens, o.live, o.umis, o.analysts, o.hostile, budget, runtime.NumCPU(), host)
 
 	fmt.Fprintln(out, "citizens (caseworker, the citizen query; live: the same with health's coverage and justice's register status):")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -684,7 +711,7 @@ func printPhases(out io.Writer, o options, r *run, ps []*phaseStats) {
 			fmt.Fprintf(out, "  %s: skipped: %s\n", p.name, p.skipped)
 			continue
 		}
-		fmt.Fprintf(out, "  %s (%.1fs)\n", p.name, p.took.Seconds())
+		fmt.Fprintf(out, "  %s (%.1fs; the machine's load average at its end: %s)\n", p.name, p.took.Seconds(), p.load)
 		for _, n := range p.notes {
 			fmt.Fprintf(out, "    %s\n", n)
 		}

@@ -222,8 +222,12 @@ func (r *run) startGateway(ctx context.Context) (*gateway, error) {
 	}
 	// A citizen client here sends a whole citizen app's requests through one caseworker key per
 	// region, far more in a minute than one caseworker's budget allows: the per-minute budget of
-	// the caseworker role is raised, the per-request one kept.
-	env = append(env, "BIRLIK_BUDGETS=caseworker=2000000/1000000000000")
+	// the caseworker role is raised, the per-request one kept. The analysts' budget is -analyst-budget.
+	budgets := "caseworker=2000000/1000000000000"
+	if r.o.analystBudget != "" {
+		budgets += ";analyst=" + r.o.analystBudget
+	}
+	env = append(env, "BIRLIK_BUDGETS="+budgets)
 	env = append(env, r.o.gatewayEnv...)
 	// Citizens' caseworkers, the medical information system and the admin that samples are
 	// let through the rate limiter: the run measures what the faults and the analysts do to

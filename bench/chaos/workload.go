@@ -209,6 +209,7 @@ type phaseStats struct {
 	skipped string // why the phase did not run ("" when it ran)
 	began   time.Time
 	took    time.Duration
+	load    string // the machine's load average at the phase's end
 
 	citizen, live, umis, analyst, hostile tally
 
