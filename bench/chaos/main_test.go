@@ -77,6 +77,25 @@ func TestTallyCounts(t *testing.T) {
 	}
 }
 
+func TestReadyzSummary(t *testing.T) {
+	for _, tc := range []struct {
+		code         int
+		body         string
+		key, because string
+	}{
+		{200, `{"status":"ready"}`, "200 ready", ""},
+		{503, `{"status":"not ready","reason":"first sync running"}`, "503 not ready", `{"status":"not ready","reason":"first sync running"}`},
+		{200, `{"status":"degraded","components":{"redis":{"state":"degraded","detail":"dial tcp: refused"},"store":{"state":"ok"}}}`, "200 degraded", "redis degraded dial tcp: refused"},
+		{503, `{"status":"not ready","components":{"store":{"state":"down","detail":"no answer"},"sources":{"state":"degraded"}}}`, "503 not ready", "sources degraded; store down no answer"},
+		{0, ``, "unreachable", ""},
+	} {
+		key, because := readyzSummary(tc.code, []byte(tc.body))
+		if key != tc.key || because != tc.because {
+			t.Errorf("readyzSummary(%d, %s) = %q, %q; want %q, %q", tc.code, tc.body, key, because, tc.key, tc.because)
+		}
+	}
+}
+
 func TestFeedDone(t *testing.T) {
 	for _, tc := range []struct {
 		line, want string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -254,23 +255,44 @@ func (p *phaseStats) note(format string, args ...any) {
 }
 
 func (p *phaseStats) sawReadyz(code int, body []byte) {
-	var key string
-	if code == 0 {
-		key = "unreachable"
-	} else {
-		var r struct{ Status string }
-		_ = json.Unmarshal(body, &r)
-		if r.Status == "" {
-			r.Status = "?"
-		}
-		key = fmt.Sprintf("%d %s", code, r.Status)
-	}
+	key, reason := readyzSummary(code, body)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.readyz[key]++
-	if code != http.StatusOK && code != 0 && len(p.reasons) < 5 {
-		p.reasons[strings.TrimSpace(kit.Clip(body))] = true
+	if reason != "" && len(p.reasons) < 5 {
+		p.reasons[reason] = true
 	}
+}
+
+// readyzSummary reads one /readyz answer: "CODE status" (or "unreachable"), and, unless the
+// gateway said it is ready, why: the components not ok ({"status", "components": {name: {state,
+// detail}}}) or else the body.
+func readyzSummary(code int, body []byte) (key, reason string) {
+	if code == 0 {
+		return "unreachable", ""
+	}
+	var r struct {
+		Status     string
+		Components map[string]struct{ State, Detail string }
+	}
+	_ = json.Unmarshal(body, &r)
+	if r.Status == "" {
+		r.Status = "?"
+	}
+	key = fmt.Sprintf("%d %s", code, r.Status)
+	if code == http.StatusOK && r.Status == "ready" {
+		return key, ""
+	}
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(r.Components)) {
+		if c := r.Components[name]; c.State != "ok" {
+			parts = append(parts, strings.TrimSpace(name+" "+c.State+" "+c.Detail))
+		}
+	}
+	if len(parts) == 0 {
+		return key, strings.TrimSpace(kit.Clip(body))
+	}
+	return key, strings.Join(parts, "; ")
 }
 
 func (p *phaseStats) readyzList() string {
