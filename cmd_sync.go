@@ -118,7 +118,7 @@ func syncLoop(ctx context.Context, s *store.Store, sources map[connectors.Source
 		return err
 	}
 	synced()
-	dv.afterSync(ctx, st.Mark)
+	_, _ = dv.afterSync(ctx, st.Mark)
 	if interval <= 0 {
 		return nil
 	}
@@ -136,7 +136,7 @@ func syncLoop(ctx context.Context, s *store.Store, sources map[connectors.Source
 				}
 				continue
 			}
-			dv.afterSync(ctx, st.Mark)
+			_, _ = dv.afterSync(ctx, st.Mark)
 		}
 	}
 }
