@@ -133,25 +133,33 @@ func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, erro
 			return st, err
 		}
 	}
-	mark, err := mark(ctx, s.db, s.d)
+	var err error
+	st.Mark, st.Linked, st.LinkSkipped, err = s.linkIfMoved(ctx)
+	return st, err
+}
+
+// linkIfMoved runs the link pass unless the store's Mark is the one this Syncer's last
+// successful pass ran after, and returns that Mark ("" when it could not be read), the links
+// made and whether the pass was skipped. Pages applied while the pass runs may move the store
+// past the returned Mark: the next call then links again, which only costs a pass.
+func (s *Syncer) linkIfMoved(ctx context.Context) (at string, linked int64, skipped bool, err error) {
+	at, err = mark(ctx, s.db, s.d)
 	if err != nil {
-		return st, err
+		return "", 0, false, err
 	}
-	st.Mark = mark
 	s.mu.Lock()
-	st.LinkSkipped = !s.linked.Changed(mark)
+	skipped = !s.linked.Changed(at)
 	s.mu.Unlock()
-	if st.LinkSkipped {
-		return st, nil
+	if skipped {
+		return at, 0, true, nil
 	}
-	n, err := s.Link(ctx)
-	st.Linked = n
+	linked, err = s.Link(ctx)
 	if err == nil {
 		s.mu.Lock()
-		s.linked.Done(mark)
+		s.linked.Done(at)
 		s.mu.Unlock()
 	}
-	return st, err
+	return at, linked, false, err
 }
 
 type fetched struct {
