@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/connectors/education"
 	"github.com/birlik/birlik/connectors/finance"
@@ -522,6 +525,32 @@ func TestSchedulerOncePassRetriesUntilDone(t *testing.T) {
 	if n := cl.n(); n != 1 {
 		t.Errorf("OnChange called %d times, want 1", n)
 	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(sc.Collectors()...)
+	want := `
+# HELP birlik_sync_passes_total Passes over the source's feed, by outcome (ok, error).
+# TYPE birlik_sync_passes_total counter
+birlik_sync_passes_total{outcome="error",source="education"} 3
+birlik_sync_passes_total{outcome="error",source="finance"} 3
+birlik_sync_passes_total{outcome="error",source="health"} 3
+birlik_sync_passes_total{outcome="error",source="justice"} 3
+birlik_sync_passes_total{outcome="error",source="labour"} 3
+birlik_sync_passes_total{outcome="ok",source="education"} 1
+birlik_sync_passes_total{outcome="ok",source="finance"} 1
+birlik_sync_passes_total{outcome="ok",source="health"} 1
+birlik_sync_passes_total{outcome="ok",source="justice"} 1
+birlik_sync_passes_total{outcome="ok",source="labour"} 1
+# HELP birlik_sync_behind 1 when the source is behind its schedule: no pass completed yet, the last pass failed, or the last success is more than twice the interval ago.
+# TYPE birlik_sync_behind gauge
+birlik_sync_behind{source="education"} 0
+birlik_sync_behind{source="finance"} 0
+birlik_sync_behind{source="health"} 0
+birlik_sync_behind{source="justice"} 0
+birlik_sync_behind{source="labour"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "birlik_sync_passes_total", "birlik_sync_behind"); err != nil {
+		t.Error(err)
+	}
 	ref := storetest.Open(t)
 	if _, err := syncer.New(ref.Store, syncer.Options{Logger: quiet}).Run(context.Background(), synctest.Feeds(synctest.CountryFeeds(c, 200))...); err != nil {
 		t.Fatal(err)
@@ -545,6 +574,42 @@ func TestNewSchedulerRefuses(t *testing.T) {
 	} {
 		if _, err := syncer.NewScheduler(sy, tc.opts, tc.feeds...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// A source is behind when it never completed a pass, when its last pass failed, or when its
+// last success is more than twice the interval old; with no interval, only the first two.
+func TestSchedulerBehind(t *testing.T) {
+	s := storetest.Open(t)
+	sy := syncer.New(s.Store, syncer.Options{Logger: quiet})
+	f := &synctest.Feed{Src: connectors.Justice}
+	every, err := syncer.NewScheduler(sy, syncer.ScheduleOptions{Interval: time.Minute}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	once, err := syncer.NewScheduler(sy, syncer.ScheduleOptions{}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		sc   *syncer.Scheduler
+		st   syncer.SourceStatus
+		want string // "" for not behind
+	}{
+		{"first pass running", every, syncer.SourceStatus{Running: true}, "first pass has not completed"},
+		{"fresh", every, syncer.SourceStatus{Completed: true, LastSuccess: now.Add(-90 * time.Second)}, ""},
+		{"stale", every, syncer.SourceStatus{Completed: true, LastSuccess: now.Add(-3 * time.Minute)}, "more than twice the interval (1m0s)"},
+		{"failing", every, syncer.SourceStatus{Completed: true, LastSuccess: now, ConsecutiveFailures: 2, LastError: "circuit open"},
+			"last 2 pass(es) failed: circuit open"},
+		{"once, old", once, syncer.SourceStatus{Completed: true, LastSuccess: now.Add(-24 * time.Hour)}, ""},
+		{"once, failing", once, syncer.SourceStatus{ConsecutiveFailures: 1, LastError: "HTTP 503"}, "failed: HTTP 503"},
+	} {
+		behind, why := syncer.SchedulerBehind(tc.sc, &tc.st, now)
+		if behind != (tc.want != "") || !strings.Contains(why, tc.want) {
+			t.Errorf("%s: behind %v (%q), want %v (%q)", tc.name, behind, why, tc.want != "", tc.want)
 		}
 	}
 }

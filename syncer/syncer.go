@@ -7,7 +7,9 @@
 // medical information system pages, and links rows to the records they name.
 //
 // Writers are serialised (a PostgreSQL advisory lock in every transaction; SQLite's single
-// writer), so change numbers commit in order. The package must not decode any source's format
+// writer), so change numbers commit in order. Run pulls the feeds one after another (the
+// `birlik sync` command); a Scheduler pulls each on its own schedule, so that a source that is
+// down holds back no other (the gateway). The package must not decode any source's format
 // (connectors do) nor judge the data (checks do).
 package syncer
 
@@ -37,6 +39,7 @@ type Options struct {
 	// no progress bar is shown (default slog.Default()).
 	Logger *slog.Logger
 	// Progress, when it is a terminal, shows a progress bar per source (typically os.Stderr).
+	// Leave it nil under a Scheduler: its sources' bars would share the terminal.
 	Progress io.Writer
 	// LogEvery is the interval of progress log lines (default 5s).
 	LogEvery time.Duration
@@ -168,7 +171,8 @@ type fetched struct {
 }
 
 // SyncFeed applies feed from its stored cursor until the feed says Done. While a page is
-// written, the next one is already being fetched.
+// written, the next one is already being fetched. Feeds of different sources may be synced
+// at once: their pages are written one at a time.
 func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedStats, err error) {
 	src := feed.Source()
 	st.Source = src
