@@ -28,8 +28,9 @@ type ScheduleOptions struct {
 	// OnChange, when set, is called after the store moved (a source applied a page, or the
 	// links it made moved it) with the store's Mark after the link pass — once every source has
 	// completed a pass, and then after every later move. Moves that happen while it runs are
-	// coalesced into one call after it. An error is logged and the call is retried with the
-	// same backoff, and after the next source pass, until it succeeds.
+	// coalesced into one call after it; it is never called concurrently with itself. An error
+	// is logged and the call is retried with the same backoff, and after the next source pass,
+	// until it succeeds.
 	//
 	// Derived work (findings, assessments) belongs here: it judges the sources against each
 	// other, so it waits until every source's data is in the store at least once.
