@@ -31,6 +31,8 @@ const (
 	QueryTooComplex   Code = "QUERY_TOO_COMPLEX"   // depth, aliases, complexity or page size over the limit
 	NotFound          Code = "NOT_FOUND"           // an id that names nothing
 	BadInput          Code = "BAD_INPUT"           // an argument of the wrong shape
+	TooLarge          Code = "REQUEST_TOO_LARGE"   // a request body over the size limit
+	StoreUnavailable  Code = "STORE_UNAVAILABLE"   // the gateway's own store did not answer
 	QueryTooExpensive Code = "QUERY_TOO_EXPENSIVE" // may read more rows than the caller's budget allows
 	BudgetExhausted   Code = "BUDGET_EXHAUSTED"    // the caller's budget of the minute is spent; retry later
 	Overloaded        Code = "OVERLOADED"          // every place of the caller's class is taken; retry later
@@ -118,7 +120,9 @@ func HTTPStatus(code Code) int {
 		return http.StatusServiceUnavailable
 	case Timeout:
 		return http.StatusGatewayTimeout
-	case SourceUnavailable:
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case SourceUnavailable, StoreUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

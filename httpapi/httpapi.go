@@ -161,7 +161,7 @@ func New(o Options) (http.Handler, error) {
 func graphQLServer(o Options) (*handler.Server, error) {
 	srv := handler.New(o.Schema)
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(post{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(15000)
 	srv.SetErrorPresenter(apperr.Presenter(o.Logger, RequestID))
@@ -180,17 +180,6 @@ func graphQLServer(o Options) (*handler.Server, error) {
 		srv.Use(e)
 	}
 	return srv, nil
-}
-
-func limitBody(n int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > n {
-			auth.WriteError(w, apperr.New(apperr.BadInput, "the request body is %d bytes, more than the limit of %d: send a smaller query", r.ContentLength, n))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
-		next.ServeHTTP(w, r)
-	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
