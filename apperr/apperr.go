@@ -69,6 +69,12 @@ func Wrap(code Code, err error, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
+// StoreDown is the error of a request that failed because the gateway's store does not answer
+// (cause is what failed); it is the operators' to fix, not the client's, and the client retries.
+func StoreDown(cause error) *Error {
+	return Wrap(StoreUnavailable, cause, "the gateway's store is not answering, so nothing can be read (or a read recorded in the audit log) now: retry later; /readyz shows when it is back")
+}
+
 // From returns the client-facing error err stands for: an *Error found in err's chain, an
 // invalid IIN or BIN as INVALID_IIN/INVALID_BIN, and anything else as an INTERNAL error whose
 // cause is err (its message is replaced by the presenter before it reaches a client).
