@@ -202,7 +202,12 @@ func NewLocal(now func() time.Time) *Local {
 }
 
 // Allow implements Limiter.
-func (l *Local) Allow(_ context.Context, key string, lim Limit) (Result, error) {
+func (l *Local) Allow(ctx context.Context, key string, lim Limit) (Result, error) {
+	return l.AllowN(ctx, key, lim, 1)
+}
+
+// AllowN implements BulkLimiter: n tokens at once or none.
+func (l *Local) AllowN(_ context.Context, key string, lim Limit, n int) (Result, error) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -214,7 +219,7 @@ func (l *Local) Allow(_ context.Context, key string, lim Limit) (Result, error) 
 		e = &localEntry{lim: rate.NewLimiter(rate.Limit(float64(lim.Rate)/lim.Period.Seconds()), lim.Burst), limit: lim}
 		l.limiters[key] = e
 	}
-	r := e.lim.ReserveN(now, 1)
+	r := e.lim.ReserveN(now, n)
 	if !r.OK() {
 		return Result{RetryAfter: lim.Period}, nil
 	}
