@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/birlik/birlik/apperr"
+	"github.com/birlik/birlik/ratelimit"
 )
 
 // Readiness is the state of the gateway's components, which /readyz answers: each component is
@@ -140,6 +141,22 @@ func (r *Readiness) update(name string, p *part, s State, detail string) {
 		}
 	}
 	p.State, p.Detail = s, detail
+}
+
+// RateLimitBackend sets the component "ratelimit" from where the rate limits are counted: ok on
+// Redis, degraded in process (per replica, while Redis does not answer). It is the OnChange of
+// a ratelimit.Failover; call it once with BackendRedis when Redis is configured, so the
+// component shows from the start.
+func (r *Readiness) RateLimitBackend(b ratelimit.Backend, err error) {
+	if b == ratelimit.BackendRedis {
+		r.Set(ComponentRateLimit, OK, "counted in Redis, shared by every replica")
+		return
+	}
+	detail := "Redis does not answer: rate limits count in process, per replica"
+	if err != nil {
+		detail += " (" + apperr.Cut(err.Error(), 200) + ")"
+	}
+	r.Set(ComponentRateLimit, Degraded, detail)
 }
 
 // AddCheck makes name a component checked by c. It starts ok until its first run.

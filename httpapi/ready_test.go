@@ -20,6 +20,7 @@ import (
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/httpapi"
+	"github.com/birlik/birlik/ratelimit"
 )
 
 // fakeDep is a dependency whose check fails while down is set, counting its runs.
@@ -153,6 +154,15 @@ func TestReadyz(t *testing.T) {
 	if n := strings.Count(logs.String(), `component=store`); n != 1 {
 		t.Errorf("the store going down was logged %d times over several probes, want once:\n%s", n, logs)
 	}
+
+	ready.RateLimitBackend(ratelimit.BackendRedis, nil)
+	probe(503, "not ready", map[string]string{"ratelimit": "ok"})
+	ready.RateLimitBackend(ratelimit.BackendLocal, errors.New("dial tcp: connection refused"))
+	b = probe(503, "not ready", map[string]string{"ratelimit": "degraded"})
+	if !strings.Contains(b.Components["ratelimit"].Detail, "per replica") {
+		t.Errorf("ratelimit detail %q does not say the limits count per replica", b.Components["ratelimit"].Detail)
+	}
+	ready.RateLimitBackend(ratelimit.BackendRedis, nil)
 
 	ready.Set(httpapi.ComponentDerived, httpapi.Degraded, "the findings are computed over the sync before last")
 	store.down.Store(false)
