@@ -212,14 +212,15 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 
 // Available reports whether the store the log writes to answers (store.Store.Ping), for a
 // caller whose Record failed: when it does not, the lost store is the cause, not the log. An
-// answer is reused for a second, so a burst of failed requests costs one query.
+// answer is reused for a second, so a burst of failed requests costs one query; it does not
+// depend on ctx's end (a caller gone away says nothing about the store).
 func (l *Log) Available(ctx context.Context) error {
 	l.pingMu.Lock()
 	defer l.pingMu.Unlock()
 	if !l.pingAt.IsZero() && time.Since(l.pingAt) < time.Second {
 		return l.pingErr
 	}
-	l.pingErr = l.ping(ctx)
+	l.pingErr = l.ping(context.WithoutCancel(ctx))
 	l.pingAt = time.Now()
 	return l.pingErr
 }

@@ -176,8 +176,8 @@ func (r *Readiness) AddCheck(name string, c Check) {
 }
 
 // Recheck returns the state of the component name, running its check first unless it ran in
-// the last MinRecheck (or its interval, if shorter): for a request that failed and asks whether the component is the cause.
-// A component that is not there is returned with the empty State.
+// the last MinRecheck (or its interval, if shorter): for a request that failed and asks whether
+// the component is the cause. A component that is not there has the empty State.
 func (r *Readiness) Recheck(ctx context.Context, name string) Component {
 	return r.component(ctx, name, MinRecheck)
 }
