@@ -4,9 +4,9 @@
 // the generated country's benefit amounts), each with its source, and the as-of rule (asof.go):
 // the day the checks and the assessments are evaluated on, and the dates that follow from it.
 //
-// It reads no clock and holds no constant date: a year is looked up in the file (a year the file
-// lacks is an error naming the file and the year), and the evaluation day comes from the data or
-// the configuration.
+// It holds no constant date: a year is looked up in the file (a year the file lacks is an error
+// naming the file and the year), and the evaluation day comes from the configuration or the data
+// (the clock the caller passes only for a store without any payment).
 package rules
 
 import (
