@@ -23,7 +23,8 @@ const assessUsage = `usage: birlik assess [--from YYYY-MM] [--to YYYY-MM]
 Computes every family's indicators for each month from the store (one set-based query per
 month), places each family in its welfare category under the default rules (docs/familycard.md)
 and keeps the assessments, replacing those of an earlier run for the same months. Without
---from/--to it assesses every month the store holds payments for. Run it after sync.
+--from/--to it assesses every month the store holds payments for, up to its latest complete
+month (the latest month every payment stream has reached, docs/familycard.md). Run it after sync.
 
 The store is DATABASE_URL (PostgreSQL) or, when it is empty, SQLite in BIRLIK_DATA.
 
@@ -32,7 +33,7 @@ flags:`
 func runAssess(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
 	from := fs.String("from", "", "first month to assess, YYYY-MM (default: the first month with data)")
-	to := fs.String("to", "", "last month to assess, YYYY-MM (default: the last month with data)")
+	to := fs.String("to", "", "last month to assess, YYYY-MM (default: the latest complete month with data)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), assessUsage)
 		fs.PrintDefaults()
@@ -53,12 +54,12 @@ func runAssess(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	first, last, ok, err := a.DataMonths(ctx)
+	first, last, ok, err := a.Months(ctx)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return errors.New("assess: the store holds no payments yet; run sync first")
+		return errors.New("assess: the store holds no complete month of payments yet; run sync first")
 	}
 	for _, f := range []struct {
 		s string

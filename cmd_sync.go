@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
@@ -103,40 +102,5 @@ func feeds(urls map[connectors.Source]string) []connectors.Feed {
 		education.New(urls[connectors.Education], tc(connectors.Education)),
 		finance.New(urls[connectors.Finance], tc(connectors.Finance)),
 		health.New(urls[connectors.Health], tc(connectors.Health)),
-	}
-}
-
-// syncLoop is the gateway's sync: one pass over every source, then,
-// when interval > 0, one pass per interval until ctx ends. After each pass the derived work
-// (findings, assessments) runs if the store changed (deriver).
-func syncLoop(ctx context.Context, s *store.Store, sources map[connectors.Source]string, interval time.Duration, log *slog.Logger, m derivedMetrics, synced func()) error {
-	sy := syncer.New(s, syncer.Options{Logger: log})
-	dv := newDeriver(s, log, m)
-	fs := feeds(sources)
-	st, err := sy.Run(ctx, fs...)
-	if err != nil {
-		return err
-	}
-	synced()
-	dv.afterSync(ctx, st.Mark)
-	if interval <= 0 {
-		return nil
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			st, err := sy.Run(ctx, fs...)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("sync failed; retrying at the next interval", "err", err)
-				}
-				continue
-			}
-			dv.afterSync(ctx, st.Mark)
-		}
 	}
 }

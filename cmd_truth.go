@@ -48,9 +48,34 @@ func (r rateFlags) Set(s string) error {
 	return nil
 }
 
+// historyFlags adds --from and --months (the generated country's history) to fs; the returned
+// function gives the gen.Config fields after parsing, or an error saying what to fix.
+func historyFlags(fs *flag.FlagSet) func() (domain.Month, int, error) {
+	from := fs.String("from", "", fmt.Sprintf("first month of the generated history, YYYY-MM (default %s)", gen.DefaultFrom))
+	months := fs.Int("months", 0, fmt.Sprintf("length of the history in months, %d to %d (default %d); the signals are evaluated on its last day", gen.MinMonths, gen.MaxMonths, gen.DefaultMonths))
+	return func() (domain.Month, int, error) {
+		var m domain.Month
+		if *from != "" {
+			var err error
+			if m, err = domain.ParseMonth(*from); err != nil {
+				return 0, 0, fmt.Errorf("--from: %w", err)
+			}
+		}
+		if *months != 0 && (*months < gen.MinMonths || *months > gen.MaxMonths) {
+			return 0, 0, fmt.Errorf("--months %d: want %d to %d", *months, gen.MinMonths, gen.MaxMonths)
+		}
+		return m, *months, nil
+	}
+}
+
 type truthReport struct {
-	Seed        int64                               `json:"seed"`
-	People      int                                 `json:"people"`
+	Seed   int64 `json:"seed"`
+	People int   `json:"people"`
+	// From and To are the history's first and last months and AsOf the day its signals are
+	// evaluated on, reported when --from or --months chose the history.
+	From        string                              `json:"from,omitempty"`
+	To          string                              `json:"to,omitempty"`
+	AsOf        string                              `json:"asOf,omitempty"`
 	Counts      map[domain.FindingKind]int          `json:"counts"`
 	MoneyAtRisk map[domain.FindingKind]domain.Tenge `json:"moneyAtRisk"`
 	Records     map[string]map[string]int           `json:"records"`
@@ -65,12 +90,13 @@ type truthReport struct {
 func runTruth(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("truth", flag.ContinueOnError)
 	seed := fs.Int64("seed", 1, "generator seed")
-	people := fs.Int("people", 20000, "people living in the country on 1 January 2024")
+	people := fs.Int("people", 20000, "people living in the country on the first day of its history")
+	history := historyFlags(fs)
 	rates := rateFlags{}
 	cards := fs.Bool("family-card", false, "also list every family's expected welfare category per month")
 	fs.Var(rates, "rate", "anomaly rate as kind=x (repeatable; default: the seeds' rates, see docs/findings.md)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: birlik truth [--seed S] [--people N] [--rate kind=x ...]\n\nPrints the generated country's ground truth as JSON: every injected anomaly with its keys and\nmoney at risk, counts per kind and the record counts of every source.\n\nflags:")
+		fmt.Fprintln(fs.Output(), "usage: birlik truth [--seed S] [--people N] [--from YYYY-MM] [--months N] [--rate kind=x ...]\n\nPrints the generated country's ground truth as JSON: every injected anomaly with its keys and\nmoney at risk, counts per kind and the record counts of every source.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -79,7 +105,11 @@ func runTruth(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	cfg := gen.Config{Seed: *seed, People: *people}
+	from, months, err := history()
+	if err != nil {
+		return err
+	}
+	cfg := gen.Config{Seed: *seed, People: *people, From: from, Months: months}
 	if len(rates) > 0 {
 		cfg.Rates = rates
 	}
@@ -98,11 +128,17 @@ func runTruth(ctx context.Context, args []string) error {
 		rep.Counts[k] = 0
 		rep.MoneyAtRisk[k] = 0
 	}
+	if from != 0 || months != 0 {
+		rep.From, rep.To, rep.AsOf = c.From.String(), c.Last().String(), c.AsOf().String()
+	}
 	for _, a := range c.Truth {
 		rep.Counts[a.Kind]++
 		rep.MoneyAtRisk[a.Kind] += a.MoneyAtRisk
 	}
-	fms := gen.ExpectedCategories(c)
+	fms, err := gen.ExpectedCategories(c)
+	if err != nil {
+		return err
+	}
 	rep.FamilyCategories = gen.CategoryCounts(fms)
 	if *cards {
 		rep.FamilyCards = fms

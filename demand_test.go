@@ -16,10 +16,12 @@ import (
 	"github.com/birlik/birlik/auth"
 )
 
-// TestHeavyAnalystIsPricedAndRefused runs the gateway as `go run .` does and sends the request
-// that stalled every reader (30 aggregates of payments filtered by a pattern, within the depth,
-// alias and complexity limits): it is refused before it runs with its price and the budget,
-// while an aggregate within the budget answers with its price in extensions.cost.
+// TestHeavyAnalystIsPricedAndRefused runs the gateway as `go run .` does. When /readyz first
+// answers 200 the data is complete (every source synced, findings and assessments computed over
+// them: Query.freshness says so). Then it sends the request that stalled every reader (30
+// aggregates of payments filtered by a pattern, within the depth, alias and complexity limits):
+// it is refused before it runs with its price and the budget, while an aggregate within the
+// budget answers with its price in extensions.cost.
 func TestHeavyAnalystIsPricedAndRefused(t *testing.T) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -81,6 +83,36 @@ func TestHeavyAnalystIsPricedAndRefused(t *testing.T) {
 		return res.StatusCode, out
 	}
 
+	// Ready means complete: the findings and assessments are computed over every source's data.
+	_, fresh := ask(`{ freshness { derivedCurrent findingsComputedAt assessmentsComputedAt sources { source lastSyncedAt behind } } findingSummary { count } }`)
+	var fr struct {
+		Data struct {
+			Freshness struct {
+				DerivedCurrent                            bool
+				FindingsComputedAt, AssessmentsComputedAt *string
+				Sources                                   []struct {
+					Source       string
+					LastSyncedAt *string
+					Behind       bool
+				}
+			}
+			FindingSummary []struct{ Count int }
+		}
+	}
+	b, _ := json.Marshal(fresh)
+	if err := json.Unmarshal(b, &fr); err != nil || fresh["errors"] != nil {
+		t.Fatalf("freshness: %s", b)
+	}
+	f := fr.Data.Freshness
+	if !f.DerivedCurrent || f.FindingsComputedAt == nil || f.AssessmentsComputedAt == nil || len(f.Sources) != 5 || len(fr.Data.FindingSummary) == 0 {
+		t.Fatalf("at /readyz 200 the data is not complete: %s", b)
+	}
+	for _, s := range f.Sources {
+		if s.Behind || s.LastSyncedAt == nil {
+			t.Errorf("at /readyz 200, source %s is behind or never synced: %s", s.Source, b)
+		}
+	}
+
 	_, one := ask(`{ paymentAggregate(groupBy: [REGION]) { count } }`)
 	if one["errors"] != nil {
 		t.Fatalf("one aggregate: %v", one["errors"])
@@ -91,13 +123,13 @@ func TestHeavyAnalystIsPricedAndRefused(t *testing.T) {
 		t.Fatalf("one aggregate's extensions.cost = %v, want the payments it reads and the analyst's budget", cost)
 	}
 
-	var b strings.Builder
-	b.WriteString("{")
+	var hb strings.Builder
+	hb.WriteString("{")
 	for i := 0; i < 30; i++ {
-		b.WriteString(" a" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `: paymentAggregate(where: {sourceKeyContains: "0"}, groupBy: [REGION, KIND, MONTH]) { count sum }`)
+		hb.WriteString(" a" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `: paymentAggregate(where: {sourceKeyContains: "0"}, groupBy: [REGION, KIND, MONTH]) { count sum }`)
 	}
-	b.WriteString(" }")
-	_, heavy := ask(b.String())
+	hb.WriteString(" }")
+	_, heavy := ask(hb.String())
 	errs, _ := heavy["errors"].([]any)
 	if len(errs) != 1 || heavy["data"] != nil {
 		t.Fatalf("the heavy request: %v, want one error and no data", heavy)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,37 +29,73 @@ import (
 // Skipping matters most on the embedded SQLite store: the derived work holds its single write
 // lock in turn with the audit log for tens of seconds, and audited reads wait for it.
 //
-// A deriver is not safe for concurrent use: the sync loop is its only caller.
+// afterSync has one caller at a time (the sync scheduler's OnChange); its state is read
+// concurrently through state.
 type deriver struct {
 	log    *slog.Logger
-	derive func(ctx context.Context) error
+	derive func(ctx context.Context, done func(job string)) error
 	last   syncer.Since
 	m      derivedMetrics
+
+	mu                          sync.Mutex
+	findingsAt, assessmentsAt   time.Time // when each job last finished
+	running, current, succeeded bool      // a run is under way; the last run succeeded; one ever did
 }
 
 // newDeriver returns the gateway's deriver over the store s.
 func newDeriver(s *store.Store, log *slog.Logger, m derivedMetrics) *deriver {
-	return &deriver{log: log, m: m, derive: func(ctx context.Context) error { return derive(ctx, s, log, m) }}
+	return &deriver{log: log, m: m, derive: func(ctx context.Context, done func(string)) error { return derive(ctx, s, log, m, done) }}
 }
 
 // afterSync runs the derived work after a sync that left the store at mark (its Stats.Mark),
-// if the store changed since the work last succeeded, and reports whether it ran. A failure is
-// logged (it runs again after the next sync); it never takes the gateway down.
-func (dv *deriver) afterSync(ctx context.Context, mark string) bool {
+// if the store changed since the work last succeeded, and reports whether it ran and its error.
+// A failure is logged and returned (the scheduler retries it); it never takes the gateway down.
+func (dv *deriver) afterSync(ctx context.Context, mark string) (bool, error) {
 	if !dv.last.Changed(mark) {
 		dv.m.skipped.Inc()
 		dv.log.Debug("the store is unchanged since the derived work last ran: skipped")
-		return false
+		return false, nil
 	}
-	if err := dv.derive(ctx); err == nil {
+	dv.mu.Lock()
+	dv.running, dv.current = true, false
+	dv.mu.Unlock()
+	err := dv.derive(ctx, func(job string) {
+		dv.mu.Lock()
+		defer dv.mu.Unlock()
+		switch job {
+		case "checks":
+			dv.findingsAt = time.Now()
+		case "assessments":
+			dv.assessmentsAt = time.Now()
+		}
+	})
+	dv.mu.Lock()
+	dv.running, dv.current = false, err == nil
+	dv.succeeded = dv.succeeded || err == nil
+	dv.mu.Unlock()
+	if err == nil {
 		dv.last.Done(mark)
 	}
-	return true
+	return true, err
 }
 
-// derive runs the integrity checks, then the family assessments. An error is logged and
-// counted, and returned so that the work runs again after the next sync.
-func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetrics) error {
+// derivedState is what a deriver knows of how current the derived data is.
+type derivedState struct {
+	FindingsAt, AssessmentsAt time.Time // zero: not computed in this process
+	// Current: the last run succeeded and none runs now; Succeeded: one run ever did.
+	Current, Succeeded bool
+}
+
+// state returns the deriver's state; safe for concurrent use.
+func (dv *deriver) state() derivedState {
+	dv.mu.Lock()
+	defer dv.mu.Unlock()
+	return derivedState{FindingsAt: dv.findingsAt, AssessmentsAt: dv.assessmentsAt, Current: dv.current && !dv.running, Succeeded: dv.succeeded}
+}
+
+// derive runs the integrity checks, then the family assessments, calling done with each job's
+// name when it finishes. An error is logged and counted, and returned so that the work runs again.
+func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetrics, done func(job string)) error {
 	start := time.Now()
 	sum, err := checks.Run(ctx, s, checks.Defaults())
 	if err != nil {
@@ -69,6 +106,7 @@ func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetr
 		return err
 	}
 	m.runs.WithLabelValues("checks", "ok").Inc()
+	done("checks")
 	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
 	start = time.Now()
 	a, err := familycard.NewAssessor(s, welfare.Default)
@@ -83,6 +121,7 @@ func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetr
 		return err
 	}
 	m.runs.WithLabelValues("assessments", "ok").Inc()
+	done("assessments")
 	log.Info("family assessments done", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -31,7 +31,7 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 
 	runs := 0
 	var fail error
-	dv := &deriver{log: log, m: newDerivedMetrics(), derive: func(context.Context) error { runs++; return fail }}
+	dv := &deriver{log: log, m: newDerivedMetrics(), derive: func(context.Context, func(string)) error { runs++; return fail }}
 	var mark string
 	sync := func(step string, wantRun bool) {
 		t.Helper()
@@ -41,7 +41,7 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 		}
 		mark = st.Mark
 		before := runs
-		ran := dv.afterSync(ctx, mark)
+		ran, _ := dv.afterSync(ctx, mark)
 		if ran != wantRun || runs-before != map[bool]int{true: 1}[wantRun] {
 			t.Fatalf("%s: afterSync ran=%v (derive called %d times), want ran=%v", step, ran, runs-before, wantRun)
 		}
@@ -71,9 +71,9 @@ func TestDerivedWorkRunsOnlyWhenTheStoreChanged(t *testing.T) {
 	sync("then nothing new", false)
 
 	// A fresh process has not run it yet: it runs once whatever the store holds.
-	fresh := &deriver{log: log, m: newDerivedMetrics(), derive: func(context.Context) error { runs++; return nil }}
+	fresh := &deriver{log: log, m: newDerivedMetrics(), derive: func(context.Context, func(string)) error { runs++; return nil }}
 	before := runs
-	if !fresh.afterSync(ctx, mark) || runs != before+1 {
+	if ran, _ := fresh.afterSync(ctx, mark); !ran || runs != before+1 {
 		t.Fatalf("a new process: afterSync did not run the derived work")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -28,6 +29,8 @@ import (
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/connectors"
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent/familyassessment"
+	"github.com/birlik/birlik/ent/finding"
 	"github.com/birlik/birlik/gen"
 	"github.com/birlik/birlik/graph"
 	"github.com/birlik/birlik/graph/access"
@@ -39,6 +42,7 @@ import (
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
 	"github.com/birlik/birlik/store"
+	"github.com/birlik/birlik/syncer"
 )
 
 // gateway is a built gateway: its handler, readiness, demo key, its parts and what to close.
@@ -56,8 +60,9 @@ type gateway struct {
 	cfg     options
 	log     *slog.Logger
 	store   *store.Store
-	derived derivedMetrics
 	rows    *demand.TableRows
+	sched   *syncer.Scheduler // the sources' syncs
+	deriver *deriver          // the findings and assessments after them
 }
 
 // Close stops the simulators and closes the store.
@@ -132,11 +137,19 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	}
 	g.closers = append(g.closers, st.Close)
 	g.store = st
+	g.Ready.AddCheck(httpapi.ComponentStore, httpapi.StoreCheck(st.Ping))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	g.derived = newDerivedMetrics()
-	reg.MustRegister(g.derived.collectors()...)
+	dm := newDerivedMetrics()
+	reg.MustRegister(dm.collectors()...)
+	g.deriver = newDeriver(st, log, dm)
+	if g.sched, err = syncer.NewScheduler(syncer.New(st, syncer.Options{Logger: log}), syncer.ScheduleOptions{
+		Interval: cfg.SyncInterval, Logger: log, OnChange: g.afterSync,
+	}, feeds(g.Sources)...); err != nil {
+		return nil, err
+	}
+	reg.MustRegister(g.sched.Collectors()...)
 	if p := st.Pipeline; p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
@@ -155,9 +168,11 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 			return nil, err
 		}
 		g.closers = append(g.closers, rdb.Close)
+		g.Ready.AddCheck(httpapi.ComponentRedis, httpapi.RedisCheck(func(ctx context.Context) error { return rdb.Ping(ctx).Err() }))
 	}
 	ao := cfg.Access
 	ao.APIKeys, ao.Logger, ao.RequestID = keys, log, httpapi.RequestID
+	ao.OnRateLimitBackend = g.Ready.RateLimitBackend
 	if ao.TokenKeys, err = tokenKeys(cfg, cfg.Sources.Embedded()); err != nil {
 		return nil, err
 	}
@@ -166,7 +181,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		return nil, err
 	}
 	g.closers = append(g.closers, acc.Close)
-	reg.MustRegister(acc.Audit.Collectors()...)
+	reg.MustRegister(acc.Collectors()...)
 	g.Tokens = acc.Tokens
 	withoutAuditForBenchmark(cfg, acc, log)                               // only with BIRLIK_BENCHMARK_AUDIT_OFF=1 and --benchmark-audit-off
 	perf, err := newPerfLayer(ctx, cfg, client, rdb, g.Sources, reg, log) // cache, loaders, APQ, metrics (server_perf.go)
@@ -186,7 +201,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	}
 	g.Handler, err = httpapi.New(httpapi.Options{
 		Schema: graph.NewExecutableSchema(graph.Config{
-			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.ShowOfficial},
+			Resolvers:  &resolvers.Resolver{Client: client, ShowOfficial: cfg.ShowOfficial, FreshnessOf: g.freshness},
 			Directives: graph.DirectiveRoot{Personal: access.Personal[model.PersonalData]},
 		}),
 		Authenticator:     acc.Authenticator,
@@ -207,20 +222,105 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	return g, nil
 }
 
-// Start starts the background work until ctx ends: the syncs and, after each that moved the
-// store, the derived work (readiness turns on when the first sync finishes).
+// Start starts the background work until ctx ends: each source's syncs and, after any sync that
+// moved the store, the derived work. Readiness: "sync" is down until every source has synced
+// once and degraded while one is behind; "derived" is down until the findings and assessments
+// have been computed once over the synced data, degraded while they are recomputed or after a
+// failed run (docs/operations.md).
 func (g *gateway) Start(ctx context.Context) {
+	g.Ready.Set(httpapi.ComponentSync, httpapi.Down, "the first sync of every source has not finished")
+	if g.derivedInStore(ctx) {
+		// A restart over a store that holds them: they answer, though maybe behind the sources.
+		g.Ready.Set(httpapi.ComponentDerived, httpapi.Degraded, "the findings and family assessments in the store are recomputed after the first sync")
+	} else {
+		g.Ready.Set(httpapi.ComponentDerived, httpapi.Down, "the findings and family assessments have not been computed yet")
+	}
+	go g.sched.Run(ctx)
 	go func() {
-		err := syncLoop(ctx, g.store, g.Sources, g.cfg.SyncInterval, g.log, g.derived, func() {
-			g.rows.Refresh(ctx) // price the first requests by the synced tables
-			g.Ready.Ready()
-			g.log.Info("first sync finished: ready")
-		})
-		if err != nil && ctx.Err() == nil {
-			g.Ready.NotReady("sync failed: " + err.Error())
-			g.log.Error("sync failed", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-g.sched.Synced():
+		}
+		g.rows.Refresh(ctx) // price requests by the synced tables
+		g.log.Info("every source has synced once")
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			state, detail := syncState(g.sched.Status())
+			g.Ready.Set(httpapi.ComponentSync, state, detail)
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	}()
+}
+
+// derivedInStore reports whether the store holds findings or family assessments already (an
+// error counts as no: the derived work then decides).
+func (g *gateway) derivedInStore(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var n int
+	err := g.store.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM `+finding.Table+` LIMIT 1) f) + (SELECT count(*) FROM (SELECT 1 FROM `+familyassessment.Table+` LIMIT 1) a)`).Scan(&n)
+	return err == nil && n > 0
+}
+
+// syncState is the readiness of the sync: ok, or degraded naming the sources behind and why.
+func syncState(status []syncer.SourceStatus) (httpapi.State, string) {
+	var behind []string
+	for _, s := range status {
+		if s.Behind {
+			behind = append(behind, string(s.Source)+": "+s.BehindReason)
+		}
+	}
+	if len(behind) == 0 {
+		return httpapi.OK, "every source is synced"
+	}
+	return httpapi.Degraded, "behind: " + strings.Join(behind, "; ")
+}
+
+// afterSync is the scheduler's OnChange: the derived work over the store at mark, with its
+// readiness.
+func (g *gateway) afterSync(ctx context.Context, mark string) error {
+	before := g.deriver.state()
+	if before.Succeeded {
+		g.Ready.Set(httpapi.ComponentDerived, httpapi.Degraded, "the findings and family assessments are being recomputed after a newer sync")
+	}
+	ran, err := g.deriver.afterSync(ctx, mark)
+	switch {
+	case err != nil && g.deriver.state().Succeeded:
+		g.Ready.Set(httpapi.ComponentDerived, httpapi.Degraded, "the last recomputation of the findings and family assessments failed; it is retried: "+err.Error())
+	case err != nil:
+		g.Ready.Set(httpapi.ComponentDerived, httpapi.Down, "computing the findings and family assessments failed; it is retried: "+err.Error())
+	case ran || before.Succeeded:
+		g.Ready.Set(httpapi.ComponentDerived, httpapi.OK, "the findings and family assessments are up to date with the store")
+	}
+	return err
+}
+
+// freshness is Query.freshness: the sources' syncs and the derived work, as this gateway knows
+// them.
+func (g *gateway) freshness(context.Context) *model.DataFreshness {
+	st := g.deriver.state()
+	out := &model.DataFreshness{DerivedCurrent: st.Current, Sources: []*model.SourceFreshness{}}
+	if !st.FindingsAt.IsZero() {
+		out.FindingsComputedAt = &st.FindingsAt
+	}
+	if !st.AssessmentsAt.IsZero() {
+		out.AssessmentsComputedAt = &st.AssessmentsAt
+	}
+	for _, s := range g.sched.Status() {
+		f := &model.SourceFreshness{Source: string(s.Source), Behind: s.Behind}
+		if !s.LastSuccess.IsZero() {
+			t := s.LastSuccess
+			f.LastSyncedAt = &t
+		}
+		out.Sources = append(out.Sources, f)
+	}
+	return out
 }
 
 // keyHint is what the playground's headers editor says when it may not show the demo key.

@@ -31,6 +31,8 @@ const (
 	QueryTooComplex   Code = "QUERY_TOO_COMPLEX"   // depth, aliases, complexity or page size over the limit
 	NotFound          Code = "NOT_FOUND"           // an id that names nothing
 	BadInput          Code = "BAD_INPUT"           // an argument of the wrong shape
+	TooLarge          Code = "REQUEST_TOO_LARGE"   // a request body over the size limit
+	StoreUnavailable  Code = "STORE_UNAVAILABLE"   // the gateway's own store did not answer
 	QueryTooExpensive Code = "QUERY_TOO_EXPENSIVE" // may read more rows than the caller's budget allows
 	BudgetExhausted   Code = "BUDGET_EXHAUSTED"    // the caller's budget of the minute is spent; retry later
 	Overloaded        Code = "OVERLOADED"          // every place of the caller's class is taken; retry later
@@ -65,6 +67,12 @@ func New(code Code, format string, args ...any) *Error {
 // Wrap returns an error with code and message that keeps err as its cause.
 func Wrap(code Code, err error, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: err}
+}
+
+// StoreDown is the error of a request that failed because the gateway's store does not answer
+// (cause is what failed); it is the operators' to fix, not the client's, and the client retries.
+func StoreDown(cause error) *Error {
+	return Wrap(StoreUnavailable, cause, "the gateway's store is not answering, so nothing can be read (or a read recorded in the audit log) now: retry later; /readyz shows when it is back")
 }
 
 // From returns the client-facing error err stands for: an *Error found in err's chain, an
@@ -118,7 +126,9 @@ func HTTPStatus(code Code) int {
 		return http.StatusServiceUnavailable
 	case Timeout:
 		return http.StatusGatewayTimeout
-	case SourceUnavailable:
+	case TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case SourceUnavailable, StoreUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

@@ -39,6 +39,7 @@ func TestPresenter(t *testing.T) {
 		{"internal error is hidden and logged", errors.New(`pq: relation "persons" does not exist`), "INTERNAL", "request id req-42", `relation \"persons\" does not exist`, "relation"},
 		{"coded internal error hides its cause", apperr.Wrap(apperr.Internal, errors.New("SELECT 1 failed"), "store"), "INTERNAL", "request id req-42", "SELECT 1 failed", "SELECT"},
 		{"complexity limit becomes QUERY_TOO_COMPLEX", complexity, "QUERY_TOO_COMPLEX", "exceeds the limit of 5", "", ""},
+		{"long client message is cut", apperr.New(apperr.BadInput, "IIN %q is not 12 digits", strings.Repeat("7", 5000)), "BAD_INPUT", "(4523 more characters)", "", strings.Repeat("7", 600)},
 		{"validation code is kept", validation, "GRAPHQL_VALIDATION_FAILED", `Cannot query field "nope"`, "", ""},
 	}
 	for _, tc := range tests {

@@ -15,12 +15,40 @@ import (
 // (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED) pass unchanged, as GraphQL clients know them.
 const gqlgenComplexityCode = "COMPLEXITY_LIMIT_EXCEEDED"
 
+// MaxMessage is the most characters of a message a client receives: GraphQL's own errors quote
+// the query ("String cannot represent a non string value: …"), and a client's text is never
+// sent back at length.
+const MaxMessage = 500
+
+// Cut returns s cut to at most n characters, saying how many were left out.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d more characters)", string(r[:n]), len(r)-n)
+}
+
 // Presenter returns the gqlgen error presenter: every error a client receives passes through it.
-// It sets `extensions.code` from the error's Code, keeps the message of client errors, and
-// replaces the message of internal errors with a generic one naming the request id, after
-// logging the cause on log (with ctx, so the log line carries the request id too).
-// requestID returns the current request's id ("" when unknown).
+// It sets `extensions.code` from the error's Code, keeps the message of client errors (cut to
+// MaxMessage characters), and replaces the message of internal errors with a generic one naming
+// the request id, after logging the cause on log (with ctx, so the log line carries the request
+// id too). requestID returns the current request's id ("" when unknown).
 func Presenter(log *slog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
+	present := presenter(log, requestID)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		p := present(ctx, err)
+		if p != nil {
+			p.Message = Cut(p.Message, MaxMessage)
+		}
+		return p
+	}
+}
+
+func presenter(log *slog.Logger, requestID func(context.Context) string) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		if err == nil {
 			return nil

@@ -130,6 +130,12 @@ type Log struct {
 	// at a time).
 	db   *sql.DB
 	conn *sql.Conn
+	// ping checks the store (store.Store.Ping) for Available, whose last answer is kept a
+	// second under pingMu.
+	ping    func(context.Context) error
+	pingMu  sync.Mutex
+	pingAt  time.Time
+	pingErr error
 }
 
 type pending struct {
@@ -168,7 +174,7 @@ func (l *Log) Collectors() []prometheus.Collector {
 
 // New starts a Log writing to the store st. Close it when done.
 func New(st *store.Store) *Log {
-	l := &Log{client: st.Client, dialect: st.Dialect, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, 1), m: newLogMetrics()}
+	l := &Log{client: st.Client, dialect: st.Dialect, reqs: make(chan *pending, 1024), done: make(chan struct{}), maxBatch: 256, inFlight: make(chan struct{}, 1), m: newLogMetrics(), ping: st.Ping}
 	if st.Dialect == dialect.Postgres {
 		l.db = st.DB
 	}
@@ -202,6 +208,21 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 		// The entry may still be committed; the data is not returned either way.
 		return ctx.Err()
 	}
+}
+
+// Available reports whether the store the log writes to answers (store.Store.Ping), for a
+// caller whose Record failed: when it does not, the lost store is the cause, not the log. An
+// answer is reused for a second, so a burst of failed requests costs one query; it does not
+// depend on ctx's end (a caller gone away says nothing about the store).
+func (l *Log) Available(ctx context.Context) error {
+	l.pingMu.Lock()
+	defer l.pingMu.Unlock()
+	if !l.pingAt.IsZero() && time.Since(l.pingAt) < time.Second {
+		return l.pingErr
+	}
+	l.pingErr = l.ping(context.WithoutCancel(ctx))
+	l.pingAt = time.Now()
+	return l.pingErr
 }
 
 // Close stops the writer after the entries already queued.

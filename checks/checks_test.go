@@ -31,12 +31,20 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// syncCountry generates a country, serves it through the five simulators and syncs it into a
-// fresh store through the real connectors and syncer: the path production data takes.
+// syncCountry generates a country over the default history, serves it through the five
+// simulators and syncs it into a fresh store through the real connectors and syncer: the path
+// production data takes.
 func syncCountry(t testing.TB, seed int64, people int) (*gen.Country, *storetest.Store) {
 	t.Helper()
+	return syncConfig(t, gen.Config{Seed: seed, People: people})
+}
+
+// syncConfig is syncCountry for the country of cfg.
+func syncConfig(t testing.TB, cfg gen.Config) (*gen.Country, *storetest.Store) {
+	t.Helper()
 	ctx := context.Background()
-	c, err := gen.Generate(gen.Config{Seed: seed, People: people})
+	seed, people := cfg.Seed, cfg.People
+	c, err := gen.Generate(cfg)
 	if err != nil {
 		t.Fatalf("generate seed %d, %d people: %v", seed, people, err)
 	}
@@ -168,30 +176,50 @@ func TestChecksFindExactlyTheTruth(t *testing.T) {
 	for _, people := range sizes {
 		for _, seed := range []int64{1, 2, 3} {
 			t.Run(fmt.Sprintf("seed%d_%dpeople", seed, people), func(t *testing.T) {
-				c, s := syncCountry(t, seed, people)
-				sum, err := checks.Run(context.Background(), s.Store, checks.Defaults())
-				if err != nil {
-					t.Fatal(err)
-				}
-				kinds := map[domain.FindingKind]int{}
-				for _, a := range c.Truth {
-					kinds[a.Kind]++
-				}
-				for _, k := range domain.FindingKinds {
-					if kinds[k] == 0 {
-						t.Errorf("the truth has no case of %s: the test proves nothing for it", k)
-					}
-				}
-				if n := compare(t, c.Truth, openFindings(t, s.Client)); n == 0 {
-					var total int
-					for _, r := range sum.Kinds {
-						total += r.Cases
-					}
-					if total != len(c.Truth) {
-						t.Errorf("summary counts %d cases, truth has %d", total, len(c.Truth))
-					}
-				}
+				findExactlyTheTruth(t, gen.Config{Seed: seed, People: people})
 			})
+		}
+	}
+}
+
+// TestChecksFindExactlyTheTruth2026 is the same over countries whose history ends in 2026, with
+// the default configuration: the checks are evaluated as of the store's latest complete month
+// (the end of the history) with the rules file's figures of each year.
+func TestChecksFindExactlyTheTruth2026(t *testing.T) {
+	for _, cfg := range []gen.Config{
+		{Seed: 6, People: 2000, From: domain.MustMonth("2025-01"), Months: 24}, // ends 2026-12
+		{Seed: 7, People: 2000, From: domain.MustMonth("2024-07"), Months: 24}, // ends 2026-06
+	} {
+		t.Run(fmt.Sprintf("seed%d_%s_%dm", cfg.Seed, cfg.From, cfg.Months), func(t *testing.T) {
+			findExactlyTheTruth(t, cfg)
+		})
+	}
+}
+
+// findExactlyTheTruth syncs the country of cfg, runs every check with the defaults and demands
+// the generator's truth exactly, with every kind present in it.
+func findExactlyTheTruth(t *testing.T, cfg gen.Config) {
+	c, s := syncConfig(t, cfg)
+	sum, err := checks.Run(context.Background(), s.Store, checks.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[domain.FindingKind]int{}
+	for _, a := range c.Truth {
+		kinds[a.Kind]++
+	}
+	for _, k := range domain.FindingKinds {
+		if kinds[k] == 0 {
+			t.Errorf("the truth has no case of %s: the test proves nothing for it", k)
+		}
+	}
+	if n := compare(t, c.Truth, openFindings(t, s.Client)); n == 0 {
+		var total int
+		for _, r := range sum.Kinds {
+			total += r.Cases
+		}
+		if total != len(c.Truth) {
+			t.Errorf("summary counts %d cases, truth has %d", total, len(c.Truth))
 		}
 	}
 }

@@ -15,39 +15,45 @@
 package checks
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
-// Config holds the thresholds of the checks. Defaults returns the values of docs/findings.md
-// ("Thresholds"); the gateway never imports the generator, so they are copied here, and the
-// ground-truth test proves they agree with the generator's rules.
+// Config holds the thresholds of the checks and the day they are evaluated on. Defaults returns
+// the values of docs/findings.md ("Thresholds"); the figures that change with the year come from
+// the rules file (package rules) and the evaluation days from the data, so nothing here names a
+// year. The gateway never imports the generator; the ground-truth test proves both agree.
 type Config struct {
 	// CapacityFactor: a reported contingent above CapacityFactor × the building's design
 	// capacity is contingent_over_capacity (default 2).
 	CapacityFactor int
-	// PovertyLine per family member per month, by calendar year (70% of the subsistence
-	// minimum): 2024 30,385 ₸, 2025 32,360 ₸. A TSA payment for a month whose year has no line
-	// here is not judged.
-	PovertyLine map[int]domain.Tenge
-	// PerPupilNorm is the monthly state-order norm per pupil by organisation kind ("school",
-	// "college", "kindergarten"): 38,500, 45,000 and 32,000 ₸. Money at risk of the education
-	// findings is counted in these norms.
-	PerPupilNorm map[string]domain.Tenge
-	// AsOf is the day the signals are evaluated on (default 2025-12-31); their period is its month.
+	// Rules is the table of yearly figures (nil: the embedded rules file, rules.Default): the
+	// poverty line per family member (unjustified_assistance) and the monthly per-pupil norms
+	// by organisation kind (the money at risk of the education findings) of the month a payment
+	// is for. Every year from the first to the last month of the store's payments must be in
+	// it; Run fails naming the file and the year otherwise.
+	Rules *rules.Table
+	// AsOf is the day the signals are evaluated on; their period is its month. Zero (the
+	// default): the last day of the store's latest complete month (rules.LatestCompleteMonth;
+	// the previous month's last day by Now when the store has no payment). The gateway passes
+	// a configured day here.
 	AsOf domain.Date
-	// NoVisitFrom..AsOf (both inclusive) is the window of no_visit_two_years (default 2024-01-01).
+	// NoVisitFrom..AsOf (both inclusive) is the window of no_visit_two_years (zero: the two
+	// years that end on AsOf, rules.DatesOn).
 	NoVisitFrom domain.Date
 	// A child whose age on SchoolAgeOn is SchoolAgeMin..SchoolAgeMax (inclusive) must be enrolled
-	// on AsOf (defaults 2025-09-01, 7, 15).
+	// on AsOf (SchoolAgeOn zero: 1 September of AsOf's school year; ages 7 and 15 by default).
 	SchoolAgeOn                domain.Date
 	SchoolAgeMin, SchoolAgeMax int
 	// IncomeReportYear is the year whose income report private state-order schools must file
-	// (default 2024).
+	// (zero: the latest year whose report is due by AsOf, rules.DatesOn).
 	IncomeReportYear int
 	// Severity of each kind's findings (low, medium, high or critical); a kind missing here is
 	// "medium". Defaults: see DefaultSeverity.
@@ -59,6 +65,10 @@ type Config struct {
 	Progress func(kind domain.FindingKind, done, total int)
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
+
+	// the yearly figures of the store's payment years, by year (resolve)
+	povertyLine map[int]domain.Tenge
+	norms       map[int]rules.Norms
 }
 
 // DefaultSeverity is the severity of each kind by default: money paid for people or places that
@@ -83,19 +93,15 @@ var DefaultSeverity = map[domain.FindingKind]string{
 	domain.SignalChildNotEnrolled:       "low",
 }
 
-// Defaults returns the thresholds of docs/findings.md.
+// Defaults returns the thresholds of docs/findings.md. The yearly figures (Rules) and the
+// evaluation days (AsOf and what follows from it) are left to Run, which takes them from the
+// rules file and the store.
 func Defaults() Config {
 	return Config{
-		CapacityFactor:   2,
-		PovertyLine:      map[int]domain.Tenge{2024: 30385, 2025: 32360},
-		PerPupilNorm:     map[string]domain.Tenge{"school": 38500, "college": 45000, "kindergarten": 32000},
-		AsOf:             domain.MustDate("2025-12-31"),
-		NoVisitFrom:      domain.MustDate("2024-01-01"),
-		SchoolAgeOn:      domain.MustDate("2025-09-01"),
-		SchoolAgeMin:     7,
-		SchoolAgeMax:     15,
-		IncomeReportYear: 2024,
-		Severity:         maps.Clone(DefaultSeverity),
+		CapacityFactor: 2,
+		SchoolAgeMin:   7,
+		SchoolAgeMax:   15,
+		Severity:       maps.Clone(DefaultSeverity),
 	}
 }
 
@@ -107,26 +113,11 @@ func (c *Config) validate() error {
 	if c.CapacityFactor == 0 {
 		c.CapacityFactor = d.CapacityFactor
 	}
-	if c.PovertyLine == nil {
-		c.PovertyLine = d.PovertyLine
-	}
-	if c.PerPupilNorm == nil {
-		c.PerPupilNorm = d.PerPupilNorm
-	}
-	if c.AsOf.IsZero() {
-		c.AsOf = d.AsOf
-	}
-	if c.NoVisitFrom.IsZero() {
-		c.NoVisitFrom = d.NoVisitFrom
-	}
-	if c.SchoolAgeOn.IsZero() {
-		c.SchoolAgeOn = d.SchoolAgeOn
+	if c.Rules == nil {
+		c.Rules = rules.Default()
 	}
 	if c.SchoolAgeMin == 0 && c.SchoolAgeMax == 0 {
 		c.SchoolAgeMin, c.SchoolAgeMax = d.SchoolAgeMin, d.SchoolAgeMax
-	}
-	if c.IncomeReportYear == 0 {
-		c.IncomeReportYear = d.IncomeReportYear
 	}
 	if c.Severity == nil {
 		c.Severity = d.Severity
@@ -142,8 +133,6 @@ func (c *Config) validate() error {
 		return fmt.Errorf("checks: CapacityFactor %d: want 1 or more", c.CapacityFactor)
 	case c.SchoolAgeMin < 0 || c.SchoolAgeMax < c.SchoolAgeMin:
 		return fmt.Errorf("checks: school age %d..%d: want 0 <= min <= max", c.SchoolAgeMin, c.SchoolAgeMax)
-	case c.NoVisitFrom.After(c.AsOf):
-		return fmt.Errorf("checks: NoVisitFrom %s is after AsOf %s", c.NoVisitFrom, c.AsOf)
 	}
 	for k, s := range c.Severity {
 		if !slices.Contains(severities, s) {
@@ -155,10 +144,52 @@ func (c *Config) validate() error {
 			return fmt.Errorf("checks: no check for kind %q", k)
 		}
 	}
-	for k, v := range c.PovertyLine {
-		if v < 0 || k < 1900 || k > 9999 {
-			return fmt.Errorf("checks: poverty line %d for year %d: want a year and an amount >= 0", v, k)
-		}
+	return nil
+}
+
+// resolve fills what depends on the store: AsOf (when not set) and the days that follow from it,
+// and the yearly figures of every year of the store's payments.
+func (c *Config) resolve(ctx context.Context, db *sql.DB) error {
+	asOf, err := rules.AsOf(ctx, db, c.AsOf, c.Now)
+	if err != nil {
+		return fmt.Errorf("checks: %w", err)
+	}
+	c.AsOf = asOf
+	d := rules.DatesOn(asOf)
+	if c.NoVisitFrom.IsZero() {
+		c.NoVisitFrom = d.NoVisitFrom
+	}
+	if c.SchoolAgeOn.IsZero() {
+		c.SchoolAgeOn = d.SchoolAgeOn
+	}
+	if c.IncomeReportYear == 0 {
+		c.IncomeReportYear = d.IncomeReportYear
+	}
+	if c.NoVisitFrom.After(c.AsOf) {
+		return fmt.Errorf("checks: NoVisitFrom %s is after AsOf %s", c.NoVisitFrom, c.AsOf)
+	}
+	var lo, hi sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT MIN(period), MAX(period) FROM payments`).Scan(&lo, &hi); err != nil {
+		return fmt.Errorf("checks: find the years of the payments: %w", err)
+	}
+	c.povertyLine, c.norms = map[int]domain.Tenge{}, map[int]rules.Norms{}
+	if !lo.Valid || !hi.Valid {
+		return nil // no payment: nothing to judge by a yearly figure
+	}
+	first, err := domain.ParseMonth(lo.String)
+	if err != nil {
+		return fmt.Errorf("checks: a payment's period: %w", err)
+	}
+	last, err := domain.ParseMonth(hi.String)
+	if err != nil {
+		return fmt.Errorf("checks: a payment's period: %w", err)
+	}
+	years, err := c.Rules.Range(first.Year(), last.Year())
+	if err != nil {
+		return fmt.Errorf("checks: the store holds payments for %s to %s: %w", first, last, err)
+	}
+	for y, x := range years {
+		c.povertyLine[y], c.norms[y] = x.PovertyLine, x.PerPupilNorm
 	}
 	return nil
 }

@@ -75,7 +75,7 @@ var checks = []check{
 		money: "Norm(kind of the organisation) × each month after the death month in which the enrolment is active and the organisation was paid",
 		facts: func(b sqlb) string {
 			return sel(b, "e.child_iin", "e.school_bin", none, none, none, `substr(p.death_date, 1, 7)`, "s.region_kato",
-				b.norm("s.kind"), "pay.id",
+				b.norm("s.kind", "pay.period"), "pay.id",
 				b.obj("month", "pay.period",
 					"justice", b.rec("p", "iin", "p.iin", "deathDate", "p.death_date"),
 					"education", b.rec("e", "enrollmentId", "e.enrollment_id", "bin", "e.school_bin", "from", `e."from"`, "to", `e."to"`),
@@ -97,14 +97,16 @@ WHERE p.death_date IS NOT NULL AND ` + activeOn("e", `"from"`, `"to"`, "p.death_
 			// pupil meets every month their organisation was paid first (millions of rows).
 			pairs := `SELECT e1.child_iin, e1.school_bin AS b1, e2.school_bin AS b2, e1."from" AS f1, e1."to" AS t1, e2."from" AS f2, e2."to" AS t2,
     (CASE WHEN s1.region_kato < s2.region_kato THEN s1.region_kato ELSE s2.region_kato END) AS region,
-    (CASE WHEN ` + b.norm("s1.kind") + ` < ` + b.norm("s2.kind") + ` THEN ` + b.norm("s1.kind") + ` ELSE ` + b.norm("s2.kind") + ` END) AS money
+    s1.kind AS k1, s2.kind AS k2
   FROM enrollments e1
   JOIN ` + so + ` s1 ON s1.bin = e1.school_bin
   JOIN enrollments e2 ON e2.child_iin = e1.child_iin AND e2.school_bin > e1.school_bin
     AND substr(e1."from", 1, 7) <= substr(COALESCE(e2."to", '9999-12-31'), 1, 7)
     AND substr(e2."from", 1, 7) <= substr(COALESCE(e1."to", '9999-12-31'), 1, 7)
   JOIN ` + so + ` s2 ON s2.bin = e2.school_bin`
-			months := `SELECT DISTINCT pr.child_iin, pr.b1, pr.b2, p1.period, p1.id AS id1, p2.id AS id2, pr.region, pr.money
+			n1, n2 := b.norm("pr.k1", "p1.period"), b.norm("pr.k2", "p1.period")
+			months := `SELECT DISTINCT pr.child_iin, pr.b1, pr.b2, p1.period, p1.id AS id1, p2.id AS id2, pr.region,
+    (CASE WHEN ` + n1 + ` < ` + n2 + ` THEN ` + n1 + ` ELSE ` + n2 + ` END) AS money
   FROM pairs pr
   ` + paidJoin("p1", "pr.b1", activeIn("pr", "f1", "t1", "p1.period")) + `
   ` + paidJoin("p2", "pr.b2", `p2.period = p1.period AND `+activeIn("pr", "f2", "t2", "p1.period"))
@@ -304,7 +306,7 @@ func contingentFacts(b sqlb, over bool) string {
   JOIN ` + enrolledPaid + ` ec ON ec.school_bin = pay.school_bin AND ec.period = pay.period
   LEFT JOIN buildings bl ON bl.cadastral = s.cadastral
   WHERE pay.kind = 'state_order'`
-	return sel(b, none, "x.school_bin", none, none, none, none, "x.region", "(x.contingent - x.enrolled) * "+b.norm("x.org_kind"), "x.id",
+	return sel(b, none, "x.school_bin", none, none, none, none, "x.region", "(x.contingent - x.enrolled) * "+b.norm("x.org_kind", "x.period"), "x.id",
 		b.obj("month", "x.period",
 			"finance", payFact(b, "x", "contingent", "x.contingent"),
 			"education", b.obj("enrolled", "x.enrolled"),

@@ -53,6 +53,9 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 	if err := cfg.validate(); err != nil {
 		return Summary{}, err
 	}
+	if err := cfg.resolve(ctx, db); err != nil {
+		return Summary{}, err
+	}
 	b := sqlb{d: d, cfg: &cfg}
 	conn, err := db.Conn(ctx)
 	if err != nil {

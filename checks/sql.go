@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 	"github.com/birlik/birlik/store"
 )
 
@@ -71,39 +72,67 @@ func (b sqlb) rec(a string, kv ...string) string {
 	return b.obj(append(b.prov(a), kv...)...)
 }
 
-// norm is the per-pupil norm of the organisation kind in column col.
-func (b sqlb) norm(col string) string {
-	kinds := make([]string, 0, len(b.cfg.PerPupilNorm))
-	for k := range b.cfg.PerPupilNorm {
-		kinds = append(kinds, k)
+// norm is the per-pupil norm of the organisation kind in column kindCol for the month (YYYY-MM)
+// in column periodCol: the norms of the month's year (Config.Rules). When every year of the
+// store has the same norms, the year is not looked at.
+func (b sqlb) norm(kindCol, periodCol string) string {
+	years := sortedYears(b.cfg.norms)
+	if len(years) == 0 {
+		return "0" // no payment in the store
 	}
-	sort.Strings(kinds)
+	byKind := func(n rules.Norms) string {
+		kinds := make([]string, len(rules.NormKinds))
+		for i, k := range rules.NormKinds {
+			kinds[i] = string(k)
+		}
+		sort.Strings(kinds)
+		var s strings.Builder
+		s.WriteString("(CASE " + kindCol)
+		for _, k := range kinds {
+			fmt.Fprintf(&s, " WHEN %s THEN %d", quote(k), int64(n.Of(domain.OrgKind(k))))
+		}
+		s.WriteString(" ELSE 0 END)")
+		return s.String()
+	}
+	same := true
+	for _, y := range years {
+		same = same && b.cfg.norms[y] == b.cfg.norms[years[0]]
+	}
+	if same {
+		return byKind(b.cfg.norms[years[0]])
+	}
 	var s strings.Builder
-	s.WriteString("(CASE " + col)
-	for _, k := range kinds {
-		fmt.Fprintf(&s, " WHEN %s THEN %d", quote(k), int64(b.cfg.PerPupilNorm[k]))
+	s.WriteString("(CASE substr(" + periodCol + ", 1, 4)")
+	for _, y := range years {
+		fmt.Fprintf(&s, " WHEN '%04d' THEN %s", y, byKind(b.cfg.norms[y]))
 	}
-	s.WriteString(" ELSE 0 END)")
+	s.WriteString(" END)")
 	return s.String()
 }
 
-// povertyLine is the line per member for the month (YYYY-MM) in col; NULL for a year without one.
+// povertyLine is the line per member for the month (YYYY-MM) in col: the line of the month's
+// year (Config.Rules).
 func (b sqlb) povertyLine(col string) string {
-	years := make([]int, 0, len(b.cfg.PovertyLine))
-	for y := range b.cfg.PovertyLine {
-		years = append(years, y)
-	}
-	sort.Ints(years)
+	years := sortedYears(b.cfg.povertyLine)
 	if len(years) == 0 {
-		return "CAST(NULL AS BIGINT)"
+		return "CAST(NULL AS BIGINT)" // no payment in the store
 	}
 	var s strings.Builder
 	s.WriteString("(CASE substr(" + col + ", 1, 4)")
 	for _, y := range years {
-		fmt.Fprintf(&s, " WHEN '%04d' THEN %d", y, int64(b.cfg.PovertyLine[y]))
+		fmt.Fprintf(&s, " WHEN '%04d' THEN %d", y, int64(b.cfg.povertyLine[y]))
 	}
 	s.WriteString(" END)")
 	return s.String()
+}
+
+func sortedYears[V any](m map[int]V) []int {
+	ys := make([]int, 0, len(m))
+	for y := range m {
+		ys = append(ys, y)
+	}
+	sort.Ints(ys)
+	return ys
 }
 
 // activeIn is the period rule of docs/findings.md: the row aliased a (columns from/to, or the

@@ -154,6 +154,22 @@ func (t *Totals) Get(list int) (int64, bool) {
 	return n, ok
 }
 
+// Learn asks count for the count of every list before stage that has none yet. A feed that
+// reads its lists in turn and was resumed at stage (a new process continuing from a stored
+// cursor) reads the lists before it only in its next round: without their counts, Sum would
+// fall short of the records the feed has sent already. A count that cannot be read is asked
+// for again at the next call; it is only for progress reports, so the error is not returned.
+func (t *Totals) Learn(stage int, count func(list int) (int64, error)) {
+	for list := 0; list < stage; list++ {
+		if _, ok := t.Get(list); ok {
+			continue
+		}
+		if n, err := count(list); err == nil {
+			t.Set(list, n)
+		}
+	}
+}
+
 // Sum is the sum of the last counts of every list (0 for a list not seen yet).
 func (t *Totals) Sum() int64 {
 	t.mu.Lock()

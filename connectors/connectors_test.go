@@ -268,6 +268,34 @@ func TestTotals(t *testing.T) {
 	}
 }
 
+func TestTotalsLearn(t *testing.T) {
+	var tot connectors.Totals
+	tot.Set(1, 10) // read by this process already
+	var asked []int
+	down := true
+	count := func(list int) (int64, error) {
+		asked = append(asked, list)
+		if list == 2 && down {
+			return 0, errors.New("503")
+		}
+		return int64(100 * (list + 1)), nil
+	}
+	tot.Learn(3, count) // resumed at the fourth list: the first three are read next round
+	if !slices.Equal(asked, []int{0, 2}) || tot.Sum() != 110 {
+		t.Errorf("asked %v, sum %d; want lists 0 and 2 asked (1 is known), sum 110 (2 failed)", asked, tot.Sum())
+	}
+	asked, down = nil, false
+	tot.Learn(3, count)
+	if !slices.Equal(asked, []int{2}) || tot.Sum() != 410 {
+		t.Errorf("asked %v, sum %d; want only list 2 asked again, sum 410", asked, tot.Sum())
+	}
+	asked = nil
+	tot.Learn(0, count)
+	if len(asked) != 0 {
+		t.Errorf("a feed at its first list asked for %v", asked)
+	}
+}
+
 func TestPageSize(t *testing.T) {
 	for _, tc := range []struct{ set, want int }{{0, 500}, {-3, 500}, {7, 7}, {20000, 20000}} {
 		if got := connectors.PageSize(tc.set, 500); got != tc.want {

@@ -171,18 +171,3 @@ func (m *Month) Scan(src any) error {
 	}
 	return fmt.Errorf("domain.Month: cannot scan %T", src)
 }
-
-// The fixed history of the data universe: January 2024 to December 2025.
-var (
-	FirstMonth = MustMonth("2024-01")
-	LastMonth  = MustMonth("2025-12")
-)
-
-// HistoryMonths lists the months of the data universe in order.
-func HistoryMonths() []Month {
-	var ms []Month
-	for m := FirstMonth; m <= LastMonth; m++ {
-		ms = append(ms, m)
-	}
-	return ms
-}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/rules"
 	"github.com/birlik/birlik/store"
 )
 
@@ -31,6 +32,10 @@ type Assessor struct {
 	rules   welfare.Rules
 	// BatchSize is the number of assessments written per INSERT statement (default 1000).
 	BatchSize int
+	// AsOf is the day the family card is evaluated on: AssessAll assesses the months of data up
+	// to AsOf's month. Zero (the default): the last day of the store's latest complete month
+	// (rules.LatestCompleteMonth). The gateway passes a configured day here.
+	AsOf domain.Date
 }
 
 // NewAssessor returns an Assessor writing to the store st under rules (welfare.Default when
@@ -92,9 +97,25 @@ func (a *Assessor) DataMonths(ctx context.Context) (first, last domain.Month, ok
 	return first, last, true, nil
 }
 
-// AssessAll assesses every month of the data (see DataMonths), in order.
+// Months returns the months AssessAll assesses: those of DataMonths up to the month of the
+// as-of day (AsOf, or the end of the store's latest complete month by default); ok is false
+// when there is none.
+func (a *Assessor) Months(ctx context.Context) (first, last domain.Month, ok bool, err error) {
+	first, last, ok, err = a.DataMonths(ctx)
+	if err != nil || !ok {
+		return first, last, ok, err
+	}
+	asOf, err := rules.AsOf(ctx, a.db, a.AsOf, time.Now)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("familycard: %w", err)
+	}
+	last = min(last, asOf.MonthOf())
+	return first, last, first <= last, nil
+}
+
+// AssessAll assesses every month of the data up to the as-of day (see Months), in order.
 func (a *Assessor) AssessAll(ctx context.Context) ([]MonthStats, error) {
-	first, last, ok, err := a.DataMonths(ctx)
+	first, last, ok, err := a.Months(ctx)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -155,6 +176,10 @@ func (a *Assessor) AssessMonth(ctx context.Context, m domain.Month) (MonthStats,
 // Compute computes and classifies every family's assessment for month m without writing it.
 func (a *Assessor) Compute(ctx context.Context, m domain.Month) ([]Assessment, error) {
 	r := a.rules
+	fig, err := r.YearOf(m)
+	if err != nil {
+		return nil, fmt.Errorf("familycard: %w", err)
+	}
 	first, last := m.First(), m.Last()
 	years := func(d domain.Date, n int) string { return domain.NewDate(d.Year()-n, d.Month(), d.Day()).String() }
 	sy := m.Year()
@@ -190,7 +215,7 @@ func (a *Assessor) Compute(ctx context.Context, m domain.Month) ([]Assessment, e
 			return nil, fmt.Errorf("familycard: indicators for %s: %w", m, err)
 		}
 		in.Wages, in.Benefits, in.WalletSpending = domain.Tenge(wages), domain.Tenge(ben), domain.Tenge(wal)
-		in.ContributionWages = domain.Tenge(cw * 100 / r.PensionRatePct)
+		in.ContributionWages = domain.Tenge(cw * 100 / fig.PensionContributionPct)
 		if err := r.Finish(&in, m); err != nil {
 			return nil, err
 		}

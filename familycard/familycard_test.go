@@ -38,13 +38,14 @@ func people() int {
 	return 1000
 }
 
-// pipeline generates a country, serves it with the five simulators, pulls every feed through the
-// connectors into a fresh store with the syncer, and assesses every month.
-func pipeline(t *testing.T, seed int64) (*gen.Country, *storetest.Store, []familycard.MonthStats) {
+// pipeline generates the country of cfg, serves it with the five simulators, pulls every feed
+// through the connectors into a fresh store with the syncer, and assesses every month (up to the
+// store's latest complete month, the default as-of day).
+func pipeline(t *testing.T, cfg gen.Config) (*gen.Country, *storetest.Store, []familycard.MonthStats) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	c, err := gen.Generate(gen.Config{Seed: seed, People: people()})
+	c, err := gen.Generate(cfg)
 	if err != nil {
 		t.Fatalf("generate: %v", err)
 	}
@@ -53,13 +54,13 @@ func pipeline(t *testing.T, seed int64) (*gen.Country, *storetest.Store, []famil
 		t.Fatalf("simulators: %v", err)
 	}
 	t.Cleanup(func() { set.Close() })
-	cfg := func(s connectors.Source) transport.Config { return transport.Config{Source: string(s)} }
+	tc := func(s connectors.Source) transport.Config { return transport.Config{Source: string(s)} }
 	feeds := []connectors.Feed{
-		justice.New(set.URL("justice"), cfg(connectors.Justice)),
-		labour.New(set.URL("labour"), cfg(connectors.Labour)),
-		education.New(set.URL("education"), cfg(connectors.Education)),
-		finance.New(set.URL("finance"), cfg(connectors.Finance)),
-		health.New(set.URL("health"), cfg(connectors.Health)),
+		justice.New(set.URL("justice"), tc(connectors.Justice)),
+		labour.New(set.URL("labour"), tc(connectors.Labour)),
+		education.New(set.URL("education"), tc(connectors.Education)),
+		finance.New(set.URL("finance"), tc(connectors.Finance)),
+		health.New(set.URL("health"), tc(connectors.Health)),
 	}
 	s := storetest.Open(t)
 	t0 := time.Now()
@@ -128,130 +129,149 @@ func truthKPI(exp map[fmKey]gen.FamilyMonth, from, to domain.Month) map[domain.K
 func TestAssessmentsEqualGeneratorTruth(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-			ctx := context.Background()
-			c, s, stats := pipeline(t, seed)
-			if len(stats) != len(domain.HistoryMonths()) {
-				t.Fatalf("assessed %d months, want the %d of the history", len(stats), len(domain.HistoryMonths()))
+			assessmentsEqualTruth(t, gen.Config{Seed: seed, People: people()})
+		})
+	}
+}
+
+// TestAssessmentsEqualGeneratorTruth2026 is the same over a country whose history ends in
+// December 2026 (2026's subsistence minimum; evaluated as of 2026-12-31 by default).
+func TestAssessmentsEqualGeneratorTruth2026(t *testing.T) {
+	assessmentsEqualTruth(t, gen.Config{Seed: 5, People: max(people(), 2000), From: domain.MustMonth("2025-01"), Months: 24})
+}
+
+// assessmentsEqualTruth checks the assessments of the country of cfg, after the whole pipeline,
+// against the generator's expected categories: categories, akim KPI of four ranges,
+// transitions of every region, and (seed 1 of the default history) the GraphQL fields.
+func assessmentsEqualTruth(t *testing.T, cfg gen.Config) {
+	ctx := context.Background()
+	c, s, stats := pipeline(t, cfg)
+	if len(stats) != c.Months || stats[0].Month != c.From || stats[len(stats)-1].Month != c.Last() {
+		t.Fatalf("assessed %d months, want the %d of the history %s..%s", len(stats), c.Months, c.From, c.Last())
+	}
+	fms, err := gen.ExpectedCategories(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := map[fmKey]gen.FamilyMonth{}
+	for _, x := range fms {
+		exp[fmKey{x.FamilyID, x.Month}] = x
+	}
+	got, err := s.Client.FamilyAssessment.Query().Where(familyassessment.RuleVersion(welfare.Default.Version)).All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("categories", func(t *testing.T) {
+		if len(got) != len(exp) {
+			t.Errorf("store holds %d assessments, the generator expects %d family-months", len(got), len(exp))
+		}
+		seen := map[domain.WelfareCategory]int{}
+		bad := 0
+		for _, a := range got {
+			seen[a.Category]++
+			e, ok := exp[fmKey{a.FamilyPlatformID, a.Month}]
+			switch {
+			case !ok:
+				bad++
+				if bad <= 10 {
+					t.Errorf("%s %s: assessed %s, but the generator has no member in that month", a.FamilyPlatformID, a.Month, a.Category)
+				}
+			case string(a.Category) != e.Category || a.RegionKato != e.Region:
+				bad++
+				if bad <= 10 {
+					t.Errorf("%s %s: assessed %s in %s (%+v: %s), generator expects %s in %s (members %d income %d without work %d disabled %d not enrolled %d uninsured %d)",
+						a.FamilyPlatformID, a.Month, a.Category, a.RegionKato, a.Indicators, a.Reason, e.Category, e.Region,
+						e.Members, e.Income, e.WorkingAgeWithoutWork, e.Disabled, e.SchoolAgeNotEnrolled, e.Uninsured)
+				}
 			}
-			exp := map[fmKey]gen.FamilyMonth{}
-			for _, x := range gen.ExpectedCategories(c) {
-				exp[fmKey{x.FamilyID, x.Month}] = x
+		}
+		if bad > 0 {
+			t.Errorf("%d of %d assessments differ from the generator's truth", bad, len(got))
+		}
+		// the rules must actually discriminate on this data: every category occurs
+		for _, cat := range domain.WelfareCategories {
+			if seen[cat] == 0 {
+				t.Errorf("no family-month is %s: the data or the rules do not exercise it", cat)
 			}
-			got, err := s.Client.FamilyAssessment.Query().Where(familyassessment.RuleVersion(welfare.Default.Version)).All(ctx)
+		}
+	})
+	t.Run("akimKPI", func(t *testing.T) {
+		r := familycard.NewReader(s.Client)
+		// the whole history, a summer, two spring months and the last month (for the default
+		// history: 2024-01..2025-12, 2024-06..2024-09, 2025-03..2025-04, 2025-12)
+		for _, rg := range [][2]domain.Month{{c.From, c.Last()}, {c.From + 5, c.From + 8}, {c.From + 14, c.From + 15}, {c.Last(), c.Last()}} {
+			from, to := rg[0], rg[1]
+			ks, err := r.AkimKPI(ctx, from, to)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Run("categories", func(t *testing.T) {
-				if len(got) != len(exp) {
-					t.Errorf("store holds %d assessments, the generator expects %d family-months", len(got), len(exp))
+			want := truthKPI(exp, from, to)
+			moved := 0
+			for i, k := range ks {
+				w := want[k.Region]
+				w.Region, w.Rank = k.Region, k.Rank
+				if k != w {
+					t.Errorf("%s..%s region %s: got %+v, truth %+v", from, to, k.Region, k, w)
 				}
-				seen := map[domain.WelfareCategory]int{}
-				bad := 0
-				for _, a := range got {
-					seen[a.Category]++
-					e, ok := exp[fmKey{a.FamilyPlatformID, a.Month}]
-					switch {
-					case !ok:
-						bad++
-						if bad <= 10 {
-							t.Errorf("%s %s: assessed %s, but the generator has no member in that month", a.FamilyPlatformID, a.Month, a.Category)
-						}
-					case string(a.Category) != e.Category || a.RegionKato != e.Region:
-						bad++
-						if bad <= 10 {
-							t.Errorf("%s %s: assessed %s in %s (%+v: %s), generator expects %s in %s (members %d income %d without work %d disabled %d not enrolled %d uninsured %d)",
-								a.FamilyPlatformID, a.Month, a.Category, a.RegionKato, a.Indicators, a.Reason, e.Category, e.Region,
-								e.Members, e.Income, e.WorkingAgeWithoutWork, e.Disabled, e.SchoolAgeNotEnrolled, e.Uninsured)
-						}
-					}
+				if k.Rank != i+1 {
+					t.Errorf("%s..%s: rank %d at position %d", from, to, k.Rank, i)
 				}
-				if bad > 0 {
-					t.Errorf("%d of %d assessments differ from the generator's truth", bad, len(got))
+				if i > 0 && ks[i-1].Net < k.Net {
+					t.Errorf("%s..%s: region %s (net %d) ranked after %s (net %d)", from, to, k.Region, k.Net, ks[i-1].Region, ks[i-1].Net)
 				}
-				// the rules must actually discriminate on this data: every category occurs
-				for _, cat := range domain.WelfareCategories {
-					if seen[cat] == 0 {
-						t.Errorf("no family-month is %s: the data or the rules do not exercise it", cat)
-					}
-				}
-			})
-			t.Run("akimKPI", func(t *testing.T) {
-				r := familycard.NewReader(s.Client)
-				for _, rg := range [][2]string{{"2024-01", "2025-12"}, {"2024-06", "2024-09"}, {"2025-03", "2025-04"}, {"2025-12", "2025-12"}} {
-					from, to := domain.MustMonth(rg[0]), domain.MustMonth(rg[1])
-					ks, err := r.AkimKPI(ctx, from, to)
-					if err != nil {
-						t.Fatal(err)
-					}
-					want := truthKPI(exp, from, to)
-					moved := 0
-					for i, k := range ks {
-						w := want[k.Region]
-						w.Region, w.Rank = k.Region, k.Rank
-						if k != w {
-							t.Errorf("%s..%s region %s: got %+v, truth %+v", from, to, k.Region, k, w)
-						}
-						if k.Rank != i+1 {
-							t.Errorf("%s..%s: rank %d at position %d", from, to, k.Rank, i)
-						}
-						if i > 0 && ks[i-1].Net < k.Net {
-							t.Errorf("%s..%s: region %s (net %d) ranked after %s (net %d)", from, to, k.Region, k.Net, ks[i-1].Region, ks[i-1].Net)
-						}
-						moved += k.MovedUp + k.MovedDown
-					}
-					if len(ks) != len(domain.Regions) {
-						t.Errorf("%d regions ranked, want %d", len(ks), len(domain.Regions))
-					}
-					if from == to && moved != 0 {
-						t.Errorf("a one-month range moved %d families", moved)
-					}
-					if rg[0] == "2024-01" && moved == 0 {
-						t.Errorf("no family moved over two years: the KPI is not exercised")
-					}
-				}
-			})
-			if seed == 1 {
-				t.Run("graphql", func(t *testing.T) { testGraphQL(t, c, s.Client, exp) })
+				moved += k.MovedUp + k.MovedDown
 			}
-			t.Run("transitions", func(t *testing.T) {
-				r := familycard.NewReader(s.Client)
-				from, to := domain.MustMonth("2024-03"), domain.MustMonth("2024-11")
-				want := map[domain.KATO][]string{}
-				for k, b := range exp {
-					if k.month <= from || k.month > to {
-						continue
-					}
-					if a, ok := exp[fmKey{k.family, k.month - 1}]; ok && a.Category != b.Category {
-						want[b.Region] = append(want[b.Region], fmt.Sprintf("%s %s %s>%s", k.month, k.family, a.Category, b.Category))
-					}
-				}
-				for _, reg := range domain.Regions {
-					var got []string
-					var after *familycard.TransitionCursor
-					total := -1
-					for page := 0; page < 1000; page++ {
-						ts, n, err := r.Transitions(ctx, reg.KATO, from, to, after, 7)
-						if err != nil {
-							t.Fatal(err)
-						}
-						total = n
-						for _, x := range ts {
-							got = append(got, fmt.Sprintf("%s %s %s>%s", x.ToMonth, x.FamilyPlatformID, x.FromCategory, x.ToCategory))
-						}
-						if len(ts) < 7 {
-							break
-						}
-						last := ts[len(ts)-1]
-						after = &familycard.TransitionCursor{MonthSeq: last.MonthSeq, FamilyID: last.FamilyID}
-					}
-					w := want[reg.KATO]
-					sort.Strings(got)
-					sort.Strings(w)
-					if fmt.Sprint(got) != fmt.Sprint(w) || total != len(w) {
-						t.Errorf("region %s: %d transitions (total %d), truth %d", reg.KATO, len(got), total, len(w))
-					}
-				}
-			})
-		})
+			if len(ks) != len(domain.Regions) {
+				t.Errorf("%d regions ranked, want %d", len(ks), len(domain.Regions))
+			}
+			if from == to && moved != 0 {
+				t.Errorf("a one-month range moved %d families", moved)
+			}
+			if from == c.From && to == c.Last() && moved == 0 {
+				t.Errorf("no family moved over the history: the KPI is not exercised")
+			}
+		}
+	})
+	if cfg.Seed == 1 && cfg.From == 0 && cfg.Months == 0 {
+		t.Run("graphql", func(t *testing.T) { testGraphQL(t, c, s.Client, exp) })
 	}
+	t.Run("transitions", func(t *testing.T) {
+		r := familycard.NewReader(s.Client)
+		from, to := c.From+2, c.From+10
+		want := map[domain.KATO][]string{}
+		for k, b := range exp {
+			if k.month <= from || k.month > to {
+				continue
+			}
+			if a, ok := exp[fmKey{k.family, k.month - 1}]; ok && a.Category != b.Category {
+				want[b.Region] = append(want[b.Region], fmt.Sprintf("%s %s %s>%s", k.month, k.family, a.Category, b.Category))
+			}
+		}
+		for _, reg := range domain.Regions {
+			var got []string
+			var after *familycard.TransitionCursor
+			total := -1
+			for page := 0; page < 1000; page++ {
+				ts, n, err := r.Transitions(ctx, reg.KATO, from, to, after, 7)
+				if err != nil {
+					t.Fatal(err)
+				}
+				total = n
+				for _, x := range ts {
+					got = append(got, fmt.Sprintf("%s %s %s>%s", x.ToMonth, x.FamilyPlatformID, x.FromCategory, x.ToCategory))
+				}
+				if len(ts) < 7 {
+					break
+				}
+				last := ts[len(ts)-1]
+				after = &familycard.TransitionCursor{MonthSeq: last.MonthSeq, FamilyID: last.FamilyID}
+			}
+			w := want[reg.KATO]
+			sort.Strings(got)
+			sort.Strings(w)
+			if fmt.Sprint(got) != fmt.Sprint(w) || total != len(w) {
+				t.Errorf("region %s: %d transitions (total %d), truth %d", reg.KATO, len(got), total, len(w))
+			}
+		}
+	})
 }

@@ -80,14 +80,18 @@ type forecastRow struct {
 }
 
 // SocialObligationsForecast projects the state's social obligations to the families of region
-// for the ForecastMonths months after the latest month with social payments (ForecastMethod).
+// for the ForecastMonths months after the latest month with social payments (up to the month of
+// Reader.AsOf when set) (ForecastMethod).
 func (r *Reader) SocialObligationsForecast(ctx context.Context, region domain.KATO) (*Forecast, error) {
 	fc := &Forecast{Region: region, Method: ForecastMethod}
 	var last []struct {
 		Max *string `json:"max"`
 	}
-	err := r.Client.Payment.Query().Where(payment.KindIn(FamilyMeasureKinds...)).
-		Aggregate(ent.As(ent.Max(payment.FieldPeriod), "max")).Scan(ctx, &last)
+	q := r.Client.Payment.Query().Where(payment.KindIn(FamilyMeasureKinds...))
+	if !r.AsOf.IsZero() {
+		q = q.Where(payment.PeriodLTE(r.AsOf.MonthOf()))
+	}
+	err := q.Aggregate(ent.As(ent.Max(payment.FieldPeriod), "max")).Scan(ctx, &last)
 	if err != nil {
 		return nil, fmt.Errorf("socialObligationsForecast: basis month: %w", err)
 	}

@@ -24,6 +24,9 @@ type Reader struct {
 	Client *ent.Client
 	// Version is the rule version read (default welfare.Default.Version).
 	Version string
+	// AsOf, when set, bounds the social obligations forecast: its basis month is the latest
+	// month with family social payments up to AsOf's month (zero: the latest in the store).
+	AsOf domain.Date
 }
 
 // NewReader returns a Reader of the default rule version.

@@ -4,17 +4,49 @@ import (
 	"fmt"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
-// Config says what to generate: the seed, the number of people living in the country on
-// 1 January 2024, and the anomaly rates (nil: DefaultRates).
+// Config says what to generate: the seed, the number of people living in the country on the
+// first day of its history, the history (From and Months), and the anomaly rates (nil:
+// DefaultRates).
 type Config struct {
 	Seed   int64
 	People int
+	// From is the first month of the history (zero: DefaultFrom) and Months its length (0:
+	// DefaultMonths, at least MinMonths). The history ends on the last day of its last month,
+	// the day the signals are evaluated on (rules.DatesOn). Every year of the history must be
+	// in the rules file (rules.For).
+	From   domain.Month
+	Months int
 	// Rates maps a finding or signal kind to its injection rate over the kind's base (see
 	// docs/findings.md). A kind missing from a non-nil map gets its default rate; a rate of 0
 	// injects no case of that kind.
 	Rates map[domain.FindingKind]float64
+}
+
+// The history of a Config that names none: January 2024 to December 2025.
+var DefaultFrom = domain.MustMonth("2024-01")
+
+// DefaultMonths is the length of the default history; MinMonths and MaxMonths bound
+// Config.Months (a year at least, so that every kind of case fits: staffing declarations in
+// July, a school year's September, injections spread over several months).
+const (
+	DefaultMonths = 24
+	MinMonths     = 12
+	MaxMonths     = 120
+)
+
+// history returns the first and last month of cfg's history.
+func (c Config) history() (first, last domain.Month) {
+	first, n := c.From, c.Months
+	if first == 0 {
+		first = DefaultFrom
+	}
+	if n == 0 {
+		n = DefaultMonths
+	}
+	return first, first.Add(n - 1)
 }
 
 // MinPeople and MaxPeople bound Config.People.
@@ -65,6 +97,16 @@ func (c Config) validate() error {
 	if c.People > MaxPeople {
 		return fmt.Errorf("gen: people must be at most %d (got %d)", MaxPeople, c.People)
 	}
+	if c.Months != 0 && (c.Months < MinMonths || c.Months > MaxMonths) {
+		return fmt.Errorf("gen: months must be between %d and %d (got %d)", MinMonths, MaxMonths, c.Months)
+	}
+	if c.From < 0 {
+		return fmt.Errorf("gen: from %s is not a month", c.From)
+	}
+	first, last := c.history()
+	if _, err := rules.Default().Range(first.Year(), last.Year()); err != nil {
+		return fmt.Errorf("gen: the history %s..%s: %w", first, last, err)
+	}
 	known := map[domain.FindingKind]bool{}
 	for _, k := range domain.FindingKinds {
 		known[k] = true
@@ -80,45 +122,22 @@ func (c Config) validate() error {
 	return nil
 }
 
-// RulesT holds the thresholds and norms the generator follows and the checks apply.
+// RulesT holds the thresholds the generator follows and the checks apply that do not change
+// with the year. The yearly figures (poverty line, subsistence minimum, per-pupil norms, pension
+// rate, benefit amounts) are in the rules file (rules.For); the days the signals are evaluated on
+// follow from the end of the history (Country.Dates).
 type RulesT struct {
 	// CapacityFactor: a reported contingent above CapacityFactor × design capacity is a finding.
 	CapacityFactor int
-	// PovertyLine per month per family member, by year (70% of the subsistence minimum).
-	PovertyLine map[int]domain.Tenge
-	// SubsistenceMinimum per month per person, by year.
-	SubsistenceMinimum map[int]domain.Tenge
-	// PerPupilNorm is the monthly state-order payment per pupil by organisation kind.
-	PerPupilNorm map[domain.OrgKind]domain.Tenge
-	// PensionRate is the compulsory pension contribution, in percent of the wage.
-	PensionRate int
-	// AsOf is the date signals are evaluated on.
-	AsOf domain.Date
-	// NoVisitFrom..AsOf is the two-year window of the no-visit signal.
-	NoVisitFrom domain.Date
-	// SchoolAgeOn, SchoolAgeMin and SchoolAgeMax: a child whose age on SchoolAgeOn is in
-	// [SchoolAgeMin, SchoolAgeMax] must be enrolled on AsOf.
-	SchoolAgeOn                domain.Date
+	// SchoolAgeMin and SchoolAgeMax: a child whose age on the school-age day
+	// (rules.Dates.SchoolAgeOn) is in [SchoolAgeMin, SchoolAgeMax] must be enrolled on the as-of
+	// day.
 	SchoolAgeMin, SchoolAgeMax int
-	// IncomeReportYear is the year whose income report private state-order schools must file.
-	IncomeReportYear int
 }
 
-// Rules are the thresholds of docs/findings.md.
+// Rules are the thresholds of docs/findings.md that do not change with the year.
 var Rules = RulesT{
-	CapacityFactor:     2,
-	PovertyLine:        map[int]domain.Tenge{2024: 30385, 2025: 32360},
-	SubsistenceMinimum: map[int]domain.Tenge{2024: 43407, 2025: 46228},
-	PerPupilNorm: map[domain.OrgKind]domain.Tenge{
-		domain.KindSchool:       38500,
-		domain.KindCollege:      45000,
-		domain.KindKindergarten: 32000,
-	},
-	PensionRate:      10,
-	AsOf:             domain.MustDate("2025-12-31"),
-	NoVisitFrom:      domain.MustDate("2024-01-01"),
-	SchoolAgeOn:      domain.MustDate("2025-09-01"),
-	SchoolAgeMin:     7,
-	SchoolAgeMax:     15,
-	IncomeReportYear: 2024,
+	CapacityFactor: 2,
+	SchoolAgeMin:   7,
+	SchoolAgeMax:   15,
 }

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"math"
+	"time"
 
 	"github.com/birlik/birlik/domain"
 )
@@ -94,7 +95,7 @@ func (g *generator) deriveEducation() {
 	schoolAge := 0
 	for i := range g.persons {
 		p := &g.persons[i]
-		a := p.birth.AgeOn(Rules.SchoolAgeOn)
+		a := p.birth.AgeOn(g.dates.SchoolAgeOn)
 		if a >= Rules.SchoolAgeMin && a <= Rules.SchoolAgeMax && p.death.IsZero() {
 			schoolAge++
 			if p.flags&flagUsed == 0 {
@@ -107,10 +108,19 @@ func (g *generator) deriveEducation() {
 	}
 	for i := range g.persons {
 		p := &g.persons[i]
-		a := p.birth.AgeOn(sep1(2024))
+		a := p.birth.AgeOn(sep1(g.sy0))
 		if p.flags&flagUsed == 0 && p.death.IsZero() && len(p.moves) == 0 && a >= 7 && a <= 14 {
 			double = append(double, int32(i))
 		}
+	}
+	// double financing happens in a school year that starts in the history at least two months
+	// before its end (none in a history too short to hold one)
+	doubleYears := 0
+	for y := g.sy0; domain.MonthOfYear(y, time.September) <= g.last-1; y++ {
+		doubleYears++
+	}
+	if doubleYears == 0 {
+		double = nil
 	}
 	double = g.pickN(double, g.count(domain.DoubleFinancing, schoolAge))
 	for _, i := range double {
@@ -127,7 +137,7 @@ func (g *generator) deriveEducation() {
 	// the second enrolment of each double-financed child
 	for _, i := range double {
 		p := &g.persons[i]
-		y := 2024 + g.r.IntN(2)
+		y := g.sy0 + g.r.IntN(doubleYears)
 		var prim *domain.Enrolment
 		for k := len(recs) - 1; k >= 0; k-- {
 			if recs[k].e.ChildIIN == p.iin && recs[k].e.Year == y {
@@ -143,11 +153,11 @@ func (g *generator) deriveEducation() {
 		if other == po {
 			continue
 		}
-		span := min(6, int(domain.LastMonth-1-domain.MonthOfYear(y, 9)))
+		span := min(6, int(g.last-1-domain.MonthOfYear(y, 9)))
 		s := domain.MonthOfYear(y, 9).Add(g.r.IntN(span + 1))
 		e := s.Add(1 + g.r.IntN(5))
-		if e > domain.LastMonth {
-			e = domain.LastMonth
+		if e > g.last {
+			e = g.last
 		}
 		if e > domain.MonthOfYear(y+1, 8) {
 			e = domain.MonthOfYear(y+1, 8)
@@ -195,10 +205,10 @@ func (g *generator) enrolChild(i int32, add func(domain.Enrolment)) {
 	ghost := p.flags&flagGhost != 0
 	soOnly := p.flags&(flagGhost|flagDouble) != 0
 	cur := -1
-	for y := 2023; y <= 2025; y++ {
+	for y := schoolYearOf(g.start); y <= g.syLast; y++ {
 		start := sep1(y)
 		end := domain.NewDate(y+1, 8, 31)
-		if y == 2025 {
+		if y == g.syLast {
 			end = domain.Date{}
 		}
 		if p.birth.After(start) {
@@ -221,7 +231,7 @@ func (g *generator) enrolChild(i int32, add func(domain.Enrolment)) {
 			cur = -1
 			continue
 		}
-		if p.flags&flagNotEnrolled != 0 && y == 2025 {
+		if p.flags&flagNotEnrolled != 0 && y == g.syLast {
 			return
 		}
 		// a school change within the year (not for children in an injected case)
@@ -251,7 +261,7 @@ func (g *generator) enrolChild(i int32, add func(domain.Enrolment)) {
 				next = change
 				forceNew = true
 			}
-			if !next.IsZero() && (end.IsZero() || next.MonthOf() < end.MonthOf()) && next.MonthOf() < domain.LastMonth {
+			if !next.IsZero() && (end.IsZero() || next.MonthOf() < end.MonthOf()) && next.MonthOf() < g.last {
 				segEnd = next.MonthOf().Last()
 			} else {
 				next = domain.Date{}
@@ -351,7 +361,7 @@ func (g *generator) injectSchools() {
 		if reported <= int32(2*capacity) {
 			reported = int32(2*capacity) + 1
 		}
-		from := g.r.IntN(18)
+		from := g.r.IntN(len(g.months) * 3 / 4)
 		for mi := from; mi < len(g.months); mi++ {
 			g.delta[s][mi] = reported - g.enrolled[s][mi]
 		}
@@ -366,7 +376,7 @@ func (g *generator) injectSchools() {
 	for _, s := range g.pickOrgs(cands, g.count(domain.PaidForAbsentPupils, len(so))) {
 		capacity := int32(g.c.Buildings[g.orgs[g.schoolOrg[s]].building].DesignCapacity)
 		k := 1 + int32(g.r.IntN(int(max(1, capacity/3))))
-		from := g.r.IntN(20)
+		from := g.r.IntN(len(g.months) * 5 / 6)
 		to := min(len(g.months)-1, from+2+g.r.IntN(10))
 		n := 0
 		for mi := from; mi <= to; mi++ {
@@ -405,7 +415,7 @@ func (g *generator) staff() {
 	for _, s := range g.pickOrgs(append([]int{}, schools...), g.count(domain.FictitiousTeacher, len(schools))) {
 		sc := &g.c.Schools[s]
 		i := g.sample(20000, func(i int32, p *person) bool {
-			a := p.birth.AgeOn(historyStart)
+			a := p.birth.AgeOn(g.start)
 			if !p.death.IsZero() || len(p.moves) != 0 || domain.Regions[p.region0].KATO != sc.Region || a < 23 || a > 58 {
 				return false
 			}
@@ -420,7 +430,7 @@ func (g *generator) staff() {
 			continue
 		}
 		g.persons[i].flags |= flagUsed
-		from := g.months[g.r.IntN(18)].First()
+		from := g.months[g.r.IntN(len(g.months)*3/4)].First()
 		recs = append(recs, rec{domain.StaffMember{BIN: sc.BIN, IIN: g.persons[i].iin, Position: "Учитель", From: from}, order})
 		order++
 		g.addTruth(domain.Anomaly{Kind: domain.FictitiousTeacher, Region: sc.Region, IINs: []domain.IIN{g.persons[i].iin}, BINs: []domain.BIN{sc.BIN}})
@@ -445,7 +455,7 @@ func (g *generator) staff() {
 		}
 		g.persons[i].flags |= flagUsed
 		c := g.contracts[ci]
-		from := maxDate(c.Start, g.months[g.r.IntN(12)].First())
+		from := maxDate(c.Start, g.months[g.r.IntN(len(g.months)/2)].First())
 		recs = append(recs, rec{domain.StaffMember{BIN: sc.BIN, IIN: c.IIN, Position: "Учитель", From: from}, order})
 		order++
 		g.addTruth(domain.Anomaly{Kind: domain.StaffInAnotherRegion, Region: sc.Region, IINs: []domain.IIN{c.IIN}, BINs: []domain.BIN{sc.BIN}})

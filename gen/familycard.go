@@ -6,7 +6,10 @@ package gen
 // familycard (which computes the same from the store with SQL), so that a test of one against
 // the other catches a mistake in either.
 
-import "github.com/birlik/birlik/domain"
+import (
+	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
+)
 
 // CardRules are the thresholds of the family card's default rules (v1), as the generator
 // applies them: income thresholds in percent of the subsistence minimum per member, risk-count
@@ -41,8 +44,14 @@ type FamilyMonth struct {
 }
 
 // ExpectedCategories returns every family's expected category for every month of the history in
-// which it has at least one member, ordered by family (as in c.Families) then month.
-func ExpectedCategories(c *Country) []FamilyMonth {
+// which it has at least one member, ordered by family (as in c.Families) then month. The yearly
+// figures (subsistence minimum, pension rate) are the rules file's; a year of the history it
+// lacks is an error.
+func ExpectedCategories(c *Country) ([]FamilyMonth, error) {
+	years, err := rules.Default().Range(c.From.Year(), c.Last().Year())
+	if err != nil {
+		return nil, err
+	}
 	type span struct{ from, to domain.Date }
 	birth := make(map[domain.IIN]domain.Date, c.People)
 	for _, v := range c.PersonVersions {
@@ -118,7 +127,8 @@ func ExpectedCategories(c *Country) []FamilyMonth {
 	r := CardRules
 	var out []FamilyMonth
 	for _, f := range c.Families {
-		for _, m := range domain.HistoryMonths() {
+		for _, m := range c.HistoryMonths() {
+			fig := years[m.Year()]
 			first := m.First()
 			sy := m.Year()
 			if m.Of() < 9 {
@@ -150,7 +160,7 @@ func ExpectedCategories(c *Country) []FamilyMonth {
 						}
 					}
 					if !withContract {
-						x.Income += p.amt * 100 / domain.Tenge(Rules.PensionRate)
+						x.Income += p.amt * 100 / domain.Tenge(fig.PensionContributionPct)
 					}
 				}
 				b, known := birth[mb.IIN]
@@ -173,11 +183,11 @@ func ExpectedCategories(c *Country) []FamilyMonth {
 				continue
 			}
 			x.Income += benefits[fm{f.ID, m}]
-			x.Category = cardCategory(x, Rules.SubsistenceMinimum[m.Year()])
+			x.Category = cardCategory(x, fig.SubsistenceMinimum)
 			out = append(out, x)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // cardCategory applies the default rules (docs/familycard.md, "Rules v1").

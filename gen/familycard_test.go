@@ -6,22 +6,32 @@ import (
 	"testing"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
 func TestExpectedCategories(t *testing.T) {
-	for _, seed := range []int64{1, 2, 3} {
-		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-			c, err := Generate(Config{Seed: seed, People: 2000})
+	// three seeds over the default history, and one over a history that ends in 2026
+	for _, cfg := range []Config{{Seed: 1}, {Seed: 2}, {Seed: 3}, {Seed: 4, From: domain.MustMonth("2025-01"), Months: 24}} {
+		cfg.People = 2000
+		name := fmt.Sprintf("seed%d", cfg.Seed)
+		if cfg.From != 0 {
+			name += fmt.Sprintf("_%s_%dm", cfg.From, cfg.Months)
+		}
+		t.Run(name, func(t *testing.T) {
+			c, err := Generate(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			fms := ExpectedCategories(c)
+			fms, err := ExpectedCategories(c)
+			if err != nil {
+				t.Fatal(err)
+			}
 			t.Run("deterministic", func(t *testing.T) {
-				c2, err := Generate(Config{Seed: seed, People: 2000})
+				c2, err := Generate(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !reflect.DeepEqual(fms, ExpectedCategories(c2)) {
+				if fms2, err := ExpectedCategories(c2); err != nil || !reflect.DeepEqual(fms, fms2) {
 					t.Error("two generations of the same seed give different expected categories")
 				}
 			})
@@ -55,7 +65,11 @@ func TestExpectedCategories(t *testing.T) {
 					size[f.ID] = len(f.Members)
 				}
 				for _, x := range fms {
-					sm := Rules.SubsistenceMinimum[x.Month.Year()]
+					fig, err := rules.For(x.Month.Year())
+					if err != nil {
+						t.Fatal(err)
+					}
+					sm := fig.SubsistenceMinimum
 					switch {
 					case x.Members < 1 || x.Members > size[x.FamilyID]:
 						t.Fatalf("%s %s: %d members of %d memberships", x.FamilyID, x.Month, x.Members, size[x.FamilyID])

@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"fmt"
+
 	"github.com/birlik/birlik/domain"
 )
 
@@ -12,7 +14,7 @@ func (g *generator) deriveFinance() {
 		truth int
 	}
 	plan := make([][]preschool, len(g.months))
-	norm := Rules.PerPupilNorm
+	norm := func(mi int) domain.Tenge { return g.years[g.months[mi].Year()].PerPupilNorm.Kindergarten }
 	for n := g.count(domain.PreschoolWithoutVoucher, len(g.c.Vouchers)); n > 0; n-- {
 		from := g.r.IntN(len(g.months) - 3)
 		to := min(len(g.months)-1, from+2+g.r.IntN(8))
@@ -31,7 +33,7 @@ func (g *generator) deriveFinance() {
 		t := g.addTruth(domain.Anomaly{Kind: domain.PreschoolWithoutVoucher, Region: g.orgs[oi].emp.Region, IINs: []domain.IIN{p.iin}, BINs: []domain.BIN{g.orgs[oi].emp.BIN}})
 		for mi := from; mi <= to; mi++ {
 			plan[mi] = append(plan[mi], preschool{p.iin, g.orgs[oi].emp.BIN, t})
-			g.truth[t].MoneyAtRisk += norm[domain.KindKindergarten]
+			g.truth[t].MoneyAtRisk += norm(mi)
 		}
 	}
 	g.paid = make([][]bool, len(g.c.Schools))
@@ -53,6 +55,7 @@ func (g *generator) deriveFinance() {
 	}
 	for mi, m := range g.months {
 		paidOn := dayOf(m, 20)
+		norms := g.years[m.Year()].PerPupilNorm
 		for s := range g.c.Schools {
 			sc := &g.c.Schools[s]
 			if sc.Kind == domain.KindKindergarten || !sc.StateOrder {
@@ -63,26 +66,29 @@ func (g *generator) deriveFinance() {
 				continue
 			}
 			g.paid[s][mi] = true
-			pay(domain.StateOrderPayment{BIN: sc.BIN, Month: m, Kind: domain.PayStateOrder, Contingent: c, Amount: domain.Tenge(c) * norm[sc.Kind], PaidOn: paidOn})
+			pay(domain.StateOrderPayment{BIN: sc.BIN, Month: m, Kind: domain.PayStateOrder, Contingent: c, Amount: domain.Tenge(c) * norms.Of(sc.Kind), PaidOn: paidOn})
 		}
 		for _, v := range g.c.Vouchers {
 			if active(v.From, v.To, m) {
-				pay(domain.StateOrderPayment{BIN: v.BIN, Month: m, Kind: domain.PayPreschoolOrder, Contingent: 1, Amount: norm[domain.KindKindergarten], ChildIIN: v.ChildIIN, PaidOn: paidOn})
+				pay(domain.StateOrderPayment{BIN: v.BIN, Month: m, Kind: domain.PayPreschoolOrder, Contingent: 1, Amount: norms.Kindergarten, ChildIIN: v.ChildIIN, PaidOn: paidOn})
 			}
 		}
 		for _, x := range plan[mi] {
-			pay(domain.StateOrderPayment{BIN: x.bin, Month: m, Kind: domain.PayPreschoolOrder, Contingent: 1, Amount: norm[domain.KindKindergarten], ChildIIN: x.child, PaidOn: paidOn})
+			pay(domain.StateOrderPayment{BIN: x.bin, Month: m, Kind: domain.PayPreschoolOrder, Contingent: 1, Amount: norms.Kindergarten, ChildIIN: x.child, PaidOn: paidOn})
 		}
 	}
 
-	// income reports of private organisations: 2023 filed in 2024, 2024 filed in 2025
+	// income reports of private organisations, for every year from the one before the history
+	// to the latest one due by its end (rules.Dates.IncomeReportYear), each filed from
+	// 1 February to 30 April of the next year; the report of that latest year is missing for
+	// the unreported_income cases
 	type rep struct {
 		r     domain.IncomeReport
 		order int
 	}
 	var privSO []int
 	for s, sc := range g.c.Schools {
-		if sc.Kind == domain.KindSchool && sc.Ownership == domain.Private && sc.StateOrder && g.paidIn(s, Rules.IncomeReportYear) {
+		if sc.Kind == domain.KindSchool && sc.Ownership == domain.Private && sc.StateOrder && g.paidIn(s, g.dates.IncomeReportYear) {
 			privSO = append(privSO, s)
 		}
 	}
@@ -96,21 +102,19 @@ func (g *generator) deriveFinance() {
 	for _, s := range g.pickOrgs(privSO, g.count(domain.UnreportedIncome, base)) {
 		unreported[s] = true
 		sc := &g.c.Schools[s]
-		g.addTruth(domain.Anomaly{Kind: domain.UnreportedIncome, Region: sc.Region, BINs: []domain.BIN{sc.BIN}, Period: "2024"})
+		g.addTruth(domain.Anomaly{Kind: domain.UnreportedIncome, Region: sc.Region, BINs: []domain.BIN{sc.BIN}, Period: fmt.Sprint(g.dates.IncomeReportYear)})
 	}
 	var reps []rep
 	for s, sc := range g.c.Schools {
 		if sc.Ownership != domain.Private {
 			continue
 		}
-		for _, y := range []int{2023, 2024} {
-			if y == Rules.IncomeReportYear && unreported[s] {
+		for y := g.first.Year() - 1; y <= g.dates.IncomeReportYear; y++ {
+			if y == g.dates.IncomeReportYear && unreported[s] {
 				continue
 			}
-			income := domain.Tenge(5_000_000 + g.r.IntN(60_000_000))
-			if y == 2024 {
-				income += g.paidAmount(sc.BIN, 2024)
-			}
+			// the state order paid in the year is part of its income (none before the history)
+			income := domain.Tenge(5_000_000+g.r.IntN(60_000_000)) + g.paidAmount(sc.BIN, y)
 			filed := g.randDate(domain.NewDate(y+1, 2, 1), domain.NewDate(y+1, 4, 30))
 			reps = append(reps, rep{domain.IncomeReport{BIN: sc.BIN, Year: y, Income: income, FiledOn: filed}, len(reps)})
 		}
@@ -132,22 +136,16 @@ func (g *generator) paidIn(s int, year int) bool {
 // paidAmount sums the state-order payments of both kinds to bin in year (0: every year).
 func (g *generator) paidAmount(bin domain.BIN, year int) domain.Tenge {
 	if g.paidByBIN == nil {
-		g.paidByBIN = make(map[domain.BIN]*[2]domain.Tenge)
+		g.paidByBIN = make(map[domain.BIN]map[int]domain.Tenge)
 		for _, p := range g.c.StateOrderPayments {
 			t := g.paidByBIN[p.BIN]
 			if t == nil {
-				t = new([2]domain.Tenge)
+				t = make(map[int]domain.Tenge, 2)
 				g.paidByBIN[p.BIN] = t
 			}
-			t[p.Month.Year()-2024] += p.Amount
+			t[p.Month.Year()] += p.Amount
+			t[0] += p.Amount
 		}
 	}
-	t := g.paidByBIN[bin]
-	if t == nil {
-		return 0
-	}
-	if year == 0 {
-		return t[0] + t[1]
-	}
-	return t[year-2024]
+	return g.paidByBIN[bin][year]
 }

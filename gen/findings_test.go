@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
 // This file re-implements every definition of docs/findings.md over a Country's records only
@@ -54,7 +55,7 @@ func buildIndex(c *Country) *index {
 		x.employer[e.BIN] = e
 	}
 	for _, e := range c.Enrolments {
-		for _, m := range domain.HistoryMonths() {
+		for _, m := range c.HistoryMonths() {
 			if inMonth(e.From, e.To, m) {
 				if x.enrolled[e.BIN] == nil {
 					x.enrolled[e.BIN] = map[domain.Month]int{}
@@ -104,7 +105,15 @@ func findCases(c *Country) []domain.Anomaly {
 		}
 		cases[k].MoneyAtRisk += money
 	}
-	norm := Rules.PerPupilNorm
+	// norm is the per-pupil norm of an organisation kind in month m (the rules file's, by year)
+	norm := func(k domain.OrgKind, m domain.Month) domain.Tenge {
+		fig, err := rules.For(m.Year())
+		if err != nil {
+			panic(err)
+		}
+		return fig.PerPupilNorm.Of(k)
+	}
+	dates := c.Dates()
 
 	// ghost_pupil
 	for _, e := range c.Enrolments {
@@ -113,10 +122,10 @@ func findCases(c *Country) []domain.Anomaly {
 			continue
 		}
 		dm := p.DeathDate.MonthOf()
-		for _, m := range domain.HistoryMonths() {
+		for _, m := range c.HistoryMonths() {
 			if m > dm && inMonth(e.From, e.To, m) && x.paidSO[e.BIN][m] {
 				s := x.school[e.BIN]
-				add(domain.Anomaly{Kind: domain.GhostPupil, Region: s.Region, IINs: []domain.IIN{e.ChildIIN}, BINs: []domain.BIN{e.BIN}, Period: dm.String()}, norm[s.Kind])
+				add(domain.Anomaly{Kind: domain.GhostPupil, Region: s.Region, IINs: []domain.IIN{e.ChildIIN}, BINs: []domain.BIN{e.BIN}, Period: dm.String()}, norm(s.Kind, m))
 			}
 		}
 	}
@@ -134,7 +143,7 @@ func findCases(c *Country) []domain.Anomaly {
 				if es[i].BIN >= es[j].BIN {
 					continue
 				}
-				for _, m := range domain.HistoryMonths() {
+				for _, m := range c.HistoryMonths() {
 					if inMonth(es[i].From, es[i].To, m) && inMonth(es[j].From, es[j].To, m) && x.paidSO[es[i].BIN][m] && x.paidSO[es[j].BIN][m] {
 						k := [2]domain.BIN{es[i].BIN, es[j].BIN}
 						if pairs[k] == nil {
@@ -148,8 +157,11 @@ func findCases(c *Country) []domain.Anomaly {
 		for k, ms := range pairs {
 			s1, s2 := x.school[k[0]], x.school[k[1]]
 			region := min(s1.Region, s2.Region)
-			add(domain.Anomaly{Kind: domain.DoubleFinancing, Region: region, IINs: []domain.IIN{child}, BINs: []domain.BIN{k[0], k[1]}},
-				domain.Tenge(len(ms))*min(norm[s1.Kind], norm[s2.Kind]))
+			var money domain.Tenge
+			for m := range ms {
+				money += min(norm(s1.Kind, m), norm(s2.Kind, m))
+			}
+			add(domain.Anomaly{Kind: domain.DoubleFinancing, Region: region, IINs: []domain.IIN{child}, BINs: []domain.BIN{k[0], k[1]}}, money)
 		}
 	}
 	// contingent_over_capacity and paid_for_absent_pupils
@@ -168,21 +180,21 @@ func findCases(c *Country) []domain.Anomaly {
 		default:
 			continue
 		}
-		add(a, domain.Tenge(extra)*norm[s.Kind])
+		add(a, domain.Tenge(extra)*norm(s.Kind, p.Month))
 	}
 	// building_not_a_school
 	paidTotal := map[domain.BIN]domain.Tenge{}
 	paidYear := map[domain.BIN]domain.Tenge{}
 	for _, p := range c.StateOrderPayments {
 		paidTotal[p.BIN] += p.Amount
-		if p.Month.Year() == Rules.IncomeReportYear {
+		if p.Month.Year() == dates.IncomeReportYear {
 			paidYear[p.BIN] += p.Amount
 		}
 	}
 	want := map[domain.OrgKind]domain.Designation{domain.KindSchool: domain.DesignSchool, domain.KindKindergarten: domain.DesignKindergarten, domain.KindCollege: domain.DesignCollege}
 	reported := map[domain.BIN]bool{}
 	for _, r := range c.IncomeReports {
-		if r.Year == Rules.IncomeReportYear {
+		if r.Year == dates.IncomeReportYear {
 			reported[r.BIN] = true
 		}
 	}
@@ -191,7 +203,7 @@ func findCases(c *Country) []domain.Anomaly {
 			add(domain.Anomaly{Kind: domain.BuildingNotASchool, Region: s.Region, BINs: []domain.BIN{s.BIN}, Cadastral: s.Cadastral}, paidTotal[s.BIN])
 		}
 		if s.Ownership == domain.Private && s.StateOrder && paidYear[s.BIN] > 0 && !reported[s.BIN] {
-			add(domain.Anomaly{Kind: domain.UnreportedIncome, Region: s.Region, BINs: []domain.BIN{s.BIN}, Period: fmt.Sprint(Rules.IncomeReportYear)}, paidYear[s.BIN])
+			add(domain.Anomaly{Kind: domain.UnreportedIncome, Region: s.Region, BINs: []domain.BIN{s.BIN}, Period: fmt.Sprint(dates.IncomeReportYear)}, paidYear[s.BIN])
 		}
 	}
 	// fictitious_teacher and staff_in_another_region
@@ -272,7 +284,11 @@ func findCases(c *Country) []domain.Anomaly {
 				}
 			}
 		}
-		if income > Rules.PovertyLine[sp.Month.Year()]*domain.Tenge(members) {
+		fig, err := rules.For(sp.Month.Year())
+		if err != nil {
+			panic(err)
+		}
+		if income > fig.PovertyLine*domain.Tenge(members) {
 			add(domain.Anomaly{Kind: domain.UnjustifiedAssistance, Region: f.Region, IINs: []domain.IIN{sp.IIN}}, sp.Amount)
 		}
 	}
@@ -296,34 +312,34 @@ func findCases(c *Country) []domain.Anomaly {
 			add(domain.Anomaly{Kind: domain.PreschoolWithoutVoucher, Region: x.school[p.BIN].Region, IINs: []domain.IIN{p.ChildIIN}, BINs: []domain.BIN{p.BIN}}, p.Amount)
 		}
 	}
-	// signals, as of Rules.AsOf
+	// signals, as of the end of the history
 	covered := map[domain.IIN]bool{}
 	for _, cv := range c.Coverages {
-		if onDay(cv.From, cv.To, Rules.AsOf) {
+		if onDay(cv.From, cv.To, dates.AsOf) {
 			covered[cv.IIN] = true
 		}
 	}
 	attached := map[domain.IIN]bool{}
 	for _, at := range c.Attachments {
-		if onDay(at.From, at.To, Rules.AsOf) {
+		if onDay(at.From, at.To, dates.AsOf) {
 			attached[at.IIN] = true
 		}
 	}
 	visited := map[domain.IIN]bool{}
 	for _, v := range c.Visits {
-		if onDay(Rules.NoVisitFrom, Rules.AsOf, v.Date) {
+		if onDay(dates.NoVisitFrom, dates.AsOf, v.Date) {
 			visited[v.IIN] = true
 		}
 	}
 	enrolledEnd := map[domain.IIN]bool{}
 	for _, e := range c.Enrolments {
-		if x.school[e.BIN].Kind != domain.KindKindergarten && onDay(e.From, e.To, Rules.AsOf) {
+		if x.school[e.BIN].Kind != domain.KindKindergarten && onDay(e.From, e.To, dates.AsOf) {
 			enrolledEnd[e.ChildIIN] = true
 		}
 	}
-	period := Rules.AsOf.MonthOf().String()
+	period := dates.AsOf.MonthOf().String()
 	for iin, p := range x.current {
-		if !alive(p, Rules.AsOf) {
+		if !alive(p, dates.AsOf) {
 			continue
 		}
 		sig := domain.Anomaly{Region: p.Region, IINs: []domain.IIN{iin}, Period: period}
@@ -335,7 +351,7 @@ func findCases(c *Country) []domain.Anomaly {
 			sig.Kind = domain.SignalNoVisitTwoYears
 			add(sig, 0)
 		}
-		if a := p.BirthDate.AgeOn(Rules.SchoolAgeOn); a >= Rules.SchoolAgeMin && a <= Rules.SchoolAgeMax && !enrolledEnd[iin] {
+		if a := p.BirthDate.AgeOn(dates.SchoolAgeOn); a >= Rules.SchoolAgeMin && a <= Rules.SchoolAgeMax && !enrolledEnd[iin] {
 			sig.Kind = domain.SignalChildNotEnrolled
 			add(sig, 0)
 		}
@@ -357,20 +373,43 @@ func TestDefinitionsFindExactlyTheTruth(t *testing.T) {
 		name   string
 		seed   int64
 		people int
+		from   string // first month of the history ("": the default)
+		months int
 	}
 	cases := []size{
-		{"seed1_20k", 1, 20000},
-		{"seed7_20k", 7, 20000},
-		{"seed42_5k", 42, 5000},
+		{"seed1_20k", 1, 20000, "", 0},
+		{"seed7_20k", 7, 20000, "", 0},
+		{"seed42_5k", 42, 5000, "", 0},
+		// histories that end in 2026, one of them longer than the two-year no-visit window, one
+		// ending the day 2025's income reports are due
+		{"seed5_5k_2025-01_24m", 5, 5000, "2025-01", 24},
+		{"seed6_3k_2024-07_24m", 6, 3000, "2024-07", 24},
+		{"seed8_3k_2025-03_14m", 8, 3000, "2025-03", 14},
+		{"seed9_3k_2024-01_36m", 9, 3000, "2024-01", 36},
 	}
 	if os.Getenv("BIRLIK_GEN_LONG") == "1" {
-		cases = append(cases, size{"seed2_100k", 2, 100000}, size{"seed3_100k", 3, 100000}, size{"seed9_20k", 9, 20000})
+		cases = append(cases, size{"seed2_100k", 2, 100000, "", 0}, size{"seed3_100k", 3, 100000, "", 0}, size{"seed9_20k", 9, 20000, "", 0})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Generate(Config{Seed: tc.seed, People: tc.people})
+			cfg := Config{Seed: tc.seed, People: tc.people, Months: tc.months}
+			if tc.from != "" {
+				cfg.From = domain.MustMonth(tc.from)
+			}
+			c, err := Generate(cfg)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.from != "" {
+				kinds := map[domain.FindingKind]int{}
+				for _, a := range c.Truth {
+					kinds[a.Kind]++
+				}
+				for _, k := range domain.FindingKinds {
+					if kinds[k] == 0 {
+						t.Errorf("the truth of %s..%s has no case of %s: the test proves nothing for it", c.From, c.Last(), k)
+					}
+				}
 			}
 			found := map[string]domain.Anomaly{}
 			for _, a := range findCases(c) {

@@ -35,7 +35,7 @@ func (g *generator) finish() {
 		p := &g.persons[i]
 		region := domain.Regions[p.regionNow()].KATO
 		sig := func(k domain.FindingKind) {
-			g.addTruth(domain.Anomaly{Kind: k, Region: region, IINs: []domain.IIN{p.iin}, Period: "2025-12"})
+			g.addTruth(domain.Anomaly{Kind: k, Region: region, IINs: []domain.IIN{p.iin}, Period: g.dates.AsOf.MonthOf().String()})
 		}
 		if p.flags&flagUninsured != 0 {
 			sig(domain.SignalUninsured)
@@ -70,22 +70,23 @@ func (g *generator) finish() {
 		case domain.BuildingNotASchool:
 			a.MoneyAtRisk = g.paidAmount(a.BINs[0], 0)
 		case domain.UnreportedIncome:
-			a.MoneyAtRisk = g.paidAmount(a.BINs[0], Rules.IncomeReportYear)
+			a.MoneyAtRisk = g.paidAmount(a.BINs[0], g.dates.IncomeReportYear)
 		case domain.ContingentOverCapacity, domain.PaidForAbsentPupils:
 			s := schoolOf(a.BINs[0])
 			capacity := int32(g.c.Buildings[g.orgs[g.schoolOrg[s]].building].DesignCapacity)
-			for mi := range g.months {
+			for mi, m := range g.months {
 				c := g.enrolled[s][mi] + g.delta[s][mi]
 				over := c > int32(Rules.CapacityFactor)*capacity
 				if g.delta[s][mi] > 0 && over == (a.Kind == domain.ContingentOverCapacity) {
-					a.MoneyAtRisk += domain.Tenge(g.delta[s][mi]) * Rules.PerPupilNorm[g.c.Schools[s].Kind]
+					a.MoneyAtRisk += domain.Tenge(g.delta[s][mi]) * g.years[m.Year()].PerPupilNorm.Of(g.c.Schools[s].Kind)
 				}
 			}
 		case domain.DoubleFinancing:
 			s1, s2 := schoolOf(a.BINs[0]), schoolOf(a.BINs[1])
-			norm := min(Rules.PerPupilNorm[g.c.Schools[s1].Kind], Rules.PerPupilNorm[g.c.Schools[s2].Kind])
 			i := g.byIIN[a.IINs[0]]
 			for mi, m := range g.months {
+				norms := g.years[m.Year()].PerPupilNorm
+				norm := min(norms.Of(g.c.Schools[s1].Kind), norms.Of(g.c.Schools[s2].Kind))
 				n := 0
 				for _, k := range g.enrolIdx[i] {
 					e := &g.c.Enrolments[k]
@@ -144,7 +145,7 @@ func (g *generator) ghostTruth(i int32) {
 		var money domain.Tenge
 		for mi, m := range g.months {
 			if m > dm && active(e.From, e.To, m) && g.paid[s][mi] {
-				money += Rules.PerPupilNorm[g.c.Schools[s].Kind]
+				money += g.years[m.Year()].PerPupilNorm.Of(g.c.Schools[s].Kind)
 			}
 		}
 		if money > 0 {

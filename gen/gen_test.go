@@ -47,6 +47,9 @@ func TestConfigErrors(t *testing.T) {
 		{"too_few_people", Config{Seed: 1, People: 999}, "at least 1000"},
 		{"unknown_kind", Config{Seed: 1, People: 5000, Rates: map[domain.FindingKind]float64{"nope": 0.1}}, "unknown anomaly kind"},
 		{"negative_rate", Config{Seed: 1, People: 5000, Rates: map[domain.FindingKind]float64{domain.GhostPupil: -1}}, "between 0 and 1"},
+		{"short_history", Config{Seed: 1, People: 5000, Months: 6}, "months must be between 12 and 120"},
+		{"year_before_the_rules", Config{Seed: 1, People: 5000, From: domain.MustMonth("2023-07")}, "rules/rules.json has no figures for 2023"},
+		{"year_after_the_rules", Config{Seed: 1, People: 5000, From: domain.MustMonth("2026-01"), Months: 13}, "rules/rules.json has no figures for 2027"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Generate(tc.cfg)

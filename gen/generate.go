@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
 // person flags: what the generator decided about a person.
@@ -132,7 +134,16 @@ type generator struct {
 	deadPaid  []deadPaid
 	paid      [][]bool  // school index -> history month -> a state_order payment was made
 	enrolIdx  [][]int32 // person -> enrolments (indexes into c.Enrolments)
-	paidByBIN map[domain.BIN]*[2]domain.Tenge
+	paidByBIN map[domain.BIN]map[int]domain.Tenge
+
+	// the history: its first and last day and month, the days its ground truth is evaluated
+	// on, the first school year that starts in it and the school year it ends in, and the
+	// rules file's figures of each of its years
+	start, end  domain.Date
+	first, last domain.Month
+	dates       rules.Dates
+	sy0, syLast int
+	years       map[int]rules.Year
 }
 
 func idf(prefix string, n int) string { return fmt.Sprintf("%s%010d", prefix, n) }
@@ -152,14 +163,30 @@ func Generate(cfg Config) (*Country, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	first, last := cfg.history()
+	years, err := rules.Default().Range(first.Year(), last.Year())
+	if err != nil {
+		return nil, err
+	}
 	g := &generator{
 		cfg:       cfg,
 		r:         rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
-		c:         &Country{Seed: cfg.Seed, People: cfg.People},
+		c:         &Country{Seed: cfg.Seed, People: cfg.People, From: first, Months: int(last-first) + 1},
 		iinSerial: make(map[int64]int),
 		orgByBIN:  make(map[domain.BIN]int),
-		months:    domain.HistoryMonths(),
+		first:     first,
+		last:      last,
+		start:     first.First(),
+		end:       last.Last(),
+		years:     years,
 	}
+	g.months = g.c.HistoryMonths()
+	g.dates = g.c.Dates()
+	g.sy0 = g.start.Year()
+	if g.start.After(sep1(g.sy0)) {
+		g.sy0++
+	}
+	g.syLast = schoolYearOf(g.end)
 	g.population()
 	g.institutions()
 	g.initialLives()
@@ -386,15 +413,12 @@ func (g *generator) addPerson(fi int, birth domain.Date, sex domain.Sex, father 
 	return int32(len(g.persons) - 1)
 }
 
-// ---- population on 1 January 2024 ----
-
-var historyStart = domain.MustDate("2024-01-01")
-var historyEnd = domain.MustDate("2025-12-31")
+// ---- population on the first day of the history ----
 
 func (g *generator) birthAged(minAge, maxAge int) domain.Date {
-	// a birth date such that the age on historyStart is in [minAge, maxAge]
-	from := historyStart.Time().AddDate(-maxAge-1, 0, 1)
-	to := historyStart.Time().AddDate(-minAge, 0, -1)
+	// a birth date such that the age on the first day of the history is in [minAge, maxAge]
+	from := g.start.Time().AddDate(-maxAge-1, 0, 1)
+	to := g.start.Time().AddDate(-minAge, 0, -1)
 	return g.randDate(domain.NewDate(from.Year(), from.Month(), from.Day()), domain.NewDate(to.Year(), to.Month(), to.Day()))
 }
 
@@ -420,14 +444,14 @@ func (g *generator) population() {
 			from := birth
 			if role != domain.RoleChild {
 				adult := birth.Time().AddDate(18, 0, 0)
-				from = g.randDate(domain.NewDate(adult.Year(), adult.Month(), adult.Day()), historyStart.AddDays(-1))
+				from = g.randDate(domain.NewDate(adult.Year(), adult.Month(), adult.Day()), g.start.AddDays(-1))
 			}
 			g.families[fi].members = append(g.families[fi].members, member{p: i, role: role, from: from})
 			return i
 		}
 		kids := func(mother domain.Date, father *maleName, k int) {
 			for j := 0; j < k && len(g.persons) < n; j++ {
-				ageM := mother.AgeOn(historyStart)
+				ageM := mother.AgeOn(g.start)
 				lo := max(19, ageM-21)
 				hi := min(42, ageM)
 				if lo > hi {
@@ -436,8 +460,8 @@ func (g *generator) population() {
 				at := lo + g.r.IntN(hi-lo+1)
 				bt := mother.Time().AddDate(at, 0, g.r.IntN(365))
 				b := domain.NewDate(bt.Year(), bt.Month(), bt.Day())
-				if !b.Before(historyStart) {
-					b = historyStart.AddDays(-1 - g.r.IntN(300))
+				if !b.Before(g.start) {
+					b = g.start.AddDays(-1 - g.r.IntN(300))
 				}
 				sex := domain.Male
 				if g.chance(0.487) {
@@ -466,7 +490,7 @@ func (g *generator) population() {
 		switch x := g.r.Float64(); {
 		case x < 0.55 || (x >= 0.95 && left >= 3): // couple with children, maybe a grandparent
 			mb := g.birthAged(21, 50)
-			fb := g.birthAged(max(21, mb.AgeOn(historyStart)-2), min(62, mb.AgeOn(historyStart)+8))
+			fb := g.birthAged(max(21, mb.AgeOn(g.start)-2), min(62, mb.AgeOn(g.start)+8))
 			head := add(fb, domain.Male, nil, domain.RoleHead)
 			fname, _ := findMale(g.persons[head].first)
 			if left >= 2 {
@@ -610,7 +634,7 @@ func (g *generator) institutions() {
 	pupils := make([]int, nr)
 	small := make([]int, nr)
 	teens := make([]int, nr)
-	sep := domain.MustDate("2024-09-01")
+	sep := sep1(g.sy0)
 	for i := range g.persons {
 		p := &g.persons[i]
 		people[p.region0]++
@@ -804,7 +828,7 @@ func (g *generator) addDisability(i int32, from domain.Date) {
 func (g *generator) initialLives() {
 	for i := range g.persons {
 		p := &g.persons[i]
-		age := p.birth.AgeOn(historyStart)
+		age := p.birth.AgeOn(g.start)
 		dp := 0.01
 		switch {
 		case age >= 70:
@@ -815,7 +839,7 @@ func (g *generator) initialLives() {
 			dp = 0.025
 		}
 		if g.chance(dp) {
-			from := g.randDate(maxDate(p.birth, domain.MustDate("2008-01-01")), historyStart.AddDays(-1))
+			from := g.randDate(maxDate(p.birth, domain.MustDate("2008-01-01")), g.start.AddDays(-1))
 			g.addDisability(int32(i), from)
 		}
 		if age < 18 || age > 67 {
@@ -833,7 +857,7 @@ func (g *generator) initialLives() {
 		}
 		if g.chance(ep) {
 			adult := p.birth.Time().AddDate(18, 0, 0)
-			start := g.randDate(maxDate(domain.NewDate(adult.Year(), adult.Month(), adult.Day()), domain.MustDate("2012-01-01")), historyStart.AddDays(-1))
+			start := g.randDate(maxDate(domain.NewDate(adult.Year(), adult.Month(), adult.Day()), domain.MustDate("2012-01-01")), g.start.AddDays(-1))
 			g.hire(int32(i), p.region0, start)
 		}
 	}
@@ -855,17 +879,26 @@ func byDay(n int, day func(i int) domain.Date) []int {
 	return out
 }
 
-// monthBounds caches the first and last days of the history months.
+// cachedFrom and cachedMonths are the months whose first and last days (and adult cut-offs,
+// social.go) are computed once: the years 2000 to 2099, which hold any history the rules file
+// can have figures for.
+var (
+	cachedFrom   = domain.MonthOfYear(2000, time.January)
+	cachedMonths = 100 * 12
+)
+
+// monthBounds caches the first and last days of the cached months.
 var monthBounds = func() [][2]domain.Date {
-	var b [][2]domain.Date
-	for m := domain.FirstMonth; m <= domain.LastMonth; m++ {
-		b = append(b, [2]domain.Date{m.First(), m.Last()})
+	b := make([][2]domain.Date, cachedMonths)
+	for i := range b {
+		m := cachedFrom.Add(i)
+		b[i] = [2]domain.Date{m.First(), m.Last()}
 	}
 	return b
 }()
 
 func firstLast(m domain.Month) (domain.Date, domain.Date) {
-	if i := int(m - domain.FirstMonth); i >= 0 && i < len(monthBounds) {
+	if i := int(m - cachedFrom); i >= 0 && i < len(monthBounds) {
 		return monthBounds[i][0], monthBounds[i][1]
 	}
 	return m.First(), m.Last()

@@ -16,11 +16,11 @@ func (g *generator) deriveHealth() {
 			continue
 		}
 		alive = append(alive, int32(i))
-		a := p.birth.AgeOn(Rules.AsOf)
-		if a >= 18 && a <= 62 && p.disability < 0 && g.contractOn(int32(i), Rules.AsOf) < 0 {
+		a := p.birth.AgeOn(g.dates.AsOf)
+		if a >= 18 && a <= 62 && p.disability < 0 && g.contractOn(int32(i), g.dates.AsOf) < 0 {
 			uninsured = append(uninsured, int32(i))
 		}
-		if p.birth.Before(historyStart) {
+		if p.birth.Before(g.start) {
 			noVisit = append(noVisit, int32(i))
 		}
 	}
@@ -44,12 +44,16 @@ func (g *generator) deriveHealth() {
 			from, region = mv.on, mv.region
 		}
 		atts = append(atts, domain.Attachment{IIN: p.iin, BIN: g.orgs[g.pickClinic(region)].emp.BIN, From: from, To: p.death})
-		// visits in the two-year window
+		// visits within the history, those of the living within the two-year window of the
+		// no-visit signal (rules.Dates.NoVisitFrom to the end of the history)
 		if p.flags&flagNoVisit != 0 {
 			continue
 		}
-		lo := maxDate(p.birth, historyStart)
-		hi := historyEnd
+		lo := maxDate(p.birth, g.start)
+		if p.death.IsZero() {
+			lo = maxDate(lo, g.dates.NoVisitFrom)
+		}
+		hi := g.end
 		n := 1 + g.r.IntN(4)
 		if !p.death.IsZero() {
 			hi = p.death
@@ -88,16 +92,17 @@ func (g *generator) deriveHealth() {
 		p := &g.persons[i]
 		from := maxDate(p.birth, cshiSince)
 		cat := "state_funded"
-		if g.contractOn(int32(i), minDate(Rules.AsOf, maxDate(from, p.death))) >= 0 {
+		if g.contractOn(int32(i), minDate(g.dates.AsOf, maxDate(from, p.death))) >= 0 {
 			cat = "employee"
-		} else if a := p.birth.AgeOn(Rules.AsOf); a >= 18 && a <= 62 && p.disability < 0 && g.chance(0.4) {
+		} else if a := p.birth.AgeOn(g.dates.AsOf); a >= 18 && a <= 62 && p.disability < 0 && g.chance(0.4) {
 			cat = "self_employed"
 		}
 		if p.flags&flagUninsured != 0 {
 			if g.chance(0.3) {
 				continue
 			}
-			to := g.randDate(maxDate(from, historyStart), domain.MustDate("2025-11-30"))
+			// coverage that ended before the history's last month
+			to := g.randDate(maxDate(from, g.start), g.last.Add(-1).Last())
 			covs = append(covs, domain.Coverage{IIN: p.iin, Category: "self_employed", From: from, To: to})
 			continue
 		}

@@ -3,12 +3,22 @@ package gen
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/birlik/birlik/domain"
 )
 
-// declarationMonths are the months organisations declare their staffing schedules.
-var declarationMonths = []domain.Month{domain.MustMonth("2024-07"), domain.MustMonth("2025-01"), domain.MustMonth("2025-07")}
+// declarationMonths are the months organisations declare their staffing schedules: every
+// January and July of the history but its first month.
+func (g *generator) declarationMonths() []domain.Month {
+	var ms []domain.Month
+	for _, m := range g.months[1:] {
+		if m.Of() == time.January || m.Of() == time.July {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
 
 func (g *generator) deriveLabour() {
 	// contracts in feed order: by start date, then creation
@@ -36,7 +46,7 @@ func (g *generator) deriveLabour() {
 	plan := make([][]injected, len(g.months))
 	for n := g.count(domain.ContributionsWithoutContract, g.cfg.People); n > 0; n-- {
 		i := g.sample(20000, func(i int32, p *person) bool {
-			a := p.birth.AgeOn(historyStart)
+			a := p.birth.AgeOn(g.start)
 			return p.death.IsZero() && a >= 20 && a <= 60
 		})
 		if i < 0 {
@@ -57,7 +67,7 @@ func (g *generator) deriveLabour() {
 		}
 		from := g.r.IntN(len(g.months) - 3)
 		to := min(len(g.months)-1, from+2+g.r.IntN(10))
-		amt := g.wage(secBusiness) * domain.Tenge(Rules.PensionRate) / 100
+		amt := g.wage(secBusiness) * domain.Tenge(g.years[g.months[from].Year()].PensionContributionPct) / 100
 		t := g.addTruth(domain.Anomaly{Kind: domain.ContributionsWithoutContract, Region: g.orgs[oi].emp.Region, IINs: []domain.IIN{p.iin}, BINs: []domain.BIN{bin}})
 		for mi := from; mi <= to; mi++ {
 			plan[mi] = append(plan[mi], injected{p.iin, bin, amt, t})
@@ -74,11 +84,12 @@ func (g *generator) deriveLabour() {
 	}
 	g.c.Contributions = make([]domain.PensionContribution, 0, total+len(plan)*8)
 	for mi, m := range g.months {
+		rate := domain.Tenge(g.years[m.Year()].PensionContributionPct)
 		for ci := range g.contracts {
 			c := &g.contracts[ci]
 			if active(c.Start, c.End, m) {
 				g.c.Contributions = append(g.c.Contributions, domain.PensionContribution{
-					IIN: c.IIN, PayerBIN: c.EmployerBIN, Month: m, Amount: c.Wage * domain.Tenge(Rules.PensionRate) / 100,
+					IIN: c.IIN, PayerBIN: c.EmployerBIN, Month: m, Amount: c.Wage * rate / 100,
 				})
 			}
 		}
@@ -116,6 +127,7 @@ func (g *generator) deriveLabour() {
 		from        int // first declaration index
 	}
 	extras := make(map[int][]extra)
+	declarationMonths := g.declarationMonths()
 	var eduOrgs []int
 	for _, oi := range declaring {
 		if g.orgs[oi].school >= 0 {

@@ -78,13 +78,14 @@ type deadPaid struct {
 
 func (g *generator) simulate() {
 	// Plans of forced deaths: ghost pupils (a death month with at least one more month of the
-	// same school year in the history: not August, not December 2025) and recipients of a
-	// disability benefit that goes on after death (death by October 2025).
+	// same school year in the history: not August, not the last month) and recipients of a
+	// disability benefit that goes on after death (death by the history's third month from the
+	// end).
 	ghostPlan := make([]int, len(g.months))
 	deadPlan := make([]int, len(g.months))
 	pupils, disabled := 0, 0
 	for i := range g.persons {
-		a := g.persons[i].birth.AgeOn(sep1(2024))
+		a := g.persons[i].birth.AgeOn(sep1(g.sy0))
 		if a >= 7 && a <= 15 {
 			pupils++
 		}
@@ -330,8 +331,8 @@ func (g *generator) forcePaidDead(mi int, d domain.Date) {
 	p.flags |= flagPaidDead | flagUsed
 	g.die(i, d)
 	until := g.months[mi].Add(1 + g.r.IntN(5))
-	if until > domain.LastMonth {
-		until = domain.LastMonth
+	if until > g.last {
+		until = g.last
 	}
 	g.deadPaid = append(g.deadPaid, deadPaid{p: i, until: until, truth: -1})
 }

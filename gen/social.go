@@ -4,12 +4,11 @@ import (
 	"github.com/birlik/birlik/domain"
 )
 
-// Benefit amounts per month, in tenge.
+// Benefit amounts per month, in tenge, that do not change with the year in the generated
+// country; the child benefits do (rules.Year's ChildCareAllowance and LargeFamilyAllowance).
 var (
-	childCareAllowance = map[int]domain.Tenge{2024: 40_000, 2025: 42_500} // per child under one year
-	largeFamilyAllow   = map[int]domain.Tenge{2024: 59_200, 2025: 63_000} // four or more children under 18
-	disabilityBenefit  = map[int]domain.Tenge{1: 90_300, 2: 72_200, 3: 49_100}
-	walletMeal         = domain.Tenge(15_000) // a month of school meals for a child of a TSA family
+	disabilityBenefit = map[int]domain.Tenge{1: 90_300, 2: 72_200, 3: 49_100}
+	walletMeal        = domain.Tenge(15_000) // a month of school meals for a child of a TSA family
 )
 
 // adultCutoff is the last birth date of a person aged 18 or more on d.
@@ -18,10 +17,11 @@ func adultCutoff(d domain.Date) domain.Date {
 	return domain.NewDate(t.Year(), t.Month(), t.Day())
 }
 
+// adultCutoffs caches adultCutoff of the first day of the cached months (generate.go).
 var adultCutoffs = func() []domain.Date {
-	var c []domain.Date
-	for m := domain.FirstMonth; m <= domain.LastMonth; m++ {
-		c = append(c, adultCutoff(m.First()))
+	c := make([]domain.Date, cachedMonths)
+	for i := range c {
+		c[i] = adultCutoff(cachedFrom.Add(i).First())
 	}
 	return c
 }()
@@ -38,7 +38,7 @@ type familyMonth struct {
 func (g *generator) familyIn(f *family, m domain.Month) familyMonth {
 	var fm familyMonth
 	var cutoff domain.Date
-	if i := int(m - domain.FirstMonth); i >= 0 && i < len(adultCutoffs) {
+	if i := int(m - cachedFrom); i >= 0 && i < len(adultCutoffs) {
 		cutoff = adultCutoffs[i]
 	} else {
 		cutoff = adultCutoff(m.First())
@@ -100,8 +100,8 @@ func (g *generator) deriveSocial() {
 	tsaFamilies := make([]bool, len(g.families))
 	for _, m := range g.months {
 		on := dayOf(m, 25)
-		y := m.Year()
-		line := Rules.PovertyLine[y]
+		fig := g.years[m.Year()]
+		line := fig.PovertyLine
 		school := m.Of() < 6 || m.Of() > 8
 		for fi := range g.families {
 			f := &g.families[fi]
@@ -126,10 +126,10 @@ func (g *generator) deriveSocial() {
 			if under1 > 0 || len(fm.children) >= 4 {
 				if r := g.recipient(f, on, true); r >= 0 {
 					if under1 > 0 {
-						pay(r, f.id, domain.PayChildBenefit, m, on, childCareAllowance[y]*domain.Tenge(under1))
+						pay(r, f.id, domain.PayChildBenefit, m, on, fig.ChildCareAllowance*domain.Tenge(under1))
 					}
 					if len(fm.children) >= 4 {
-						pay(r, f.id, domain.PayChildBenefit, m, on, largeFamilyAllow[y])
+						pay(r, f.id, domain.PayChildBenefit, m, on, fig.LargeFamilyAllowance)
 					}
 				}
 			}
@@ -212,7 +212,7 @@ func (g *generator) deriveSocial() {
 		for mi := from; mi <= to; mi++ {
 			m := g.months[mi]
 			fm := g.familyIn(f, m)
-			line := Rules.PovertyLine[m.Year()]
+			line := g.years[m.Year()].PovertyLine
 			if fm.income > line*domain.Tenge(fm.members) {
 				amt := 12_000 * domain.Tenge(fm.members)
 				pay(head, f.id, domain.PayTSA, m, dayOf(m, 25), amt)

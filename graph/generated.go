@@ -154,6 +154,7 @@ type QueryResolver interface {
 	MedicalInstitution(ctx context.Context, bin string) (*ent.MedicalInstitution, error)
 	PaymentAggregate(ctx context.Context, where *ent.PaymentWhereInput, groupBy []model.PaymentDimension) ([]*model.PaymentAggregate, error)
 	Regions(ctx context.Context) ([]*domain.Region, error)
+	Freshness(ctx context.Context) (*model.DataFreshness, error)
 }
 type SchoolResolver interface {
 	Region(ctx context.Context, obj *ent.School) (*domain.Region, error)
@@ -6477,6 +6478,184 @@ func (ec *executionContext) fieldContext_DataAccessPageInfo_endCursor(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataFreshness_sources(ctx context.Context, field graphql.CollectedField, obj *model.DataFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataFreshness_sources(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Sources, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.([]*model.SourceFreshness)
+	fc.Result = res
+	return ec.marshalNSourceFreshness2ᚕᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐSourceFreshnessᚄ(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataFreshness_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "source":
+				return ec.fieldContext_SourceFreshness_source(ctx, field)
+			case "lastSyncedAt":
+				return ec.fieldContext_SourceFreshness_lastSyncedAt(ctx, field)
+			case "behind":
+				return ec.fieldContext_SourceFreshness_behind(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type SourceFreshness", field.Name)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataFreshness_findingsComputedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataFreshness_findingsComputedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.FindingsComputedAt, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*time.Time)
+	fc.Result = res
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataFreshness_findingsComputedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataFreshness_assessmentsComputedAt(ctx context.Context, field graphql.CollectedField, obj *model.DataFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataFreshness_assessmentsComputedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.AssessmentsComputedAt, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*time.Time)
+	fc.Result = res
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataFreshness_assessmentsComputedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DataFreshness_derivedCurrent(ctx context.Context, field graphql.CollectedField, obj *model.DataFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_DataFreshness_derivedCurrent(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.DerivedCurrent, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(bool)
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_DataFreshness_derivedCurrent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DataFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
 		},
 	}
 	return fc, nil
@@ -26502,6 +26681,60 @@ func (ec *executionContext) fieldContext_Query_regions(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_freshness(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_Query_freshness(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return ec.resolvers.Query().Freshness(rctx)
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(*model.DataFreshness)
+	fc.Result = res
+	return ec.marshalNDataFreshness2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐDataFreshness(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_Query_freshness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			switch field.Name {
+			case "sources":
+				return ec.fieldContext_DataFreshness_sources(ctx, field)
+			case "findingsComputedAt":
+				return ec.fieldContext_DataFreshness_findingsComputedAt(ctx, field)
+			case "assessmentsComputedAt":
+				return ec.fieldContext_DataFreshness_assessmentsComputedAt(ctx, field)
+			case "derivedCurrent":
+				return ec.fieldContext_DataFreshness_derivedCurrent(ctx, field)
+			}
+			return nil, fmt.Errorf("no field named %q was found under type DataFreshness", field.Name)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	fc, err := ec.fieldContext_Query___type(ctx, field)
 	if err != nil {
@@ -29217,6 +29450,135 @@ func (ec *executionContext) fieldContext_SocialObligationsForecast_method(_ cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceFreshness_source(ctx context.Context, field graphql.CollectedField, obj *model.SourceFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_SourceFreshness_source(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Source, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(string)
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_SourceFreshness_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourceFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceFreshness_lastSyncedAt(ctx context.Context, field graphql.CollectedField, obj *model.SourceFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_SourceFreshness_lastSyncedAt(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.LastSyncedAt, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		return graphql.Null
+	}
+	res := resTmp.(*time.Time)
+	fc.Result = res
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_SourceFreshness_lastSyncedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourceFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Time does not have child fields")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SourceFreshness_behind(ctx context.Context, field graphql.CollectedField, obj *model.SourceFreshness) (ret graphql.Marshaler) {
+	fc, err := ec.fieldContext_SourceFreshness_behind(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	resTmp, err := ec.ResolverMiddleware(ctx, func(rctx context.Context) (any, error) {
+		ctx = rctx // use context from middleware stack in children
+		return obj.Behind, nil
+	})
+	if err != nil {
+		ec.Error(ctx, err)
+		return graphql.Null
+	}
+	if resTmp == nil {
+		if !graphql.HasFieldError(ctx, fc) {
+			ec.Errorf(ctx, "must not be null")
+		}
+		return graphql.Null
+	}
+	res := resTmp.(bool)
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
+}
+
+func (ec *executionContext) fieldContext_SourceFreshness_behind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SourceFreshness",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
 		},
 	}
 	return fc, nil
@@ -62460,6 +62822,54 @@ func (ec *executionContext) _DataAccessPageInfo(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var dataFreshnessImplementors = []string{"DataFreshness"}
+
+func (ec *executionContext) _DataFreshness(ctx context.Context, sel ast.SelectionSet, obj *model.DataFreshness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dataFreshnessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DataFreshness")
+		case "sources":
+			out.Values[i] = ec._DataFreshness_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "findingsComputedAt":
+			out.Values[i] = ec._DataFreshness_findingsComputedAt(ctx, field, obj)
+		case "assessmentsComputedAt":
+			out.Values[i] = ec._DataFreshness_assessmentsComputedAt(ctx, field, obj)
+		case "derivedCurrent":
+			out.Values[i] = ec._DataFreshness_derivedCurrent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var disabilityImplementors = []string{"Disability", "Node"}
 
 func (ec *executionContext) _Disability(ctx context.Context, sel ast.SelectionSet, obj *ent.Disability) graphql.Marshaler {
@@ -67557,6 +67967,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "freshness":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_freshness(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -68344,6 +68776,52 @@ func (ec *executionContext) _SocialObligationsForecast(ctx context.Context, sel 
 			out.Values[i] = ec._SocialObligationsForecast_method(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.deferred, int32(len(deferred)))
+
+	for label, dfs := range deferred {
+		ec.processDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
+var sourceFreshnessImplementors = []string{"SourceFreshness"}
+
+func (ec *executionContext) _SourceFreshness(ctx context.Context, sel ast.SelectionSet, obj *model.SourceFreshness) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sourceFreshnessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SourceFreshness")
+		case "source":
+			out.Values[i] = ec._SourceFreshness_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSyncedAt":
+			out.Values[i] = ec._SourceFreshness_lastSyncedAt(ctx, field, obj)
+		case "behind":
+			out.Values[i] = ec._SourceFreshness_behind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -70424,6 +70902,20 @@ func (ec *executionContext) marshalNDataAccessPageInfo2ᚖgithubᚗcomᚋbirlik�
 	return ec._DataAccessPageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDataFreshness2githubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐDataFreshness(ctx context.Context, sel ast.SelectionSet, v model.DataFreshness) graphql.Marshaler {
+	return ec._DataFreshness(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDataFreshness2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐDataFreshness(ctx context.Context, sel ast.SelectionSet, v *model.DataFreshness) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DataFreshness(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDate2githubᚗcomᚋbirlikᚋbirlikᚋdomainᚐDate(ctx context.Context, v any) (domain.Date, error) {
 	res, err := scalars.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -71556,6 +72048,60 @@ func (ec *executionContext) marshalNSocialObligationsForecast2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._SocialObligationsForecast(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSourceFreshness2ᚕᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐSourceFreshnessᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SourceFreshness) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	var wg sync.WaitGroup
+	isLen1 := len(v) == 1
+	if !isLen1 {
+		wg.Add(len(v))
+	}
+	for i := range v {
+		i := i
+		fc := &graphql.FieldContext{
+			Index:  &i,
+			Result: &v[i],
+		}
+		ctx := graphql.WithFieldContext(ctx, fc)
+		f := func(i int) {
+			defer func() {
+				if r := recover(); r != nil {
+					ec.Error(ctx, ec.Recover(ctx, r))
+					ret = nil
+				}
+			}()
+			if !isLen1 {
+				defer wg.Done()
+			}
+			ret[i] = ec.marshalNSourceFreshness2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐSourceFreshness(ctx, sel, v[i])
+		}
+		if isLen1 {
+			f(i)
+		} else {
+			go f(i)
+		}
+
+	}
+	wg.Wait()
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSourceFreshness2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋgraphᚋmodelᚐSourceFreshness(ctx context.Context, sel ast.SelectionSet, v *model.SourceFreshness) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			ec.Errorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SourceFreshness(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStaffPosition2ᚖgithubᚗcomᚋbirlikᚋbirlikᚋentᚐStaffPosition(ctx context.Context, sel ast.SelectionSet, v *ent.StaffPosition) graphql.Marshaler {

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -27,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/birlik/birlik/apperr"
 	"github.com/birlik/birlik/auth"
@@ -46,7 +46,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Registry receives the HTTP and GraphQL metrics and is served on /metrics.
 	Registry *prometheus.Registry
-	// Ready reports readiness on /readyz.
+	// Ready reports readiness on /readyz and in the birlik_ready metrics; New registers it with
+	// Registry and logs its changes on Logger.
 	Ready *Readiness
 	// PlaygroundHeaders are filled in the playground's headers editor (the demo key).
 	PlaygroundHeaders map[string]string
@@ -66,37 +67,14 @@ type Options struct {
 	Cursors *cursor.Sealer
 }
 
-// Readiness is whether the gateway is ready for traffic (the first sync has finished); it
-// starts not ready.
-type Readiness struct {
-	reason atomic.Pointer[string]
-}
-
-// NewReadiness returns a Readiness that is not ready, for reason.
-func NewReadiness(reason string) *Readiness {
-	r := &Readiness{}
-	r.NotReady(reason)
-	return r
-}
-
-// Ready marks the gateway ready.
-func (r *Readiness) Ready() { r.reason.Store(nil) }
-
-// NotReady marks the gateway not ready, saying why.
-func (r *Readiness) NotReady(reason string) { r.reason.Store(&reason) }
-
-// Status returns whether the gateway is ready, and if not, why.
-func (r *Readiness) Status() (bool, string) {
-	if p := r.reason.Load(); p != nil {
-		return false, *p
-	}
-	return true, ""
-}
-
 // New returns the gateway's HTTP handler.
 func New(o Options) (http.Handler, error) {
 	if o.Schema == nil || o.Authenticator == nil || o.Limits == nil || o.Logger == nil || o.Registry == nil || o.Ready == nil {
 		return nil, errors.New("httpapi.New: Schema, Authenticator, Limits, Logger, Registry and Ready are required")
+	}
+	o.Ready.setLogger(o.Logger)
+	if err := o.Registry.Register(o.Ready); err != nil {
+		return nil, fmt.Errorf("registering the readiness metrics: %w", err)
 	}
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = 1 << 20
@@ -145,11 +123,12 @@ func New(o Options) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "alive"})
 	})))
 	mux.Handle("GET /readyz", instrument("readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, reason := o.Ready.Status(); !ok {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reason": reason})
-			return
+		rep := o.Ready.Report(r.Context())
+		status := http.StatusOK
+		if !rep.Ready() {
+			status = http.StatusServiceUnavailable
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+		writeJSON(w, status, rep)
 	})))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -161,10 +140,10 @@ func New(o Options) (http.Handler, error) {
 func graphQLServer(o Options) (*handler.Server, error) {
 	srv := handler.New(o.Schema)
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(post{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(15000)
-	srv.SetErrorPresenter(apperr.Presenter(o.Logger, RequestID))
+	srv.SetErrorPresenter(storeAware(apperr.Presenter(o.Logger, RequestID), o.Ready))
 	srv.SetRecoverFunc(apperr.Recover())
 	m, err := newGraphQLMetrics(o.Registry)
 	if err != nil {
@@ -182,15 +161,19 @@ func graphQLServer(o Options) (*handler.Server, error) {
 	return srv, nil
 }
 
-func limitBody(n int64, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > n {
-			auth.WriteError(w, apperr.New(apperr.BadInput, "the request body is %d bytes, more than the limit of %d: send a smaller query", r.ContentLength, n))
-			return
+// storeAware presents an internal error raised while the store does not answer (its readiness
+// check fails now) as STORE_UNAVAILABLE: the store, not a bug, is the cause, and the client
+// should retry. The readiness transition is logged once, not each failed request.
+func storeAware(present graphql.ErrorPresenterFunc, ready *Readiness) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gql *gqlerror.Error
+		raisedByGraphQL := errors.As(err, &gql) && gql.Err == nil
+		if err != nil && !raisedByGraphQL && apperr.CodeOf(err) == apperr.Internal && !errors.Is(err, context.Canceled) &&
+			ready.Recheck(ctx, ComponentStore).State == Down {
+			err = apperr.StoreDown(err)
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
-		next.ServeHTTP(w, r)
-	})
+		return present(ctx, err)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

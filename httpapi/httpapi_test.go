@@ -54,7 +54,7 @@ func (f fakeSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 }
 
 var testSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
-type Query { whoami: String! fail: String boom: String nested: Nested }
+type Query { whoami: String! fail: String boom: String nested: Nested echo(s: String): String }
 type Nested { nested: Nested leaf: String }
 `})
 
@@ -235,21 +235,85 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
+// TestBodyLimit: a body over the limit is 413 with code REQUEST_TOO_LARGE, whether its length is
+// announced (Content-Length) or not (chunked), and the answer does not echo it.
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
 	srv, _, _ := newServer(t)
 	huge := `{"query":"{ whoami }","variables":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
-	req, _ := http.NewRequest("POST", srv.URL+"/query", strings.NewReader(huge))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		body io.Reader
+	}{
+		{"with Content-Length", strings.NewReader(huge)},
+		{"chunked", io.MultiReader(strings.NewReader(huge))}, // a length the client cannot know
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", srv.URL+"/query", tc.body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+key)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), `"REQUEST_TOO_LARGE"`) || !strings.Contains(string(b), "1048576") {
+				t.Fatalf("2 MiB body: %d %.300s, want 413 REQUEST_TOO_LARGE naming the limit", res.StatusCode, b)
+			}
+			if strings.Contains(string(b), "aaaa") {
+				t.Errorf("the answer echoes the body: %.300s", b)
+			}
+		})
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 400 || !strings.Contains(string(b), "BAD_INPUT") {
-		t.Fatalf("2 MiB body: %d %s, want 400 BAD_INPUT", res.StatusCode, b)
+}
+
+// TestMalformedBody: a body that is not a GraphQL request in JSON is 400 BAD_INPUT saying what
+// is wrong, without echoing what the client sent.
+func TestMalformedBody(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := newServer(t)
+	long := strings.Repeat("secret-", 5000)
+	for _, tc := range []struct{ name, body, want string }{
+		{"not JSON", `{"query": "{ whoami }" ` + long, "not valid JSON"},
+		{"query not a string", `{"query": ["` + long + `"]}`, `\"query\" is an array, not a string`},
+		{"variables not an object", `{"query": "{ whoami }", "variables": "` + long + `"}`, `\"variables\" is a string, not an object`},
+		{"trailing garbage", `{"query": "{ whoami }"} ` + long, "not valid JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", srv.URL+"/query", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+key)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"BAD_INPUT"`) || !strings.Contains(string(b), tc.want) {
+				t.Errorf("%d %.300s, want 400 BAD_INPUT mentioning %s", res.StatusCode, b, tc.want)
+			}
+			if strings.Contains(string(b), "secret-secret-") || len(b) > 1000 {
+				t.Errorf("the answer (%d bytes) echoes the body: %.300s", len(b), b)
+			}
+		})
+	}
+}
+
+// TestLongMessagesAreCut: an error GraphQL raises quoting the query (here a validation error
+// quoting a huge literal) does not send the client's text back at length.
+func TestLongMessagesAreCut(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := newServer(t)
+	list := `["` + strings.Repeat("x", 200000) + `"]`
+	status, r, _ := post(t, srv.URL, key, `{ echo(s: `+list+`) }`)
+	if len(r.Errors) == 0 {
+		t.Fatalf("%d %+v: want a validation error", status, r)
+	}
+	for _, e := range r.Errors {
+		if len(e.Message) > 1000 {
+			t.Errorf("a %d-character message: %.200s…", len(e.Message), e.Message)
+		}
 	}
 }
 

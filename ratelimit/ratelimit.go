@@ -3,7 +3,8 @@
 // Redis (github.com/go-redis/redis_rate) when REDIS_URL is set, so every replica shares the
 // counts, or in process (golang.org/x/time/rate) in the embedded default. A request over its
 // limit gets HTTP 429 with Retry-After. On Redis, a caller sending many requests a second takes
-// its tokens a few at a time (Leased, lease.go), never past its limit.
+// its tokens a few at a time (Leased, lease.go), never past its limit; while Redis does not
+// answer, the limits are counted in process, per replica, until it does (Failover, failover.go).
 //
 // ratelimit counts requests; it never looks at what they ask for (the query limits are
 // graph/limits) and never touches the store.
@@ -202,7 +203,12 @@ func NewLocal(now func() time.Time) *Local {
 }
 
 // Allow implements Limiter.
-func (l *Local) Allow(_ context.Context, key string, lim Limit) (Result, error) {
+func (l *Local) Allow(ctx context.Context, key string, lim Limit) (Result, error) {
+	return l.AllowN(ctx, key, lim, 1)
+}
+
+// AllowN implements BulkLimiter: n tokens at once or none.
+func (l *Local) AllowN(_ context.Context, key string, lim Limit, n int) (Result, error) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -214,7 +220,7 @@ func (l *Local) Allow(_ context.Context, key string, lim Limit) (Result, error) 
 		e = &localEntry{lim: rate.NewLimiter(rate.Limit(float64(lim.Rate)/lim.Period.Seconds()), lim.Burst), limit: lim}
 		l.limiters[key] = e
 	}
-	r := e.lim.ReserveN(now, 1)
+	r := e.lim.ReserveN(now, n)
 	if !r.OK() {
 		return Result{RetryAfter: lim.Period}, nil
 	}
@@ -235,8 +241,9 @@ func (l *Local) forgetFull(now time.Time) {
 
 // Middleware refuses a request over its caller's limit with 429, a Retry-After header (whole
 // seconds, rounded up) and a GraphQL-shaped error with code RATE_LIMITED. It runs after
-// authentication (it needs the identity). When the limiter fails (Redis down) the request goes
-// on and the failure is logged: rate limiting protects capacity, not data.
+// authentication (it needs the identity). When the limiter fails (a Redis limiter without a
+// Failover in front) the request goes on and the failure is logged: rate limiting protects
+// capacity, not data.
 func Middleware(l Limiter, p Policy, log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

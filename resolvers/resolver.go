@@ -15,6 +15,7 @@ import (
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/schema"
 	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/loaders"
 )
 
@@ -24,6 +25,9 @@ type Resolver struct {
 	// ShowOfficial makes myDataAccess name the official who read, not only the organisation
 	// and role (configuration BIRLIK_AUDIT_SHOW_OFFICIAL).
 	ShowOfficial bool
+	// Freshness reports how current the data is (Query.freshness); nil: nothing is known, as in
+	// a store served without syncs.
+	FreshnessOf func(ctx context.Context) *model.DataFreshness
 }
 
 // region is the Region of a KATO code; an unknown code keeps itself as its name.

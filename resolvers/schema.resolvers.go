@@ -152,6 +152,13 @@ func (r *queryResolver) Regions(ctx context.Context) ([]*domain.Region, error) {
 	return out, nil
 }
 
+func (r *queryResolver) Freshness(ctx context.Context) (*model.DataFreshness, error) {
+	if r.FreshnessOf == nil {
+		return &model.DataFreshness{Sources: []*model.SourceFreshness{}}, nil
+	}
+	return r.FreshnessOf(ctx), nil
+}
+
 func (r *schoolResolver) Region(ctx context.Context, obj *ent.School) (*domain.Region, error) {
 	return region(obj.RegionKato), nil
 }

@@ -49,6 +49,26 @@ func (s *Store) Close() error {
 	return s.DB.Close()
 }
 
+// PingTimeout bounds Ping when its context has no deadline.
+const PingTimeout = time.Second
+
+// Ping checks that the store answers: one cheap query on a table of the gateway's own (the
+// migration revisions), so that a database that is up but lost the gateway's tables (a dropped
+// schema or database) fails too, not only one that is unreachable.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, PingTimeout)
+		defer cancel()
+	}
+	var one int
+	err := s.DB.QueryRowContext(ctx, `SELECT 1 FROM `+RevisionsTable+` LIMIT 1`).Scan(&one)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s did not answer: %w", s.Dialect, err)
+	}
+	return nil
+}
+
 // Postgres reports whether the store is PostgreSQL.
 func (s *Store) Postgres() bool { return s.Dialect == dialect.Postgres }
 

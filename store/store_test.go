@@ -62,3 +62,28 @@ func TestOpenRejectsUnknownURL(t *testing.T) {
 		t.Fatal("want an error for a mysql:// DATABASE_URL")
 	}
 }
+
+// TestPing: Ping answers nil while the store serves, and an error once it lost its tables or
+// its connection.
+func TestPing(t *testing.T) {
+	ctx := context.Background()
+	t.Run("tables dropped", func(t *testing.T) {
+		s := storetest.Open(t)
+		if err := s.Ping(ctx); err != nil {
+			t.Fatalf("Ping on a fresh store: %v", err)
+		}
+		if _, err := s.DB.ExecContext(ctx, `DROP TABLE `+store.RevisionsTable); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Ping(ctx); err == nil {
+			t.Error("Ping after the store's tables were dropped: nil, want an error")
+		}
+	})
+	t.Run("closed", func(t *testing.T) {
+		s := storetest.Open(t)
+		s.DB.Close()
+		if err := s.Ping(ctx); err == nil {
+			t.Error("Ping on a closed store: nil, want an error")
+		}
+	})
+}

@@ -5,3 +5,6 @@ var RestoreIndexesObserved = restoreIndexes
 
 // BulkTables is bulkTables.
 var BulkTables = bulkTables
+
+// SchedulerBehind is (*Scheduler).behind, for tests of staleness without waiting for it.
+var SchedulerBehind = (*Scheduler).behind

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,11 +52,23 @@ func syncChild() error {
 	defer st.Close()
 	c := country(nil, killSeed, killPeople)
 	out := bufio.NewWriter(os.Stdout)
+	var mu sync.Mutex // a Scheduler's sources commit from their own goroutines
 	sy := syncer.New(st, syncer.Options{Logger: quiet, AfterCommit: func(src connectors.Source, pages int) {
+		mu.Lock()
+		defer mu.Unlock()
 		fmt.Fprintf(out, "commit %s %d\n", src, pages)
 		out.Flush()
 	}})
-	_, err = sy.Run(ctx, synctest.Feeds(synctest.CountryFeeds(c, killPageSize))...)
+	feeds := synctest.Feeds(synctest.CountryFeeds(c, killPageSize))
+	if os.Getenv("BIRLIK_CHILD_SCHEDULER") == "1" {
+		sc, err := syncer.NewScheduler(sy, syncer.ScheduleOptions{MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, Logger: quiet}, feeds...)
+		if err != nil {
+			return err
+		}
+		sc.Run(ctx)
+		return nil
+	}
+	_, err = sy.Run(ctx, feeds...)
 	return err
 }
 
@@ -63,6 +76,19 @@ func TestSIGKILLLeavesTheSameStore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary several times")
 	}
+	killTest(t, false)
+}
+
+// A sync whose sources run at once under a Scheduler, killed at random points, ends equal to
+// an uninterrupted run's, its change sequence compared by entries (numbered in commit order).
+func TestSIGKILLSchedulerLeavesTheSameStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary several times")
+	}
+	killTest(t, true)
+}
+
+func killTest(t *testing.T, scheduler bool) {
 	ctx := context.Background()
 
 	// The reference: one uninterrupted run.
@@ -77,6 +103,9 @@ func TestSIGKILLLeavesTheSameStore(t *testing.T) {
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=1", "BIRLIK_CHILD_DATABASE_URL="+s.URL, "BIRLIK_CHILD_DATA="+s.DataDir)
+		if scheduler {
+			cmd.Env = append(cmd.Env, "BIRLIK_CHILD_SCHEDULER=1")
+		}
 		cmd.Stderr = os.Stderr
 		return cmd
 	}
@@ -118,6 +147,10 @@ func TestSIGKILLLeavesTheSameStore(t *testing.T) {
 	cmd := child()
 	if out, err := cmd.Output(); err != nil {
 		t.Fatalf("final sync: %v\n%s", err, out)
+	}
+	if scheduler {
+		sameAsCleanSync(t, s, ref)
+		return
 	}
 	if got := dump(t, s, false); got != want {
 		t.Errorf("after %d kills the store differs from an uninterrupted run's:\n%s", kills, firstDiff(got, want))

@@ -2,6 +2,7 @@ package syncer_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -94,5 +95,72 @@ func TestSyncFromSimulators(t *testing.T) {
 	}
 	if st2.Written() != 0 {
 		t.Errorf("second sync from the simulators wrote %d rows, want 0", st2.Written())
+	}
+}
+
+// A sync stopped mid-feed and resumed by a new process (new connectors, the cursor from the
+// store) reports the source's whole count as its total: never fewer records than it has
+// already applied, and the same total as a sync that was never stopped.
+func TestResumedSyncReportsTheSourcesTotal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the five simulators")
+	}
+	c := country(t, 4, 1000)
+	srcs := startSims(t, c)
+	// Small pages, so that a feed stopped halfway stops inside one of its later lists.
+	feeds := func() []connectors.Feed {
+		fs := srcs.feeds(true)
+		fs[0].(*justice.Client).PageSize = 150
+		fs[1].(*labour.Client).PageSize = 150
+		fs[2].(*education.Client).PageSize = 150
+		fs[3].(*finance.Client).PageSize = 150
+		fs[4].(*health.Client).PageSize = 150
+		return fs
+	}
+	ctx := context.Background()
+	ref := storetest.Open(t)
+	st, err := syncer.New(ref.Store, syncer.Options{Logger: quiet}).Run(ctx, feeds()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor := func(s *storetest.Store, src connectors.Source) (records, total int64) {
+		t.Helper()
+		if err := s.DB.QueryRowContext(ctx, `SELECT records, total FROM sync_cursors WHERE source = '`+string(src)+`'`).Scan(&records, &total); err != nil {
+			t.Fatal(err)
+		}
+		return records, total
+	}
+	for i, f := range feeds() {
+		src := f.Source()
+		t.Run(string(src), func(t *testing.T) {
+			wantRecords, wantTotal := cursor(ref, src)
+			s := storetest.Open(t)
+			stopAt := st.Feeds[i].Pages / 2
+			stop, cancel := context.WithCancel(ctx)
+			defer cancel()
+			first := syncer.New(s.Store, syncer.Options{Logger: quiet, AfterCommit: func(_ connectors.Source, pages int) {
+				if pages == stopAt {
+					cancel()
+				}
+			}})
+			if _, err := first.SyncFeed(stop, f); err == nil {
+				t.Fatalf("the first sync was not stopped after %d of %d pages", stopAt, st.Feeds[i].Pages)
+			}
+			var bad []string
+			resumed := syncer.New(s.Store, syncer.Options{Logger: quiet, AfterCommit: func(_ connectors.Source, pages int) {
+				if r, tot := cursor(s, src); r > tot {
+					bad = append(bad, fmt.Sprintf("page %d: records %d, total %d", pages, r, tot))
+				}
+			}})
+			if _, err := resumed.SyncFeed(ctx, feeds()[i]); err != nil {
+				t.Fatal(err)
+			}
+			if len(bad) > 0 {
+				t.Errorf("the resumed sync reported more records than the source's total: %v", bad)
+			}
+			if r, tot := cursor(s, src); r != wantRecords || tot != wantTotal {
+				t.Errorf("after the resumed sync: records %d, total %d; a sync never stopped has records %d, total %d", r, tot, wantRecords, wantTotal)
+			}
+		})
 	}
 }

@@ -7,7 +7,9 @@
 // medical information system pages, and links rows to the records they name.
 //
 // Writers are serialised (a PostgreSQL advisory lock in every transaction; SQLite's single
-// writer), so change numbers commit in order. The package must not decode any source's format
+// writer), so change numbers commit in order. Run pulls the feeds one after another (the
+// `birlik sync` command); a Scheduler pulls each on its own schedule, so that a source that is
+// down holds back no other (the gateway). The package must not decode any source's format
 // (connectors do) nor judge the data (checks do).
 package syncer
 
@@ -37,6 +39,7 @@ type Options struct {
 	// no progress bar is shown (default slog.Default()).
 	Logger *slog.Logger
 	// Progress, when it is a terminal, shows a progress bar per source (typically os.Stderr).
+	// Leave it nil under a Scheduler: its sources' bars would share the terminal.
 	Progress io.Writer
 	// LogEvery is the interval of progress log lines (default 5s).
 	LogEvery time.Duration
@@ -133,25 +136,33 @@ func (s *Syncer) Run(ctx context.Context, feeds ...connectors.Feed) (Stats, erro
 			return st, err
 		}
 	}
-	mark, err := mark(ctx, s.db, s.d)
+	var err error
+	st.Mark, st.Linked, st.LinkSkipped, err = s.linkIfMoved(ctx)
+	return st, err
+}
+
+// linkIfMoved runs the link pass unless the store's Mark is the one this Syncer's last
+// successful pass ran after, and returns that Mark ("" when it could not be read), the links
+// made and whether the pass was skipped. Pages applied while the pass runs may move the store
+// past the returned Mark: the next call then links again, which only costs a pass.
+func (s *Syncer) linkIfMoved(ctx context.Context) (at string, linked int64, skipped bool, err error) {
+	at, err = mark(ctx, s.db, s.d)
 	if err != nil {
-		return st, err
+		return "", 0, false, err
 	}
-	st.Mark = mark
 	s.mu.Lock()
-	st.LinkSkipped = !s.linked.Changed(mark)
+	skipped = !s.linked.Changed(at)
 	s.mu.Unlock()
-	if st.LinkSkipped {
-		return st, nil
+	if skipped {
+		return at, 0, true, nil
 	}
-	n, err := s.Link(ctx)
-	st.Linked = n
+	linked, err = s.Link(ctx)
 	if err == nil {
 		s.mu.Lock()
-		s.linked.Done(mark)
+		s.linked.Done(at)
 		s.mu.Unlock()
 	}
-	return st, err
+	return at, linked, false, err
 }
 
 type fetched struct {
@@ -160,7 +171,8 @@ type fetched struct {
 }
 
 // SyncFeed applies feed from its stored cursor until the feed says Done. While a page is
-// written, the next one is already being fetched.
+// written, the next one is already being fetched. Feeds of different sources may be synced
+// at once: their pages are written one at a time.
 func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedStats, err error) {
 	src := feed.Source()
 	st.Source = src

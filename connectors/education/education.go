@@ -106,6 +106,13 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 		return nil, err
 	}
 	c.quarantined.Add(int64(len(page.Quarantined)))
+	if k, err := cursorFormat.Parse(cur); err == nil {
+		c.totals.Learn(k.Stage, func(i int) (int64, error) {
+			_, _, err := c.readExport(ctx, i, exports[i], 0, 1, &connectors.Page{}) // one row: X-Total-Count
+			n, _ := c.totals.Get(i)
+			return n, err
+		})
+	}
 	page.Total = c.totals.Sum()
 	return page, nil
 }

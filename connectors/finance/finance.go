@@ -174,30 +174,10 @@ var feedOps = [2]string{"GetStateOrderPayments", "GetIncomeReports"}
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
 	size := connectors.PageSize(c.PageSize, DefaultPageSize)
 	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[int64], p *connectors.Page) (int, bool, error) {
-		op := feedOps[k.Stage]
-		resp, err := c.call(ctx, op, pageRequest{XMLName: xmlName(op), AfterID: k.At[k.Stage], PageSize: size})
+		head, err := c.readFeed(ctx, k.Stage, k.At[k.Stage], size, p)
 		if err != nil {
 			return 0, false, err
 		}
-		var head feedHead
-		now := time.Now()
-		body := io.LimitReader(resp.Body, maxBody)
-		if k.Stage == 0 {
-			err = decodePayments(body, &head, p, now)
-		} else {
-			err = decodeReports(body, &head, p, now)
-		}
-		resp.Body.Close()
-		if err == nil && head.seen != 3 {
-			err = errors.New("totalCount, maxId or lastId missing")
-		}
-		if err == nil && head.LastID < k.At[k.Stage] {
-			err = fmt.Errorf("lastId %d is before afterId %d", head.LastID, k.At[k.Stage])
-		}
-		if err != nil {
-			return 0, false, c.wrap(op, err)
-		}
-		c.totals.Set(k.Stage, head.TotalCount)
 		k.At[k.Stage] = head.LastID
 		return p.Len(), head.LastID < head.MaxID, nil
 	})
@@ -205,8 +185,44 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 		return nil, err
 	}
 	c.quarantined.Add(int64(len(page.Quarantined)))
+	if k, err := cursorFormat.Parse(cur); err == nil {
+		c.totals.Learn(k.Stage, func(i int) (int64, error) {
+			head, err := c.readFeed(ctx, i, 0, 1, &connectors.Page{}) // one record: totalCount
+			return head.TotalCount, err
+		})
+	}
 	page.Total = c.totals.Sum()
 	return page, nil
+}
+
+// readFeed reads one page of the feed operation of stage after afterID into p, and records
+// the operation's totalCount.
+func (c *Client) readFeed(ctx context.Context, stage int, afterID int64, size int, p *connectors.Page) (feedHead, error) {
+	op := feedOps[stage]
+	resp, err := c.call(ctx, op, pageRequest{XMLName: xmlName(op), AfterID: afterID, PageSize: size})
+	if err != nil {
+		return feedHead{}, err
+	}
+	var head feedHead
+	now := time.Now()
+	body := io.LimitReader(resp.Body, maxBody)
+	if stage == 0 {
+		err = decodePayments(body, &head, p, now)
+	} else {
+		err = decodeReports(body, &head, p, now)
+	}
+	resp.Body.Close()
+	if err == nil && head.seen != 3 {
+		err = errors.New("totalCount, maxId or lastId missing")
+	}
+	if err == nil && head.LastID < afterID {
+		err = fmt.Errorf("lastId %d is before afterId %d", head.LastID, afterID)
+	}
+	if err != nil {
+		return feedHead{}, c.wrap(op, err)
+	}
+	c.totals.Set(stage, head.TotalCount)
+	return head, nil
 }
 
 func xmlName(op string) xml.Name { return xml.Name{Local: "ob:" + op} }

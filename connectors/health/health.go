@@ -144,6 +144,13 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 		return nil, err
 	}
 	c.quarantined.Add(int64(len(page.Quarantined)))
+	if k, err := cursorFormat.Parse(cur); err == nil {
+		c.totals.Learn(k.Stage, func(i int) (int64, error) {
+			// One entry: the Bundle's total.
+			info, err := c.search(ctx, fmt.Sprintf("%s/%s?_count=1&_cursor=0", c.base, feed[i]), feed[i], &connectors.Page{})
+			return info.Total, err
+		})
+	}
 	page.Total = c.totals.Sum()
 	return page, nil
 }

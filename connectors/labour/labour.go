@@ -96,7 +96,7 @@ var cursorFormat = connectors.CursorFormat[string]{
 func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error) {
 	page, err := cursorFormat.ReadInTurn(cur, func(k *connectors.Cursor[string], p *connectors.Page) (int, bool, error) {
 		l := &lists[k.Stage]
-		lp, err := c.fetch(ctx, l, k.At[k.Stage])
+		lp, err := c.fetch(ctx, l, k.At[k.Stage], connectors.PageSize(c.PageSize, DefaultPageSize))
 		if err != nil {
 			return 0, false, err
 		}
@@ -109,12 +109,18 @@ func (c *Client) Next(ctx context.Context, cur string) (*connectors.Page, error)
 		return nil, err
 	}
 	c.quarantined.Add(int64(len(page.Quarantined)))
+	if k, err := cursorFormat.Parse(cur); err == nil {
+		c.totals.Learn(k.Stage, func(i int) (int64, error) {
+			lp, err := c.fetch(ctx, &lists[i], "", 1) // one record: the list's total_size
+			return lp.Total, err
+		})
+	}
 	page.Total = c.totals.Sum()
 	return page, nil
 }
 
-func (c *Client) fetch(ctx context.Context, l *list, token string) (listPage, error) {
-	q := url.Values{"page_size": {strconv.Itoa(connectors.PageSize(c.PageSize, DefaultPageSize))}}
+func (c *Client) fetch(ctx context.Context, l *list, token string, size int) (listPage, error) {
+	q := url.Values{"page_size": {strconv.Itoa(size)}}
 	if token != "" {
 		q.Set("page_token", token)
 	}

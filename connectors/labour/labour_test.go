@@ -47,6 +47,7 @@ func bin(i int) domain.BIN {
 func country(families int) *gen.Country {
 	c := &gen.Country{Seed: 1, People: families * 3}
 	since := domain.MustDate("2024-01-01")
+	first := since.MonthOf()
 	sectors := []domain.Sector{domain.SectorEducation, domain.SectorHealth, domain.SectorBusiness, domain.SectorPublic}
 	kinds := []domain.PaymentKind{domain.PayTSA, domain.PayChildBenefit, domain.PayDisabilityBenefit, domain.PayWalletMeals, domain.PayWalletMedicines}
 	for e := 0; e < 12; e++ {
@@ -80,13 +81,13 @@ func country(families int) *gen.Country {
 			k.End = domain.MustDate("2025-06-30")
 		}
 		c.Contracts = append(c.Contracts, k)
-		for m := domain.FirstMonth; m < domain.FirstMonth+3; m++ {
+		for m := first; m < first+3; m++ {
 			c.Contributions = append(c.Contributions, domain.PensionContribution{IIN: head, PayerBIN: emp.BIN, Month: m, Amount: k.Wage / 10})
 		}
 		c.StaffingDeclarations = append(c.StaffingDeclarations, domain.StaffingDeclaration{BIN: emp.BIN, PositionCode: fmt.Sprintf("02.3.1.%d", f%35),
 			Title: "Учитель", Units: f % 30, Month: domain.MustMonth("2024-09")})
-		p := domain.SocialPayment{ID: fmt.Sprintf("P%010d", f), IIN: spouse, Kind: kinds[f%5], Month: domain.FirstMonth.Add(f % 24),
-			PaidOn: domain.FirstMonth.Add(f % 24).First().AddDays(24), Amount: domain.Tenge(42500 + f)}
+		p := domain.SocialPayment{ID: fmt.Sprintf("P%010d", f), IIN: spouse, Kind: kinds[f%5], Month: first.Add(f % 24),
+			PaidOn: first.Add(f % 24).First().AddDays(24), Amount: domain.Tenge(42500 + f)}
 		if p.Kind == domain.PayTSA {
 			p.FamilyID = fam.ID
 		}

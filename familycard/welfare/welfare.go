@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
 // Rules map indicators to a category. Income thresholds are percentages of the subsistence
@@ -31,11 +32,16 @@ import (
 //  5. satisfactory: otherwise.
 //
 // A new set of thresholds is a new Version: assessments keep the version they were made under.
+// The figures the law sets each year (the subsistence minimum, the pension contribution rate) are
+// not part of a version: they are the rules file's figures of the month's year (package rules).
 type Rules struct {
 	// Version names this set of rules, e.g. "v1"; stored with every assessment.
 	Version string
-	// SubsistenceMinimum per person per month, by year.
-	SubsistenceMinimum map[int]domain.Tenge
+	// Figures is the table of yearly figures (nil: the embedded rules file, rules.Default): the
+	// subsistence minimum per person and the pension contribution rate of a month are its
+	// year's. A month whose year the table lacks cannot be assessed (an error naming the file
+	// and the year).
+	Figures *rules.Table
 	// Income thresholds, in percent of the subsistence minimum per member.
 	EmergencyIncomePct, UnsatisfactoryIncomePct, ProsperousIncomePct int64
 	// Risk-count thresholds.
@@ -45,14 +51,11 @@ type Rules struct {
 	// SchoolAgeMin..SchoolAgeMax: school age on 1 September of the month's school year
 	// (September to August), inclusive.
 	SchoolAgeMin, SchoolAgeMax int
-	// PensionRatePct: a pension contribution is this percentage of the wage.
-	PensionRatePct int64
 }
 
 // V1 are the default rules (docs/familycard.md).
 var V1 = Rules{
 	Version:                 "v1",
-	SubsistenceMinimum:      map[int]domain.Tenge{2024: 43407, 2025: 46228},
 	EmergencyIncomePct:      50,
 	UnsatisfactoryIncomePct: 100,
 	ProsperousIncomePct:     300,
@@ -63,7 +66,6 @@ var V1 = Rules{
 	WorkingAgeMax:           62,
 	SchoolAgeMin:            7,
 	SchoolAgeMax:            15,
-	PensionRatePct:          10,
 }
 
 // Default is the rule set assessments use unless told otherwise.
@@ -74,41 +76,37 @@ func (r Rules) Validate() error {
 	switch {
 	case r.Version == "":
 		return fmt.Errorf("welfare rules: Version is empty; name the rule set (e.g. v2)")
-	case len(r.SubsistenceMinimum) == 0:
-		return fmt.Errorf("welfare rules %s: SubsistenceMinimum has no year", r.Version)
 	case !(0 < r.EmergencyIncomePct && r.EmergencyIncomePct <= r.UnsatisfactoryIncomePct && r.UnsatisfactoryIncomePct <= r.ProsperousIncomePct):
 		return fmt.Errorf("welfare rules %s: income thresholds must satisfy 0 < emergency (%d) <= unsatisfactory (%d) <= prosperous (%d)",
 			r.Version, r.EmergencyIncomePct, r.UnsatisfactoryIncomePct, r.ProsperousIncomePct)
 	case r.WorkingAgeMin > r.WorkingAgeMax || r.SchoolAgeMin > r.SchoolAgeMax:
 		return fmt.Errorf("welfare rules %s: an age range has its minimum above its maximum", r.Version)
-	case r.PensionRatePct <= 0 || r.PensionRatePct > 100:
-		return fmt.Errorf("welfare rules %s: PensionRatePct %d must be in 1..100", r.Version, r.PensionRatePct)
 	}
 	return nil
 }
 
-// SubsistenceMinimumIn is the subsistence minimum for month m: the figure of m's year, or of the
-// latest year before it when the year has none yet (an error when there is none at all).
-func (r Rules) SubsistenceMinimumIn(m domain.Month) (domain.Tenge, error) {
-	best, by := domain.Tenge(0), -1
-	for y, v := range r.SubsistenceMinimum {
-		if y <= m.Year() && y > by {
-			best, by = v, y
-		}
+// YearOf is the yearly figures of month m (the subsistence minimum, the pension contribution
+// rate): its year's in Figures; a year the table lacks is an error naming the file and the year.
+func (r Rules) YearOf(m domain.Month) (rules.Year, error) {
+	t := r.Figures
+	if t == nil {
+		t = rules.Default()
 	}
-	if by < 0 {
-		return 0, fmt.Errorf("welfare rules %s: no subsistence minimum for %d or earlier; add it to Rules.SubsistenceMinimum", r.Version, m.Year())
+	y, err := t.For(m.Year())
+	if err != nil {
+		return rules.Year{}, fmt.Errorf("welfare rules %s: month %s: %w", r.Version, m, err)
 	}
-	return best, nil
+	return y, nil
 }
 
-// Finish fills the derived indicators: Income, IncomePerMember and SubsistenceMinimum.
+// Finish fills the derived indicators: Income, IncomePerMember and SubsistenceMinimum (of m's
+// year).
 func (r Rules) Finish(in *domain.FamilyIndicators, m domain.Month) error {
-	sm, err := r.SubsistenceMinimumIn(m)
+	y, err := r.YearOf(m)
 	if err != nil {
 		return err
 	}
-	in.SubsistenceMinimum = sm
+	in.SubsistenceMinimum = y.SubsistenceMinimum
 	in.Income = in.Wages + in.ContributionWages + in.Benefits
 	if in.Members > 0 {
 		in.IncomePerMember = in.Income / domain.Tenge(in.Members)

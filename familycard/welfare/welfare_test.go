@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/rules"
 )
 
 func TestClassify(t *testing.T) {
@@ -74,7 +75,6 @@ func TestRulesAreConfigurable(t *testing.T) {
 func TestValidate(t *testing.T) {
 	bad := func(f func(*Rules)) Rules {
 		r := V1
-		r.SubsistenceMinimum = map[int]domain.Tenge{2024: 1}
 		f(&r)
 		return r
 	}
@@ -86,8 +86,7 @@ func TestValidate(t *testing.T) {
 		{"v1", V1, true},
 		{"no version", bad(func(r *Rules) { r.Version = "" }), false},
 		{"thresholds out of order", bad(func(r *Rules) { r.UnsatisfactoryIncomePct = 400 }), false},
-		{"no subsistence minimum", bad(func(r *Rules) { r.SubsistenceMinimum = nil }), false},
-		{"pension rate", bad(func(r *Rules) { r.PensionRatePct = 0 }), false},
+		{"ages", bad(func(r *Rules) { r.SchoolAgeMin = 16 }), false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,18 +97,42 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestSubsistenceMinimumIn(t *testing.T) {
+// TestYearOf: the subsistence minimum and the pension rate are the rules file's figures of the
+// month's year; a year the file lacks is an error naming the file and the year, never the
+// figure of another year.
+func TestYearOf(t *testing.T) {
 	for _, tc := range []struct {
 		m    string
 		want domain.Tenge
-		err  bool
-	}{{"2024-03", 43407, false}, {"2025-12", 46228, false}, {"2026-01", 46228, false}, {"2023-12", 0, true}} {
-		t.Run(tc.m, func(t *testing.T) {
-			got, err := V1.SubsistenceMinimumIn(domain.MustMonth(tc.m))
-			if (err != nil) != tc.err || got != tc.want {
-				t.Errorf("got %d, %v; want %d, error %v", got, err, tc.want, tc.err)
-			}
-		})
+	}{{"2024-03", 43407}, {"2025-12", 46228}, {"2026-01", 50851}, {"2026-12", 50851}} {
+		y, err := V1.YearOf(domain.MustMonth(tc.m))
+		if err != nil || y.SubsistenceMinimum != tc.want || y.PensionContributionPct != 10 {
+			t.Errorf("%s: subsistence minimum %d, pension rate %d, %v; want %d, 10", tc.m, y.SubsistenceMinimum, y.PensionContributionPct, err, tc.want)
+		}
+	}
+	for _, m := range []string{"2023-12", "2027-01"} {
+		in := domain.FamilyIndicators{Members: 1}
+		err := V1.Finish(&in, domain.MustMonth(m))
+		if err == nil || !strings.Contains(err.Error(), rules.File) || !strings.Contains(err.Error(), m[:4]) {
+			t.Errorf("%s: %v, want an error naming %s and %s", m, err, rules.File, m[:4])
+		}
+	}
+	// another table (e.g. a later file) is used as given
+	tb, err := rules.Parse("next.json", []byte(`{"years": [{"year": 2027, "mci": 1, "subsistenceMinimum": 55000, "povertyLine": 38500,
+  "pensionContributionPct": 10, "perPupilNorm": {"school": 1, "college": 1, "kindergarten": 1}, "childCareAllowance": 1,
+  "largeFamilyAllowance": 1, "sources": {"mci": "a", "subsistenceMinimum": "a", "povertyLine": "a", "pensionContributionPct": "a",
+  "perPupilNorm": "a", "childCareAllowance": "a", "largeFamilyAllowance": "a"}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := V1
+	r.Figures = tb
+	in := domain.FamilyIndicators{Members: 2, Wages: 54999 * 2}
+	if err := r.Finish(&in, domain.MustMonth("2027-05")); err != nil || in.SubsistenceMinimum != 55000 {
+		t.Fatalf("a 2027 table: subsistence minimum %d, %v", in.SubsistenceMinimum, err)
+	}
+	if c, _ := r.Classify(in); c != domain.Unsatisfactory {
+		t.Errorf("54,999 ₸ per member against 55,000: %s, want unsatisfactory", c)
 	}
 }
 

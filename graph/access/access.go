@@ -250,7 +250,8 @@ func fromContext(ctx context.Context) *collector {
 	return c
 }
 
-// Recorder writes an audit entry durably (audit.Log).
+// Recorder writes an audit entry durably (audit.Log). A Recorder that also has
+// Available(ctx) error (audit.Log does) tells a failure of its store from one of its own.
 type Recorder interface {
 	Record(ctx context.Context, e audit.Entry) error
 }
@@ -688,6 +689,9 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 			more, err = n.name(ctx, n.ids)
 		}
 		if err != nil {
+			if resp := e.storeDown(ctx, err); resp != nil {
+				return resp
+			}
 			e.Logger.ErrorContext(ctx, "audit entry incomplete: the answer is withheld", "err", err)
 			return &graphql.Response{Errors: gqlerror.List{{
 				Message:    "the audit log could not name everyone this read shows, so the data is withheld: retry later",
@@ -703,6 +707,9 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		entry.RequestID = e.RequestID(ctx)
 	}
 	if err := e.Audit.Record(ctx, entry); err != nil {
+		if resp := e.storeDown(ctx, err); resp != nil {
+			return resp
+		}
 		e.Logger.ErrorContext(ctx, "audit entry not written: the answer is withheld", "err", err)
 		return &graphql.Response{Errors: gqlerror.List{{
 			Message:    "the audit log could not record this read, so the data is withheld: retry later",
@@ -710,4 +717,21 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		}}}
 	}
 	return resp
+}
+
+// storeDown returns the answer to a read whose audit entry could not be named or written (err)
+// because the store does not answer, or nil when the store answers and the failure is the
+// audit log's own. The data is withheld either way; a lost store is STORE_UNAVAILABLE, which
+// /readyz reports too, logged as a warning (its readiness change is the operators' signal).
+func (e Extension) storeDown(ctx context.Context, err error) *graphql.Response {
+	a, ok := e.Audit.(interface{ Available(context.Context) error })
+	if !ok || a.Available(ctx) == nil {
+		return nil
+	}
+	e.Logger.WarnContext(ctx, "store unavailable: the answer is withheld", "err", err)
+	se := apperr.StoreDown(err)
+	return &graphql.Response{Errors: gqlerror.List{{
+		Message:    se.Message,
+		Extensions: map[string]any{"code": string(se.Code)},
+	}}}
 }

@@ -96,9 +96,11 @@ var public = []struct {
 	}},
 	{"the gateway's own sync bookkeeping: cursors of the sources' feeds and counts", []string{
 		"SyncCursor: id source cursor records total done updatedAt",
+		"DataFreshness: sources findingsComputedAt assessmentsComputedAt derivedCurrent",
+		"SourceFreshness: source lastSyncedAt behind",
 	}},
 	{"entry points: each answers rows under the store's row rules, and the fields selected under them are classified on their own types", []string{
-		"Query: node nodes buildings changes employers families findings medicalInstitutions payments persons quarantines schools syncCursors myDataAccess welfareTransitions akimKPI socialObligationsForecast findingSummary person family school medicalInstitution paymentAggregate regions",
+		"Query: node nodes buildings changes employers families findings medicalInstitutions payments persons quarantines schools syncCursors myDataAccess welfareTransitions akimKPI socialObligationsForecast findingSummary person family school medicalInstitution paymentAggregate regions freshness",
 		"Mutation: confirmFinding dismissFinding",
 	}},
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/netip"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
 
@@ -36,6 +38,12 @@ type Layer struct {
 	Audit           *audit.Log
 	AuthGuard       func(http.Handler) http.Handler // failed authentications per client address; nil when off
 	closers         []func() error
+	collectors      []prometheus.Collector
+}
+
+// Collectors are the layer's metrics (the audit log's, the rate limits'), to register.
+func (l *Layer) Collectors() []prometheus.Collector {
+	return append(l.Audit.Collectors(), l.collectors...)
 }
 
 // Close stops the audit writer.
@@ -64,6 +72,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	Logger         *slog.Logger
 	RequestID      func(context.Context) string // the request id for audit entries; may be nil
+	// OnRateLimitBackend, when set, is told each time the rate limits change where they count:
+	// in Redis, or in process while Redis does not answer (ratelimit.FailoverOptions.OnChange).
+	OnRateLimitBackend func(b ratelimit.Backend, err error)
 }
 
 // DefaultOptions are the access settings with nothing configured (no keys: add them).
@@ -99,8 +110,13 @@ func NewLayer(o Options, st *store.Store, rdb redis.UniversalClient) (*Layer, er
 	var limiter ratelimit.Limiter = ratelimit.NewLocal(nil)
 	var failures ratelimit.Peeker = ratelimit.NewLocal(nil)
 	if rdb != nil {
-		limiter = ratelimit.NewLeased(ratelimit.NewRedis(rdb), nil)
-		failures = ratelimit.NewRedis(rdb)
+		// Counted in Redis, shared by every replica; in process while Redis does not answer.
+		fo := ratelimit.NewFailover(ratelimit.NewRedis(rdb), ratelimit.FailoverOptions{Log: log, OnChange: o.OnRateLimitBackend})
+		limiter, failures = ratelimit.NewLeased(fo, nil), fo
+		l.collectors = append(l.collectors, fo.Collectors()...)
+		if o.OnRateLimitBackend != nil {
+			o.OnRateLimitBackend(ratelimit.BackendRedis, nil)
+		}
 	}
 	if o.AuthFailures != (ratelimit.Limit{}) {
 		l.AuthGuard = ratelimit.NewAuthFailures(failures, o.AuthFailures, ratelimit.ClientAddress(o.TrustedProxies), log, nil).Middleware

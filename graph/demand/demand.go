@@ -40,10 +40,10 @@ var scans = map[string]string{
 	"socialObligationsForecast": "Family",
 }
 
-// lookups are the root fields that read a few rows by a key or a bounded list.
+// lookups are the root fields that read a few rows by a key or a bounded list, or none.
 var lookups = map[string]bool{
 	"person": true, "family": true, "school": true, "medicalInstitution": true,
-	"node": true, "nodes": true, "regions": true, "myDataAccess": true,
+	"node": true, "nodes": true, "regions": true, "myDataAccess": true, "freshness": true,
 }
 
 // Budget is what one caller of a role may spend, in rows (see the package comment).

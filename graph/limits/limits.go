@@ -1,7 +1,9 @@
 // Package limits owns the gqlgen handler extension that refuses a hostile query before any
 // resolver runs: too deep, too many aliases, too large a page, or too complex. It walks the
 // validated operation once, with fragments expanded, and answers a GraphQL error with
-// `extensions.code` QUERY_TOO_COMPLEX and a message naming the field and the limit.
+// `extensions.code` QUERY_TOO_COMPLEX and a message naming the field and the limit. On the same
+// walk it refuses a pattern filter (…Contains and the like) longer than MaxPattern characters
+// as BAD_INPUT (patterns.go).
 //
 // Complexity is counted here rather than with gqlgen's per-field complexity functions, so that
 // every field of every schema is covered by one rule: a field costs 1 plus its children's cost,
@@ -163,6 +165,9 @@ func (w *walker) field(f *ast.Field, depth int, introspection bool, parent strin
 		return 0, refuse(apperr.QueryTooComplex, "the introspection query nests deeper than %d at %s", IntrospectionDepth, path)
 	}
 
+	if err := w.patterns(f, path); err != nil {
+		return 0, err
+	}
 	multiplier := 1
 	if !introspection && f.Definition != nil {
 		m, err := w.pageSize(f, path)

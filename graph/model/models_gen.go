@@ -77,6 +77,19 @@ type DataAccessPageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// How current the gateway's data is.
+type DataFreshness struct {
+	// Each ministry system: when it last synced, and whether it is behind.
+	Sources []*SourceFreshness `json:"sources"`
+	// When the integrity findings were last computed (null: not yet since this gateway started).
+	FindingsComputedAt *time.Time `json:"findingsComputedAt,omitempty"`
+	// When the family assessments were last computed (null: not yet since this gateway started).
+	AssessmentsComputedAt *time.Time `json:"assessmentsComputedAt,omitempty"`
+	// Whether the findings and assessments were computed over the data as it is now: false while
+	// the work after a sync runs, after it failed, or before its first run.
+	DerivedCurrent bool `json:"derivedCurrent"`
+}
+
 // One group of `findingSummary`: the findings of one kind in one region.
 type FindingSummary struct {
 	// What was found.
@@ -139,6 +152,16 @@ type RegisterStatus struct {
 	LastName string `json:"lastName"`
 	// First name (Cyrillic).
 	FirstName string `json:"firstName"`
+}
+
+// How current one source's data is.
+type SourceFreshness struct {
+	// The source: justice, labour, education, finance or health.
+	Source string `json:"source"`
+	// When its last sync pass finished without error (null: not yet since this gateway started).
+	LastSyncedAt *time.Time `json:"lastSyncedAt,omitempty"`
+	// Whether its data is behind: its last passes failed, or none finished for two intervals.
+	Behind bool `json:"behind"`
 }
 
 // A page of welfare transitions.
