@@ -38,7 +38,7 @@ func runAssess(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), assessUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := loadOptions(fs, args, os.Getenv, forStore)
+	cfg, err := loadOptions(fs, args, os.Getenv, forDerive)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -54,6 +54,7 @@ func runAssess(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	a.AsOf = cfg.AsOf
 	first, last, ok, err := a.Months(ctx)
 	if err != nil {
 		return err

@@ -44,7 +44,7 @@ func runCheck(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), checkUsage)
 		fs.PrintDefaults()
 	}
-	cfg, err := loadOptions(fs, args, os.Getenv, forStore)
+	cfg, err := loadOptions(fs, args, os.Getenv, forDerive)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -53,6 +53,7 @@ func runCheck(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg, os.Stderr)
 	cc := checks.Defaults()
+	cc.AsOf = cfg.AsOf
 	if *kinds != "" {
 		for _, k := range strings.Split(*kinds, ",") {
 			cc.Kinds = append(cc.Kinds, domain.FindingKind(strings.TrimSpace(k)))

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/birlik/birlik/checks"
+	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/store"
@@ -43,8 +44,10 @@ type deriver struct {
 }
 
 // newDeriver returns the gateway's deriver over the store s.
-func newDeriver(s *store.Store, log *slog.Logger, m derivedMetrics) *deriver {
-	return &deriver{log: log, m: m, derive: func(ctx context.Context, done func(string)) error { return derive(ctx, s, log, m, done) }}
+// asOf is the day the checks and the family card are evaluated on (zero: the store's latest
+// complete month).
+func newDeriver(s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics) *deriver {
+	return &deriver{log: log, m: m, derive: func(ctx context.Context, done func(string)) error { return derive(ctx, s, asOf, log, m, done) }}
 }
 
 // afterSync runs the derived work after a sync that left the store at mark (its Stats.Mark),
@@ -95,9 +98,11 @@ func (dv *deriver) state() derivedState {
 
 // derive runs the integrity checks, then the family assessments, calling done with each job's
 // name when it finishes. An error is logged and counted, and returned so that the work runs again.
-func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetrics, done func(job string)) error {
+func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics, done func(job string)) error {
 	start := time.Now()
-	sum, err := checks.Run(ctx, s, checks.Defaults())
+	cc := checks.Defaults()
+	cc.AsOf = asOf
+	sum, err := checks.Run(ctx, s, cc)
 	if err != nil {
 		m.runs.WithLabelValues("checks", "error").Inc()
 		if ctx.Err() == nil {
@@ -111,6 +116,7 @@ func derive(ctx context.Context, s *store.Store, log *slog.Logger, m derivedMetr
 	start = time.Now()
 	a, err := familycard.NewAssessor(s, welfare.Default)
 	if err == nil {
+		a.AsOf = asOf
 		_, err = a.AssessAll(ctx)
 	}
 	if err != nil {

@@ -11,11 +11,13 @@ import (
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/config"
 	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/graph/access"
 	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/demand"
 	"github.com/birlik/birlik/graph/limits"
 	"github.com/birlik/birlik/ratelimit"
+	"github.com/birlik/birlik/rules"
 )
 
 // options are the gateway's settings, each on the options type of the package that uses it:
@@ -31,6 +33,9 @@ type options struct {
 	ShowOfficial bool
 	// CursorKey seals the pagination cursors (BIRLIK_CURSOR_KEY); nil: a key kept in DataDir.
 	CursorKey []byte
+	// AsOf is the day the integrity checks and the family card are evaluated on
+	// (BIRLIK_AS_OF); zero: the last day of the store's latest complete month.
+	AsOf domain.Date
 	// Demand prices requests and keeps each class of roles in its bulkhead (BIRLIK_BUDGETS,
 	// BIRLIK_BULKHEADS).
 	Demand demand.Options
@@ -40,13 +45,15 @@ type options struct {
 const (
 	groupAccess = "access" // who may do what: keys, purposes, limits, budgets, cursors
 	groupTokens = "tokens" // the keys and lifetimes of signed tokens
+	groupAsOf   = "as-of"  // the day the checks and the family card are evaluated on
 )
 
 // The groups of settings each command reads (nil: every one, for serve).
 var (
-	forSync  = []string{config.GroupStore, config.GroupSources, config.GroupLog}
-	forStore = []string{config.GroupStore, config.GroupLog}
-	forToken = []string{config.GroupStore, config.GroupSources, groupTokens}
+	forSync   = []string{config.GroupStore, config.GroupSources, config.GroupLog}
+	forStore  = []string{config.GroupStore, config.GroupLog}
+	forDerive = []string{config.GroupStore, config.GroupLog, groupAsOf}
+	forToken  = []string{config.GroupStore, config.GroupSources, groupTokens}
 )
 
 // loadOptions reads the settings of groups (nil: all) as config.Load does (defaults,
@@ -176,6 +183,17 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, nil)},
+		{Env: "BIRLIK_AS_OF", Group: groupAsOf, Flag: "as-of", Usage: "day the integrity checks and the family card are evaluated on: YYYY-MM-DD, or YYYY-MM for its last day; empty: the last day of the store's latest complete month",
+			Value: config.Func(func(s string) error {
+				d, err := rules.ParseAsOf(s)
+				o.AsOf = d
+				return err
+			}, func() string {
+				if o.AsOf.IsZero() {
+					return ""
+				}
+				return o.AsOf.String()
+			})},
 		{Env: "BIRLIK_CURSOR_KEY", Group: groupAccess, Flag: "cursor-key", Usage: "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", Secret: true,
 			Value: config.Func(func(s string) error {
 				k, err := cursor.ParseKey(s)

@@ -179,3 +179,17 @@ func TestCommandsReadOnlyTheirSettings(t *testing.T) {
 		t.Errorf("token with real sources and no BIRLIK_JWT_KEYS: %v, printed %q; want a refusal naming BIRLIK_JWT_KEYS", err, out.String())
 	}
 }
+
+func TestAsOfSetting(t *testing.T) {
+	t.Parallel()
+	o, err := load(map[string]string{"BIRLIK_AS_OF": "2026-06"})
+	if err != nil || o.AsOf.String() != "2026-06-30" {
+		t.Fatalf("BIRLIK_AS_OF=2026-06: %v, %v; want 2026-06-30", o.AsOf, err)
+	}
+	if o, err := load(nil); err != nil || !o.AsOf.IsZero() {
+		t.Errorf("unset: %v, %v; want zero (the store's latest complete month)", o.AsOf, err)
+	}
+	if _, err := load(map[string]string{"BIRLIK_AS_OF": "soon"}); err == nil || !strings.Contains(err.Error(), "BIRLIK_AS_OF") {
+		t.Errorf("a bad day: %v, want an error naming BIRLIK_AS_OF", err)
+	}
+}

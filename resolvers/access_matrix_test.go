@@ -736,6 +736,13 @@ var entries = map[string]entry{
 		return fmt.Sprintf("count=%d", n)
 	}},
 	"Query.myDataAccess": {`{ myDataAccess(first: 5) { totalCount } }`, nil, present("myDataAccess")},
+	"Query.freshness": {`{ freshness { derivedCurrent sources { source behind } } }`, nil, func(d map[string]json.RawMessage) string {
+		var f struct{ Sources []json.RawMessage }
+		if err := json.Unmarshal(d["freshness"], &f); err != nil {
+			return "absent"
+		}
+		return fmt.Sprintf("n=%d", len(f.Sources))
+	}},
 	"Query.regions": {`{ regions { kato } }`, nil, func(d map[string]json.RawMessage) string {
 		var rs []json.RawMessage
 		_ = json.Unmarshal(d["regions"], &rs)
@@ -890,7 +897,9 @@ var entryOutcomes = map[string]map[string]string{
 	"Query.buildings":           same("n=1"),
 	"Query.employers":           same("n=1"),
 	"Query.regions":             same("n=20"),
-	"Query.syncCursors":         same("n=0"),
+	// How current the data is names no one (here the test server runs no syncs).
+	"Query.freshness":   same("n=0"),
+	"Query.syncCursors": same("n=0"),
 	// Quarantined records hold what the source sent, personal data included and unvalidated:
 	// only the admin lists them.
 	"Query.quarantines": byVariant("n=0", "n=0", "n=0", "n=0", "n=0", "n=0", "n=0", "n=0", "n=1"),

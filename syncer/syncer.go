@@ -183,7 +183,6 @@ func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedSta
 	if err != nil {
 		return st, err
 	}
-	s.opts.Logger.Info("sync: feed started", "source", src, "cursor", cur.cursor, "records_so_far", cur.records)
 
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -241,7 +240,13 @@ func (s *Syncer) SyncFeed(ctx context.Context, feed connectors.Feed) (st FeedSta
 			break
 		}
 	}
-	s.opts.Logger.Info("sync: feed done", "source", src, "records", st.Records, "written", st.Written,
+	// A pass that found nothing new, the usual case between a source's changes, is a DEBUG line:
+	// an idle gateway's log stays quiet.
+	level := slog.LevelInfo
+	if st.Written == 0 && st.Changes == 0 && st.Quarantined == 0 {
+		level = slog.LevelDebug
+	}
+	s.opts.Logger.Log(ctx, level, "sync: feed done", "source", src, "records", st.Records, "written", st.Written,
 		"changes", st.Changes, "quarantined", st.Quarantined, "pages", st.Pages, "took", time.Since(start).Round(time.Millisecond))
 	return st, nil
 }
