@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -16,74 +15,79 @@ import (
 	"strings"
 	"time"
 
+	"github.com/birlik/birlik/bench/internal/kit"
 	"github.com/birlik/birlik/ent/change"
 	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/syncer"
 )
 
-// waitForSync waits until the gateway's log shows every source's feed finished after offset
-// (a byte offset into the log), or until timeout. It returns the sources still missing.
-func waitForSync(ctx context.Context, log string, offset int64, sources []string, timeout time.Duration) ([]string, error) {
+// freshnessQuery asks the gateway when each source last synced without error.
+const freshnessQuery = `{ freshness { sources { source lastSyncedAt behind } } }`
+
+// waitForSync waits until the gateway says (Query.freshness) that every source finished a sync
+// pass without error after since and is not behind, or until timeout. It returns the sources
+// still missing, each with what the gateway last said of it.
+func waitForSync(ctx context.Context, g *gateway, key string, since time.Time, sources []string, timeout time.Duration) []string {
 	deadline := time.Now().Add(timeout)
 	for {
-		done, err := feedsDone(log, offset)
-		if err != nil {
-			return nil, err
+		said := map[string]string{}
+		body, err := g.GQL(ctx, key, kit.PurposeStats, freshnessQuery, nil)
+		if err == nil {
+			said = syncedSince(body, since)
 		}
 		var missing []string
 		for _, s := range sources {
-			if !done[s] {
-				missing = append(missing, s)
+			if v, ok := said[s]; !ok || v != "" {
+				if !ok {
+					v = "not listed"
+					if err != nil {
+						v = clipString(err.Error())
+					}
+				}
+				missing = append(missing, s+" ("+v+")")
 			}
 		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			return missing, nil
+		if len(missing) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			return missing
 		}
 		select {
 		case <-ctx.Done():
-			return missing, ctx.Err()
 		case <-time.After(time.Second):
 		}
 	}
 }
 
-// feedsDone reads the gateway's log from offset and returns the sources whose feed finished
-// (the syncer's "sync: feed done" line, source=NAME).
-func feedsDone(log string, offset int64) (map[string]bool, error) {
-	f, err := os.Open(log)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return nil, err
-	}
-	done := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if src, ok := feedDone(sc.Text()); ok {
-			done[src] = true
-		}
-	}
-	return done, sc.Err()
-}
-
-// feedDone parses one log line (text or JSON) and returns the source of a finished feed.
-func feedDone(line string) (string, bool) {
-	if !strings.Contains(line, "sync: feed done") {
-		return "", false
-	}
-	for _, prefix := range []string{" source=", `"source":"`} {
-		if _, rest, ok := strings.Cut(line, prefix); ok {
-			end := strings.IndexAny(rest, " \"")
-			if end < 0 {
-				end = len(rest)
+// syncedSince reads a freshness answer: by source, "" when it synced after since and is not
+// behind, else what it lacks.
+func syncedSince(body []byte, since time.Time) map[string]string {
+	var r struct {
+		Data struct {
+			Freshness struct {
+				Sources []struct {
+					Source       string
+					LastSyncedAt *time.Time
+					Behind       bool
+				}
 			}
-			return rest[:end], true
 		}
 	}
-	return "", false
+	out := map[string]string{}
+	if json.Unmarshal(body, &r) != nil {
+		return out
+	}
+	for _, s := range r.Data.Freshness.Sources {
+		switch {
+		case s.LastSyncedAt == nil:
+			out[s.Source] = "never synced"
+		case !s.LastSyncedAt.After(since):
+			out[s.Source] = "last synced " + s.LastSyncedAt.Format(time.RFC3339)
+		case s.Behind:
+			out[s.Source] = "behind"
+		default:
+			out[s.Source] = ""
+		}
+	}
+	return out
 }
 
 // tableCheck compares one table of the gateway's store with the clean sync's.

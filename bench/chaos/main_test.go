@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -96,19 +97,21 @@ func TestReadyzSummary(t *testing.T) {
 	}
 }
 
-func TestFeedDone(t *testing.T) {
-	for _, tc := range []struct {
-		line, want string
-		ok         bool
-	}{
-		{`time=2026-01-01T00:00:00Z level=INFO msg="sync: feed done" source=health records=10 written=0`, "health", true},
-		{`{"time":"2026-01-01T00:00:00Z","level":"INFO","msg":"sync: feed done","source":"justice","records":10}`, "justice", true},
-		{`time=2026-01-01T00:00:00Z level=INFO msg="sync: feed started" source=health`, "", false},
-		{`time=2026-01-01T00:00:00Z level=INFO msg="http request" path=/query`, "", false},
-	} {
-		got, ok := feedDone(tc.line)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("feedDone(%q) = %q, %v; want %q, %v", tc.line, got, ok, tc.want, tc.ok)
+func TestSyncedSince(t *testing.T) {
+	since := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	body := `{"data":{"freshness":{"sources":[
+		{"source":"justice","lastSyncedAt":"2026-12-05T10:00:05Z","behind":false},
+		{"source":"labour","lastSyncedAt":"2026-12-05T09:59:55Z","behind":false},
+		{"source":"education","lastSyncedAt":null,"behind":true},
+		{"source":"health","lastSyncedAt":"2026-12-05T10:00:09Z","behind":true}]}}}`
+	got := syncedSince([]byte(body), since)
+	want := map[string]string{"justice": "", "labour": "last synced 2026-12-05T09:59:55Z", "education": "never synced", "health": "behind"}
+	if len(got) != len(want) {
+		t.Fatalf("syncedSince = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, want %q", k, got[k], v)
 		}
 	}
 }
@@ -131,7 +134,7 @@ func TestCompareTables(t *testing.T) {
 	}
 }
 
-// TestQueriesMatchSchema validates the analysts' and the hostile analysts' queries against the
+// TestQueriesMatchSchema validates the analysts', the hostile analysts' and the freshness query against the
 // gateway's schema, so that a schema change fails here and not in a run.
 func TestQueriesMatchSchema(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "graph", "*.graphql"))
@@ -150,7 +153,7 @@ func TestQueriesMatchSchema(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loading the schema: %v", err)
 	}
-	queries := map[string]string{"analyst README": analystReadmeQuery, "analyst findings": analystFindingsQuery}
+	queries := map[string]string{"analyst README": analystReadmeQuery, "analyst findings": analystFindingsQuery, "freshness": freshnessQuery}
 	for _, q := range hostileQueries {
 		queries[q.name] = q.query
 	}

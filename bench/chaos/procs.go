@@ -282,12 +282,3 @@ func (g *gateway) readyz() (int, []byte) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
 }
-
-// logSize is the gateway log's size now: lines after it were written later.
-func (g *gateway) logSize() int64 {
-	fi, err := os.Stat(g.p.log)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
