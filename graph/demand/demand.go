@@ -7,8 +7,9 @@
 // The price of an operation is its shape, as graph/limits counts it (fields times page sizes),
 // plus the rows it may scan: every aggregate root field reads its whole table (or its filtered
 // part, which the store cannot know before running it), and every filter with a predicate that no
-// index serves (a pattern, a negation, a range, an IS NULL, a `not`, an existence test) reads its
-// type's table, scaled by the pattern's length for pattern predicates. Equality and `In` on a
+// index serves (a pattern, a negation, a range, an IS NULL, a `not`, an existence test) on a root
+// field reads its type's table, scaled by the pattern's length for pattern predicates; a nested
+// connection's filter reads only its parent's rows, which the shape already counts. Equality and `In` on a
 // field are taken as served by an index. Row counts come from the store's statistics (TableRows).
 package demand
 
@@ -246,11 +247,16 @@ func (w *pricer) field(f *ast.Field, parent string, depth int) {
 		path = parent + "." + f.Alias
 	}
 	root := depth == 0 && f.ObjectDefinition != nil && w.schema != nil && w.schema.Query != nil && f.ObjectDefinition.Name == w.schema.Query.Name
+	// A root field's filter may scan its table. A nested connection's filter (a person's
+	// payments from a month on) reads only the parent's own rows, which the shape's cost already
+	// counts by page size.
 	var filtered int64
-	args := f.ArgumentMap(w.vars)
-	for _, a := range f.Definition.Arguments {
-		if in := a.Type.Name(); strings.HasSuffix(in, "WhereInput") {
-			filtered = addCapped(filtered, w.where(in, args[a.Name]))
+	if root {
+		args := f.ArgumentMap(w.vars)
+		for _, a := range f.Definition.Arguments {
+			if in := a.Type.Name(); strings.HasSuffix(in, "WhereInput") {
+				filtered = addCapped(filtered, w.where(in, args[a.Name]))
+			}
 		}
 	}
 	switch typ, scan := scans[f.Name]; {

@@ -91,6 +91,7 @@ func TestPrices(t *testing.T) {
 		{"a nested filter scans its own table", `{ families(first: 10, where: {hasPaymentsWith: {amountGT: 1000}}) { totalCount } }`, nil, 320_000},
 		{"an aggregate reads its table", `{ paymentAggregate(groupBy: [REGION]) { count } }`, nil, 320_000},
 		{"an aggregate with a pattern reads it once", `{ paymentAggregate(where: {sourceKeyContains: "0"}, groupBy: [REGION]) { count } }`, nil, 320_000},
+		{"a nested connection's filter reads only its parent's rows", `{ person(iin: "900101300123") { payments(first: 12, where: {periodGTE: "2025-01"}) { totalCount } } }`, nil, 0},
 		{"aliases add up", `{ a: findingSummary { count } b: findingSummary { count } }`, nil, 22_000},
 		{"fragments count", `{ ...F } fragment F on Query { akimKPI(from: "2025-01", to: "2025-03") { region { kato } } }`, nil, 90_000},
 	} {
