@@ -190,7 +190,8 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	}
 	g.closers = append(g.closers, perf.Close)
 	// Demand control: requests are priced by the rows they may read and held to their role's
-	// budget; each class of roles runs in its own bulkhead.
+	// budget; each class of roles then runs in its own bulkhead (after the price, so that a
+	// refused request never waits for a place).
 	g.rows = demand.NewTableRows(ctx, st, 30*time.Second, log)
 	priced := demand.New(g.rows, cfg.Demand.Budgets)
 	bulkheads := demand.NewBulkheads(cfg.Demand.Classes, log)
@@ -207,8 +208,8 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		Authenticator:     acc.Authenticator,
 		AuthGuard:         acc.AuthGuard,
 		Limits:            acc.Limits,
-		QueryMiddleware:   slices.Concat(acc.QueryMiddleware, []func(http.Handler) http.Handler{bulkheads.Middleware}, perf.QueryMiddleware),
-		Extensions:        slices.Concat(perf.Extensions, []graphql.HandlerExtension{priced}, acc.Extensions), // APQ first: it fills in the query text
+		QueryMiddleware:   slices.Concat(acc.QueryMiddleware, perf.QueryMiddleware),
+		Extensions:        slices.Concat(perf.Extensions, []graphql.HandlerExtension{priced, bulkheads}, acc.Extensions), // APQ first: it fills in the query text
 		Logger:            log,
 		Registry:          reg,
 		Ready:             g.Ready,

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/birlik/birlik/apperr"
@@ -110,10 +112,10 @@ func without(roles, drop []string) []string {
 	return out
 }
 
-// Bulkheads is HTTP middleware, run after authentication, that admits a request to its role's
-// class: it waits up to the class's Wait for a place, then answers 503 OVERLOADED with a
-// Retry-After; an admitted request runs under the class's Timeout. A role in no class (or an
-// anonymous request, which authentication refuses first) passes unchanged.
+// Bulkheads is a gqlgen extension (add it after Extension) that admits an operation to its
+// caller's class: it waits up to the class's Wait for a place, then answers OVERLOADED with
+// `extensions.retryAfterSeconds`; an admitted operation runs under the class's Timeout. A role
+// in no class passes unchanged.
 type Bulkheads struct {
 	byRole   map[string]*bulkhead
 	inFlight *prometheus.GaugeVec
@@ -148,34 +150,69 @@ func (b *Bulkheads) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{b.inFlight, b.refused}
 }
 
-// Middleware implements the bulkheads.
-func (b *Bulkheads) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := auth.FromContext(r.Context())
-		h := b.byRole[id.Role]
-		if !ok || h == nil {
-			next.ServeHTTP(w, r)
-			return
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = (*Bulkheads)(nil)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (*Bulkheads) ExtensionName() string { return "BirlikBulkheads" }
+
+// Validate implements graphql.HandlerExtension.
+func (*Bulkheads) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation implements graphql.OperationInterceptor. It runs after the operation was
+// parsed, validated and priced (Extension), so that a request refused for its price never
+// waits for a place; an admitted operation runs under its class's deadline.
+func (b *Bulkheads) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	id, ok := auth.FromContext(ctx)
+	h := b.byRole[id.Role]
+	if !ok || h == nil {
+		return next(ctx)
+	}
+	wait, cancel := context.WithTimeout(ctx, h.Wait)
+	err := h.sem.Acquire(wait, 1)
+	cancel()
+	if err != nil {
+		b.refused.WithLabelValues(h.Name).Inc()
+		retry := max(1, int(h.Wait/time.Second))
+		msg := fmt.Sprintf("all %d places for %s requests (%s) stayed taken for %s: retry in %d s; heavy work of one class never takes the places of another", h.Concurrency, h.Name, strings.Join(h.Roles, ", "), h.Wait, retry)
+		if ctx.Err() != nil {
+			msg = "the request ended while it waited for a place"
 		}
-		wait, cancel := context.WithTimeout(r.Context(), h.Wait)
-		err := h.sem.Acquire(wait, 1)
-		cancel()
-		if err != nil {
-			if r.Context().Err() != nil {
-				return // the client went away while waiting
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: msg,
+			Extensions: map[string]any{"code": string(apperr.Overloaded), "retryAfterSeconds": retry}}}})
+	}
+	g := b.inFlight.WithLabelValues(h.Name)
+	g.Inc()
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			g.Dec()
+			h.sem.Release(1)
+		})
+	}
+	run, cancelRun := context.WithTimeout(ctx, h.Timeout)
+	rh := func() graphql.ResponseHandler {
+		defer func() {
+			if p := recover(); p != nil {
+				cancelRun()
+				release()
+				panic(p)
 			}
-			b.refused.WithLabelValues(h.Name).Inc()
-			retry := max(1, int(h.Wait/time.Second))
-			w.Header().Set("Retry-After", strconv.Itoa(retry))
-			auth.WriteError(w, apperr.New(apperr.Overloaded, "all %d places for %s requests (%s) stayed taken for %s: retry in %d s; heavy work of one class never takes the places of another", h.Concurrency, h.Name, strings.Join(h.Roles, ", "), h.Wait, retry))
-			return
-		}
-		defer h.sem.Release(1)
-		g := b.inFlight.WithLabelValues(h.Name)
-		g.Inc()
-		defer g.Dec()
-		ctx, cancelRun := context.WithTimeout(r.Context(), h.Timeout)
+		}()
+		return next(run)
+	}()
+	return func(ctx context.Context) *graphql.Response {
+		defer release()
 		defer cancelRun()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+		rctx, cancel := context.WithDeadline(ctx, deadline(run))
+		defer cancel()
+		return rh(rctx)
+	}
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }

@@ -3,8 +3,6 @@ package demand_test
 import (
 	"context"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -163,7 +161,7 @@ func TestTheMinuteBudgetRunsOut(t *testing.T) {
 }
 
 // TestBulkheads: with every place of the analysis class taken, an analyst waits and is refused
-// OVERLOADED, while citizens are served at once.
+// OVERLOADED, while citizens are served at once; a place is freed when its answer is written.
 func TestBulkheads(t *testing.T) {
 	b := demand.NewBulkheads([]demand.Class{
 		{Name: "citizen", Roles: []string{auth.RoleCitizen}, Concurrency: 4, Wait: time.Second, Timeout: time.Second},
@@ -171,39 +169,38 @@ func TestBulkheads(t *testing.T) {
 	}, slog.New(slog.DiscardHandler))
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
-	h := b.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := auth.FromContext(r.Context())
-		if _, ok := r.Context().Deadline(); !ok {
-			t.Error("an admitted request runs without a deadline")
+	next := func(ctx context.Context) graphql.ResponseHandler {
+		return func(ctx context.Context) *graphql.Response {
+			if _, ok := ctx.Deadline(); !ok {
+				t.Error("an admitted operation runs without a deadline")
+			}
+			if id, _ := auth.FromContext(ctx); id.Role == auth.RoleAnalyst {
+				started <- struct{}{}
+				<-release
+			}
+			return &graphql.Response{Data: []byte(`{}`)}
 		}
-		if id.Role == auth.RoleAnalyst {
-			started <- struct{}{}
-			<-release
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	serve := func(role string) *httptest.ResponseRecorder {
-		rec := httptest.NewRecorder()
-		req := httptest.NewRequest("POST", "/query", nil)
-		h.ServeHTTP(rec, req.WithContext(auth.NewContext(req.Context(), auth.Identity{Role: role, Subject: "s"})))
-		return rec
+	}
+	serve := func(role string) *graphql.Response {
+		ctx := auth.NewContext(context.Background(), auth.Identity{Role: role, Subject: "s"})
+		return b.InterceptOperation(ctx, next)(ctx)
 	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); serve(auth.RoleAnalyst) }()
 	<-started
-	if rec := serve(auth.RoleAnalyst); rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "OVERLOADED") || rec.Header().Get("Retry-After") == "" {
-		t.Errorf("a second analyst: %d %s, want 503 OVERLOADED with Retry-After", rec.Code, rec.Body)
+	if r := serve(auth.RoleAnalyst); len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "OVERLOADED" || r.Errors[0].Extensions["retryAfterSeconds"] == nil {
+		t.Errorf("a second analyst: %+v, want OVERLOADED with retryAfterSeconds", r)
 	}
 	for i := 0; i < 8; i++ {
-		if rec := serve(auth.RoleCitizen); rec.Code != http.StatusNoContent {
-			t.Errorf("a citizen beside a busy analyst: %d %s", rec.Code, rec.Body)
+		if r := serve(auth.RoleCitizen); len(r.Errors) != 0 {
+			t.Errorf("a citizen beside a busy analyst: %+v", r.Errors)
 		}
 	}
 	close(release)
 	wg.Wait()
-	if rec := serve(auth.RoleAnalyst); rec.Code != http.StatusNoContent {
-		t.Errorf("an analyst after the place was freed: %d", rec.Code)
+	if r := serve(auth.RoleAnalyst); len(r.Errors) != 0 {
+		t.Errorf("an analyst after the place was freed: %+v", r.Errors)
 	}
 }
 
