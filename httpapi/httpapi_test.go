@@ -56,15 +56,22 @@ func (f fakeSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 var testSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
 type Query { whoami: String! fail: String boom: String nested: Nested echo(s: String): String }
 type Nested { nested: Nested leaf: String }
+type Mutation { touch: String }
 `})
 
 const key = "0123456789abcdef-admin"
 
 func newServer(t *testing.T) (*httptest.Server, *httpapi.Readiness, *bytes.Buffer) {
 	t.Helper()
+	return newServerWith(t, nil)
+}
+
+// newServerWith is newServer with its options changed by edit (nil: none).
+func newServerWith(t *testing.T, edit func(*httpapi.Options)) (*httptest.Server, *httpapi.Readiness, *bytes.Buffer) {
+	t.Helper()
 	var logs bytes.Buffer
 	ready := httpapi.NewReadiness("first sync running")
-	h, err := httpapi.New(httpapi.Options{
+	o := httpapi.Options{
 		Schema:        fakeSchema{testSchema},
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
 		Limits: func(context.Context) limits.Limits {
@@ -74,7 +81,11 @@ func newServer(t *testing.T) (*httptest.Server, *httpapi.Readiness, *bytes.Buffe
 		Registry:          prometheus.NewRegistry(),
 		Ready:             ready,
 		PlaygroundHeaders: map[string]string{"Authorization": "Bearer " + key},
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	h, err := httpapi.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
