@@ -118,6 +118,11 @@ func New(o Options) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /query", instrument("query", query))
 	mux.Handle("GET /query", instrument("query", query))
+	mux.Handle("/query", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, POST")
+		writeStatusError(w, http.StatusMethodNotAllowed, apperr.BadInput,
+			"%s is not supported on /query: send POST with a JSON body, or GET with ?query=", r.Method)
+	}))
 	mux.Handle("GET /{$}", instrument("playground", playground.Handler("Birlik", "/query",
 		playground.WithGraphiqlUiHeaders(o.PlaygroundHeaders),
 		playground.WithGraphiqlEnablePluginExplorer(true),

@@ -76,6 +76,8 @@ func TestSpecStatusCodes(t *testing.T) {
 			body: `{"variables":{}}`, wantStatus: 400, wantCT: "application/json", wantMsg: "body has no"},
 		{name: "unsupported content type", method: "POST", url: q, contentType: "text/plain", accept: gqlResp,
 			body: `{ whoami }`, wantStatus: 415, wantCT: "application/json", wantMsg: "send the body as application/json"},
+		{name: "another method", method: "PUT", url: q, contentType: "application/json", accept: gqlResp,
+			body: `{"query":"{ whoami }"}`, wantStatus: 405, wantCT: "application/json", wantHeader: [2]string{"Allow", "GET, POST"}, wantMsg: "PUT is not supported"},
 		{name: "no content type", method: "POST", url: q, accept: gqlResp,
 			body: `{"query":"{ whoami }"}`, wantStatus: 415, wantCT: "application/json", wantMsg: "has no Content-Type"},
 	}
