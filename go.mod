@@ -20,6 +20,8 @@ require (
 	modernc.org/sqlite v1.34.5
 )
 
+require github.com/rs/cors v1.11.1
+
 require (
 	github.com/agext/levenshtein v1.2.1 // indirect
 	github.com/agnivade/levenshtein v1.2.1 // indirect

@@ -16,6 +16,7 @@ import (
 	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/demand"
 	"github.com/birlik/birlik/graph/limits"
+	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/ratelimit"
 	"github.com/birlik/birlik/rules"
 )
@@ -39,6 +40,9 @@ type options struct {
 	// Demand prices requests and keeps each class of roles in its bulkhead (BIRLIK_BUDGETS,
 	// BIRLIK_BULKHEADS).
 	Demand demand.Options
+	// CORSOrigins are the origins whose browser apps may call the gateway (BIRLIK_CORS_ORIGINS);
+	// empty: no CORS headers.
+	CORSOrigins []string
 }
 
 // The groups of the settings declared here (config.Group… are config's own).
@@ -183,6 +187,14 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return err
 			}, nil)},
+		{Env: "BIRLIK_CORS_ORIGINS", Group: config.GroupServe, Flag: "cors-origins", Usage: "origins scheme://host[:port], comma-separated, whose browser apps may call /query (CORS); empty: none",
+			Value: config.Func(func(s string) error {
+				origins, err := httpapi.ParseCORSOrigins(s)
+				if err == nil {
+					o.CORSOrigins = origins
+				}
+				return err
+			}, func() string { return strings.Join(o.CORSOrigins, ",") })},
 		{Env: "BIRLIK_AS_OF", Group: groupAsOf, Flag: "as-of", Usage: "day the integrity checks and the family card are evaluated on: YYYY-MM-DD, or YYYY-MM for its last day; empty: the last day of the store's latest complete month",
 			Value: config.Func(func(s string) error {
 				d, err := rules.ParseAsOf(s)

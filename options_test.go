@@ -193,3 +193,19 @@ func TestAsOfSetting(t *testing.T) {
 		t.Errorf("a bad day: %v, want an error naming BIRLIK_AS_OF", err)
 	}
 }
+
+func TestCORSOriginsSetting(t *testing.T) {
+	t.Parallel()
+	o, err := load(map[string]string{"BIRLIK_CORS_ORIGINS": " https://app.example.gov, http://127.0.0.1:3000 "})
+	if err != nil || strings.Join(o.CORSOrigins, " ") != "https://app.example.gov http://127.0.0.1:3000" {
+		t.Fatalf("two origins: %q, %v", o.CORSOrigins, err)
+	}
+	if o, err := load(nil); err != nil || len(o.CORSOrigins) != 0 {
+		t.Errorf("unset: %q, %v; want no origins", o.CORSOrigins, err)
+	}
+	for _, bad := range []string{"*", "app.example.gov", "https://app.example.gov/", "ftp://app.example.gov", "https://App.example.gov"} {
+		if _, err := load(map[string]string{"BIRLIK_CORS_ORIGINS": bad}); err == nil || !strings.Contains(err.Error(), "BIRLIK_CORS_ORIGINS") {
+			t.Errorf("BIRLIK_CORS_ORIGINS=%q: %v, want an error naming the variable", bad, err)
+		}
+	}
+}

@@ -215,6 +215,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		Ready:             g.Ready,
 		PlaygroundHeaders: headers,
 		Cursors:           cursors,
+		CORSOrigins:       cfg.CORSOrigins,
 	})
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -95,6 +96,11 @@ func checkRequest(body []byte) *apperr.Error {
 		if len(v) > 0 && v[0] != '{' && string(v) != "null" {
 			return apperr.New(apperr.BadInput, "the request body's %q is %s, not an object: %s", name, article(jsonKind(v)), want)
 		}
+	}
+	// A request without a query is one of a persisted query (its hash is in the extensions,
+	// which gqlgen's APQ checks); any other has nothing to run.
+	if strings.TrimSpace(req.Query) == "" && !bytes.Contains(req.Extensions, []byte(`"persistedQuery"`)) {
+		return apperr.New(apperr.BadInput, `the request body has no "query": %s`, want)
 	}
 	return nil
 }

@@ -61,6 +61,10 @@ type Options struct {
 	AuthGuard func(http.Handler) http.Handler
 	// MaxBodyBytes bounds a request body (default 1 MiB).
 	MaxBodyBytes int64
+	// CORSOrigins are the origins (scheme://host[:port]) whose browser apps may call the
+	// gateway from another origin; empty: no CORS headers at all, so browsers keep to the
+	// same-origin rule.
+	CORSOrigins []string
 	// Cursors seals the pagination cursors of every /query request (graph/cursor). nil: a
 	// random key of this handler's own, whose cursors die with it (tests); the gateway passes
 	// the configured key, or the one kept in its data folder.
@@ -114,6 +118,11 @@ func New(o Options) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /query", instrument("query", query))
 	mux.Handle("GET /query", instrument("query", query))
+	mux.Handle("/query", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, POST")
+		writeStatusError(w, http.StatusMethodNotAllowed, apperr.BadInput,
+			"%s is not supported on /query: send POST with a JSON body, or GET with ?query=", r.Method)
+	}))
 	mux.Handle("GET /{$}", instrument("playground", playground.Handler("Birlik", "/query",
 		playground.WithGraphiqlUiHeaders(o.PlaygroundHeaders),
 		playground.WithGraphiqlEnablePluginExplorer(true),
@@ -134,13 +143,18 @@ func New(o Options) (http.Handler, error) {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth.WriteError(w, apperr.New(apperr.NotFound, "no such endpoint %s %s: the gateway serves POST/GET /query, the playground at /, /healthz, /readyz and /metrics", r.Method, r.URL.Path))
 	}))
-	return requestIDs(accessLog(o.Logger, mux)), nil
+	var h http.Handler = mux
+	if len(o.CORSOrigins) > 0 {
+		h = corsHandler(o.CORSOrigins, h)
+	}
+	return requestIDs(accessLog(o.Logger, h)), nil
 }
 
 func graphQLServer(o Options) (*handler.Server, error) {
 	srv := handler.New(o.Schema)
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(post{})
+	srv.AddTransport(specTransport{transport.GET{}})
+	srv.AddTransport(specTransport{post{}})
+	srv.AddTransport(unsupported{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(15000)
 	srv.SetErrorPresenter(storeAware(apperr.Presenter(o.Logger, RequestID), o.Ready))
