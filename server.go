@@ -371,7 +371,7 @@ func (g *gateway) Run(ctx context.Context, out io.Writer) error {
 		if !cfg.LoopbackOnly() {
 			fmt.Fprintf(out, "  listening beyond loopback (BIRLIK_ADDR=%s): the playground does not show this key; hand out keys or tokens yourself\n", cfg.Addr)
 		}
-		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' -d '{\"query\":\"{ regions { kato name } }\"}' %squery\n", g.DemoKey, url)
+		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"query\":\"{ regions { kato name } }\"}' %squery\n", g.DemoKey, url)
 		if g.Tokens != nil && g.DemoCitizen != "" {
 			if err := demoTokens(out, g.Tokens, g.DemoCitizen, g.DemoRegion, 8*time.Hour); err != nil {
 				return err

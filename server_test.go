@@ -46,7 +46,7 @@ func TestEmbeddedStartup(t *testing.T) {
 
 	// The first lines say where it serves and the demo key.
 	lines := bufio.NewScanner(pr)
-	var url, key string
+	var url, key, curl string
 	deadline := time.After(2 * time.Minute)
 	found := make(chan struct{})
 	go func() {
@@ -57,6 +57,9 @@ func TestEmbeddedStartup(t *testing.T) {
 			}
 			if m := regexp.MustCompile(`demo API key .*: (\S+)$`).FindStringSubmatch(l); m != nil {
 				key = m[1]
+			}
+			if strings.HasPrefix(strings.TrimSpace(l), "curl ") {
+				curl = strings.TrimSpace(l)
 				close(found)
 				io.Copy(io.Discard, pr)
 				return
@@ -95,6 +98,24 @@ func TestEmbeddedStartup(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
+	// The curl line printed at start works as printed: its headers, body and URL.
+	m := regexp.MustCompile(`^curl -H '([^:]+): ([^']+)' -H '([^:]+): ([^']+)' -d '([^']+)' (\S+)$`).FindStringSubmatch(curl)
+	if m == nil {
+		t.Fatalf("the printed curl line %q is not curl -H … -H … -d … URL", curl)
+	}
+	req, _ := http.NewRequest("POST", m[6], strings.NewReader(m[5]))
+	req.Header.Set(m[1], m[2])
+	req.Header.Set(m[3], m[4])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(cb), `"regions":[{`) || strings.Contains(string(cb), `"errors"`) {
+		t.Errorf("the printed curl line answers %d %s", res.StatusCode, cb)
+	}
+
 	if code, _ := get("/healthz", "", ""); code != 200 {
 		t.Errorf("/healthz = %d", code)
 	}
@@ -151,6 +172,32 @@ func TestEmbeddedStartup(t *testing.T) {
 	if child == "" || latest.IIN == "" {
 		t.Fatal("the demo country has no current enrolment of a registered child")
 	}
+	// README's GraphQL examples answer without errors, with data ($iin: the enrolled child).
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) < 3 {
+		t.Fatalf("README has %d GraphQL examples, want the citizen's, the analyst's and the change feed's", len(blocks))
+	}
+	for _, b := range blocks {
+		q, _ := json.Marshal(map[string]any{"query": b[1], "variables": map[string]any{"iin": string(child)}})
+		code, body := get("/query", key, string(q))
+		var r struct {
+			Data   map[string]json.RawMessage
+			Errors []any
+		}
+		if err := json.Unmarshal([]byte(body), &r); err != nil || code != 200 || len(r.Errors) > 0 || len(r.Data) == 0 {
+			t.Errorf("README example\n%s\nanswers %d %s", b[1], code, body)
+		}
+		for k, v := range r.Data {
+			if string(v) == "null" || string(v) == "[]" {
+				t.Errorf("README example\n%s\nanswers no data at %s", b[1], k)
+			}
+		}
+	}
+
 	q, _ := json.Marshal(map[string]any{"query": `query($iin: String!) { person(iin: $iin) {
 		lastName region { kato } enrollments { school { name designCapacity region { name } } } } }`,
 		"variables": map[string]any{"iin": string(child)}})
