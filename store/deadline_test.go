@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"testing"
 	"time"
@@ -50,5 +51,35 @@ func TestPostgresStatementTimeout(t *testing.T) {
 	}
 	if v != "10min" {
 		t.Errorf("statement_timeout = %q, want 10min", v)
+	}
+}
+
+// TestPingSurvivesATerminatedConnection: after PostgreSQL terminates the pool's connections
+// (pg_terminate_backend, as a failover or an operator does), the store still answers its ping.
+func TestPingSurvivesATerminatedConnection(t *testing.T) {
+	if os.Getenv("DATABASE_URL") == "" {
+		t.Skip("DATABASE_URL is not set: terminating connections is tested against a real PostgreSQL")
+	}
+	st := storetest.Open(t)
+	ctx := context.Background()
+	st.DB.SetMaxIdleConns(1)
+	if err := st.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if err := st.DB.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var ok bool
+	if err := other.QueryRowContext(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminating the pool's connection %d: %v %v", pid, ok, err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		t.Errorf("the store does not answer after one of its connections was terminated: %v", err)
 	}
 }

@@ -61,12 +61,18 @@ func (s *Store) Ping(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, PingTimeout)
 		defer cancel()
 	}
-	var one int
-	err := s.DB.QueryRowContext(ctx, `SELECT 1 FROM `+RevisionsTable+` LIMIT 1`).Scan(&one)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: %s did not answer: %w", s.Dialect, err)
+	// A pooled connection the server closed (PostgreSQL's pg_terminate_backend, a restart)
+	// fails once and leaves the pool; a second try on another connection tells a lost
+	// connection from a lost store.
+	var err error
+	for try := 0; try < 2 && ctx.Err() == nil; try++ {
+		var one int
+		err = s.DB.QueryRowContext(ctx, `SELECT 1 FROM `+RevisionsTable+` LIMIT 1`).Scan(&one)
+		if err == nil || errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("store: %s did not answer: %w", s.Dialect, err)
 }
 
 // Postgres reports whether the store is PostgreSQL.
