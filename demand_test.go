@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/birlik/birlik/auth"
+	"github.com/birlik/birlik/store"
 )
 
 // TestHeavyAnalystIsPricedAndRefused runs the gateway as `go run .` does. When /readyz first
@@ -23,12 +24,22 @@ import (
 // it is refused before it runs with its price and the budget, while an aggregate within the
 // budget answers with its price in extensions.cost.
 func TestHeavyAnalystIsPricedAndRefused(t *testing.T) {
+	// A store of its own (on PostgreSQL a new schema): readiness on a first start is the subject.
+	dbURL := ""
+	if base := os.Getenv("DATABASE_URL"); base != "" {
+		u, drop, err := store.TempSchema(context.Background(), base, "birlik_test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = drop() })
+		dbURL = u
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfg, err := loadOptions(fs, []string{"--data=" + t.TempDir(), "--demo-people=1000", "--sync-interval=0"}, func(k string) string {
 		switch k {
 		case "DATABASE_URL":
-			return os.Getenv(k)
+			return dbURL
 		case "BIRLIK_BUDGETS":
 			// The demo country is small: scale the analyst's budget to it.
 			return "analyst=200000/2000000"
