@@ -3,7 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base32"
 	"log/slog"
 	"net/http"
 )
@@ -51,10 +51,15 @@ func saneID(s string) bool {
 	return true
 }
 
+// idEncoding writes request ids in letters only: a random id in digits or hex can hold a run of
+// twelve digits that reads as an IIN, which log and leak scanners then rightly flag.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyzABCDEF").WithPadding(base32.NoPadding)
+
+// newID returns a random request id: 80 bits in 16 letters.
 func newID() string {
-	b := make([]byte, 8)
+	b := make([]byte, 10)
 	_, _ = rand.Read(b) // never fails (crypto/rand panics on a broken system source)
-	return hex.EncodeToString(b)
+	return idEncoding.EncodeToString(b)
 }
 
 // LogHandler wraps h so that every record logged with a request's context carries its
