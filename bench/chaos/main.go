@@ -52,6 +52,7 @@ type options struct {
 	duration     time.Duration // all phases together
 	syncInterval time.Duration
 	citizens     int
+	citizenRate  float64 // > 0: citizens arrive at this rate a second instead of the closed-loop clients
 	live         int
 	umis         int
 	analysts     int
@@ -107,6 +108,7 @@ func runChaos(ctx context.Context, args []string, out io.Writer) (bool, error) {
 	fs.DurationVar(&o.duration, "duration", 150*time.Second, "the five phases together; each takes a fifth (a skipped phase none)")
 	fs.DurationVar(&o.syncInterval, "sync-interval", 10*time.Second, "the gateway's sync interval")
 	fs.IntVar(&o.citizens, "citizens", 4, "clients asking the citizen query, one request after the other")
+	fs.Float64Var(&o.citizenRate, "citizen-rate", 0, "citizen queries a second, sent whatever the answers' latency (an open loop, in place of -citizens' clients); 0: -citizens clients, each asking after the last answer")
 	fs.IntVar(&o.live, "live", 1, "clients asking the citizen query with the live fields (health's coverage, justice's register status)")
 	fs.IntVar(&o.umis, "umis", 1, "clients following the change feed (the medical information system)")
 	fs.IntVar(&o.analysts, "analysts", 1, "clients sending README's analyst queries")
@@ -148,7 +150,7 @@ func runChaos(ctx context.Context, args []string, out io.Writer) (bool, error) {
 	if !slices.Contains(all.Names, o.source) {
 		return false, fmt.Errorf("-source %q: want one of %s", o.source, strings.Join(all.Names, ", "))
 	}
-	if o.citizens < 1 || o.live < 0 || o.umis < 0 || o.analysts < 0 || o.hostile < 1 || o.people < 1 || o.duration <= 0 || o.syncInterval <= 0 {
+	if (o.citizens < 1 && o.citizenRate <= 0) || o.citizenRate < 0 || o.live < 0 || o.umis < 0 || o.analysts < 0 || o.hostile < 1 || o.people < 1 || o.duration <= 0 || o.syncInterval <= 0 {
 		return false, fmt.Errorf("-citizens and -hostile must be at least 1, -live, -umis and -analysts at least 0, -people, -duration and -sync-interval positive")
 	}
 
@@ -223,9 +225,14 @@ func runChaos(ctx context.Context, args []string, out io.Writer) (bool, error) {
 	defer stopWork()
 	var wg sync.WaitGroup
 	seed := uint64(1)
-	for range o.citizens {
-		w.loop(wctx, &wg, seed, func(p *phaseStats) *tally { return &p.citizen }, 0, w.citizen(false))
+	if o.citizenRate > 0 {
+		w.paced(wctx, &wg, seed, func(p *phaseStats) *tally { return &p.citizen }, o.citizenRate, w.citizen(false))
 		seed++
+	} else {
+		for range o.citizens {
+			w.loop(wctx, &wg, seed, func(p *phaseStats) *tally { return &p.citizen }, 0, w.citizen(false))
+			seed++
+		}
 	}
 	for range o.live {
 		w.loop(wctx, &wg, seed, func(p *phaseStats) *tally { return &p.live }, 0, w.citizen(true))
@@ -670,8 +677,12 @@ func printPhases(out io.Writer, o options, r *run, ps []*phaseStats) {
 	if budget == "" {
 		budget = "the gateway's default"
 	}
-	fmt.Fprintf(out, "\nBirlik chaos test: %d people, %s, %s, sync every %v, phases of %v; %d citizen clients (+%d live), %d change-feed, %d analyst, %d hostile; analyst budget %s rows; %d CPUs, host %s\n\n",
-		o.people, store, redis, o.syncInterval, o.duration/5, o.citizens, o.live, o.umis, o.analysts, o.hostile, budget, runtime.NumCPU(), host)
+	citizens := fmt.Sprintf("%d citizen clients", o.citizens)
+	if o.citizenRate > 0 {
+		citizens = fmt.Sprintf("citizens at %g/s", o.citizenRate)
+	}
+	fmt.Fprintf(out, "\nBirlik chaos test: %d people, %s, %s, sync every %v, phases of %v; %s (+%d live), %d change-feed, %d analyst, %d hostile; analyst budget %s rows; %d CPUs, host %s\n\n",
+		o.people, store, redis, o.syncInterval, o.duration/5, citizens, o.live, o.umis, o.analysts, o.hostile, budget, runtime.NumCPU(), host)
 
 	fmt.Fprintln(out, "citizens (caseworker, the citizen query; live: the same with health's coverage and justice's register status):")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -353,6 +353,41 @@ func (w *workloads) loop(ctx context.Context, wg *sync.WaitGroup, seed uint64, i
 	}()
 }
 
+// paced sends do's requests at rate a second, each in its own goroutine, whatever the answers'
+// latency (an open loop, as citizens arrive: a slow gateway does not slow their arrival). Each
+// request's time counts from when it was due, so a request that waited for a free client is not
+// measured short. A request is counted in the phase current when it was due; one cut by ctx's
+// end is counted as unfinished.
+func (w *workloads) paced(ctx context.Context, wg *sync.WaitGroup, seed uint64, into func(*phaseStats) *tally, rate float64, do func(ctx context.Context, rnd *rand.Rand) result) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		every := time.Duration(float64(time.Second) / rate)
+		next := time.Now()
+		for n := uint64(0); ; n++ {
+			if !sleepUntil(ctx, next) {
+				return
+			}
+			due := next
+			next = next.Add(every)
+			ph := w.current.Load()
+			ph.inflight.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer ph.inflight.Add(-1)
+				r := do(ctx, rand.New(rand.NewPCG(seed, n)))
+				d := time.Since(due)
+				if ctx.Err() != nil {
+					into(ph).cut(d)
+					return
+				}
+				into(ph).add(r, d)
+			}()
+		}
+	}()
+}
+
 // citizen asks the citizen query (live: with the live fields) about a random person with the
 // key of a caseworker of their region; an answer must hold the person.
 func (w *workloads) citizen(live bool) func(ctx context.Context, rnd *rand.Rand) result {
