@@ -37,6 +37,7 @@ const (
 	BudgetExhausted   Code = "BUDGET_EXHAUSTED"    // the caller's budget of the minute is spent; retry later
 	Overloaded        Code = "OVERLOADED"          // every place of the caller's class is taken; retry later
 	Timeout           Code = "TIMEOUT"             // the request ran past its deadline
+	Cancelled         Code = "CANCELLED"           // the client went away (or the gateway shut down) before the answer
 	Internal          Code = "INTERNAL"            // our fault; the message names the request id
 )
 
@@ -86,6 +87,9 @@ func From(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
+	if errors.Is(err, context.Canceled) {
+		return cancelled(err)
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Error{Code: Timeout, Message: "the request ran past its deadline: ask for less (smaller pages, exact filters, fewer aggregates)", Err: err}
 	}
@@ -98,6 +102,13 @@ func From(err error) *Error {
 		return &Error{Code: code, Message: id.Error(), Err: err}
 	}
 	return &Error{Code: Internal, Message: "internal error", Err: err}
+}
+
+// cancelled is the error of a request whose context was cancelled: its client closed the
+// connection, or the gateway is shutting down. Nobody but the access log and the metrics is
+// likely to see it; it is not the gateway's fault, so never INTERNAL.
+func cancelled(err error) *Error {
+	return &Error{Code: Cancelled, Message: "the request was cancelled before it finished: its client went away or the gateway is shutting down; send it again", Err: err}
 }
 
 // CodeOf is From(err).Code, or "" for a nil error.
@@ -126,6 +137,8 @@ func HTTPStatus(code Code) int {
 		return http.StatusServiceUnavailable
 	case Timeout:
 		return http.StatusGatewayTimeout
+	case Cancelled:
+		return 499 // the client closed the request (no standard status; the common convention)
 	case TooLarge:
 		return http.StatusRequestEntityTooLarge
 	case SourceUnavailable, StoreUnavailable:

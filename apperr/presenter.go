@@ -2,7 +2,6 @@ package apperr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -69,17 +68,23 @@ func presenter(log *slog.Logger, requestID func(context.Context) string) graphql
 		}
 
 		e := From(err)
+		if e.Code == Internal {
+			// A store driver may report a statement stopped by the request's end in its own words
+			// (SQLite: "interrupted"): the request's context says why it ended.
+			switch ctx.Err() {
+			case context.Canceled:
+				e = cancelled(err)
+			case context.DeadlineExceeded:
+				e = From(fmt.Errorf("%w: %w", context.DeadlineExceeded, err))
+			}
+		}
 		presented.Extensions["code"] = string(e.Code)
 		if e.Code != Internal {
 			presented.Message = e.Message
 			return &presented
 		}
 		id := requestID(ctx)
-		level := slog.LevelError
-		if errors.Is(err, context.Canceled) {
-			level = slog.LevelWarn // the client went away; not our fault
-		}
-		log.Log(ctx, level, "internal error", "path", presented.Path.String(), "err", err)
+		log.Log(ctx, slog.LevelError, "internal error", "path", presented.Path.String(), "err", err)
 		presented.Message = "internal error: the gateway's operators can trace it by request id " + id
 		if id == "" {
 			presented.Message = "internal error"

@@ -26,7 +26,7 @@ func TestFailedAuthenticationsLimited(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	guard := ratelimit.NewAuthFailures(ratelimit.NewLocal(nil), ratelimit.Limit{Rate: n, Period: time.Hour, Burst: n}, ratelimit.ClientAddress(nil), log, nil)
 	h, err := httpapi.New(httpapi.Options{
-		Schema:        fakeSchema{testSchema},
+		Schema:        fakeSchema{s: testSchema},
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
 		Limits: func(context.Context) limits.Limits {
 			return limits.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}

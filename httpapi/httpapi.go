@@ -182,7 +182,7 @@ func storeAware(present graphql.ErrorPresenterFunc, ready *Readiness) graphql.Er
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gql *gqlerror.Error
 		raisedByGraphQL := errors.As(err, &gql) && gql.Err == nil
-		if err != nil && !raisedByGraphQL && apperr.CodeOf(err) == apperr.Internal && !errors.Is(err, context.Canceled) &&
+		if err != nil && !raisedByGraphQL && apperr.CodeOf(err) == apperr.Internal && ctx.Err() == nil &&
 			ready.Recheck(ctx, ComponentStore).State == Down {
 			err = apperr.StoreDown(err)
 		}

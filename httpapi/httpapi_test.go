@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,8 +27,13 @@ import (
 )
 
 // fakeSchema is a tiny executable schema: whoami answers the caller's role, fail adds an
-// internal error with a secret in it, boom panics.
-type fakeSchema struct{ s *ast.Schema }
+// internal error with a secret in it, boom panics, wait blocks until the request's context ends
+// (sending that context on waiting first) and fails with the context's error, as a store
+// statement does.
+type fakeSchema struct {
+	s       *ast.Schema
+	waiting chan<- context.Context
+}
 
 func (f fakeSchema) Schema() *ast.Schema { return f.s }
 func (f fakeSchema) Complexity(context.Context, string, string, int, map[string]any) (int, bool) {
@@ -47,6 +53,14 @@ func (f fakeSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return &graphql.Response{Data: json.RawMessage(`{"fail":null}`)}
 		case "boom":
 			panic("boom")
+		case "wait":
+			f.waiting <- ctx
+			select {
+			case <-ctx.Done():
+				graphql.AddError(ctx, fmt.Errorf("sqlite: interrupted (%w)", ctx.Err()))
+			case <-time.After(time.Minute):
+			}
+			return &graphql.Response{Data: json.RawMessage(`{"wait":null}`)}
 		}
 		id, _ := auth.FromContext(ctx)
 		return &graphql.Response{Data: json.RawMessage(fmt.Sprintf(`{"whoami":%q}`, id.Role))}
@@ -54,25 +68,25 @@ func (f fakeSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 }
 
 var testSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
-type Query { whoami: String! fail: String boom: String nested: Nested echo(s: String): String }
+type Query { whoami: String! fail: String boom: String wait: String nested: Nested echo(s: String): String }
 type Nested { nested: Nested leaf: String }
 type Mutation { touch: String }
 `})
 
 const key = "0123456789abcdef-admin"
 
-func newServer(t *testing.T) (*httptest.Server, *httpapi.Readiness, *bytes.Buffer) {
+func newServer(t *testing.T) (*httptest.Server, *httpapi.Readiness, *lockedBuffer) {
 	t.Helper()
 	return newServerWith(t, nil)
 }
 
 // newServerWith is newServer with its options changed by edit (nil: none).
-func newServerWith(t *testing.T, edit func(*httpapi.Options)) (*httptest.Server, *httpapi.Readiness, *bytes.Buffer) {
+func newServerWith(t *testing.T, edit func(*httpapi.Options)) (*httptest.Server, *httpapi.Readiness, *lockedBuffer) {
 	t.Helper()
-	var logs bytes.Buffer
+	var logs lockedBuffer
 	ready := httpapi.NewReadiness("first sync running")
 	o := httpapi.Options{
-		Schema:        fakeSchema{testSchema},
+		Schema:        fakeSchema{s: testSchema},
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
 		Limits: func(context.Context) limits.Limits {
 			return limits.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
@@ -92,6 +106,24 @@ func newServerWith(t *testing.T, edit func(*httpapi.Options)) (*httptest.Server,
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, ready, &logs
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's writes while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 type gqlResponse struct {
@@ -388,5 +420,57 @@ func TestRequestIDFromClient(t *testing.T) {
 				t.Errorf("X-Request-Id = %q for %q", got, tc.sent)
 			}
 		})
+	}
+}
+
+// TestClientGoneAwayCancelsTheRequest: when the client closes its connection, the request's
+// context ends, so its store statements stop; the error is CANCELLED, not an internal error,
+// and nothing is logged as one.
+func TestClientGoneAwayCancelsTheRequest(t *testing.T) {
+	waiting := make(chan context.Context, 1)
+	srv, _, logs := newServerWith(t, func(o *httpapi.Options) { o.Schema = fakeSchema{s: testSchema, waiting: waiting} })
+
+	clientCtx, leave := context.WithCancel(context.Background())
+	body, _ := json.Marshal(map[string]any{"query": "{ wait }"})
+	req, _ := http.NewRequestWithContext(clientCtx, "POST", srv.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	sent := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		sent <- err
+	}()
+
+	var running context.Context
+	select {
+	case running = <-waiting:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request never reached the executor")
+	}
+	leave() // the client goes away mid-request
+	select {
+	case <-running.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request's context was not cancelled after its client went away")
+	}
+	if err := <-sent; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the client's request ended with %v, want its own cancellation", err)
+	}
+	// The handler logs its access line once the executor has returned.
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), `path=/query`) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "path=/query") {
+		t.Fatalf("no access log line for the cancelled request:\n%s", out)
+	}
+	for _, bad := range []string{"internal error", "level=ERROR", "level=WARN"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("a client going away logged %q:\n%s", bad, out)
+		}
 	}
 }

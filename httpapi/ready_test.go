@@ -51,7 +51,7 @@ func readyServer(t *testing.T) (*httpapi.Readiness, *fakeDep, *fakeDep, string, 
 	ready.AddCheck(httpapi.ComponentStore, sc)
 	ready.AddCheck(httpapi.ComponentRedis, rc)
 	h, err := httpapi.New(httpapi.Options{
-		Schema:        fakeSchema{testSchema},
+		Schema:        fakeSchema{s: testSchema},
 		Authenticator: auth.NewAPIKeys([]auth.APIKey{{Key: key, Role: "admin", Client: "test"}}),
 		Limits: func(context.Context) limits.Limits {
 			return limits.Limits{Depth: 3, Aliases: 2, Complexity: 100, PageSize: 10}
