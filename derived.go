@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"log/slog"
 	"sync"
 	"time"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/birlik/birlik/checks"
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/ent/familyassessment"
+	"github.com/birlik/birlik/ent/finding"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/store"
@@ -94,6 +97,30 @@ func (dv *deriver) state() derivedState {
 	dv.mu.Lock()
 	defer dv.mu.Unlock()
 	return derivedState{FindingsAt: dv.findingsAt, AssessmentsAt: dv.assessmentsAt, Current: dv.current && !dv.running, Succeeded: dv.succeeded}
+}
+
+// derivedStored is how current the derived data is as the store shows it, for a replica that
+// does not run the derived work: when the checks last found their cases (the findings' latest
+// last_seen) and when a family was last assessed; current when both came after every source's
+// cursor last moved (status, from syncer.StoredStatus) and no source is behind. Only replicas
+// on PostgreSQL follow (an SQLite store has one process, which leads).
+func derivedStored(ctx context.Context, s *store.Store, status []syncer.SourceStatus) (derivedState, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var st derivedState
+	var f, a sql.Null[time.Time]
+	if err := s.DB.QueryRowContext(ctx, `SELECT (SELECT max(`+finding.FieldLastSeen+`) FROM `+finding.Table+`), (SELECT max(`+familyassessment.FieldAssessedAt+`) FROM `+familyassessment.Table+`)`).Scan(&f, &a); err != nil {
+		return st, err
+	}
+	st.FindingsAt, st.AssessmentsAt = f.V, a.V
+	st.Succeeded = f.Valid && a.Valid
+	st.Current = st.Succeeded && len(status) > 0
+	for _, src := range status {
+		if src.Behind || src.LastSuccess.After(st.FindingsAt) || src.LastSuccess.After(st.AssessmentsAt) {
+			st.Current = false
+		}
+	}
+	return st, nil
 }
 
 // derive runs the integrity checks, then the family assessments, calling done with each job's

@@ -38,6 +38,7 @@ import (
 	"github.com/birlik/birlik/graph/demand"
 	"github.com/birlik/birlik/graph/model"
 	"github.com/birlik/birlik/httpapi"
+	"github.com/birlik/birlik/lease"
 	"github.com/birlik/birlik/redisconn"
 	"github.com/birlik/birlik/resolvers"
 	"github.com/birlik/birlik/sim/all"
@@ -61,6 +62,7 @@ type gateway struct {
 	log     *slog.Logger
 	store   *store.Store
 	rows    *demand.TableRows
+	lease   *lease.Lease      // whether this replica runs the syncs and the derived work
 	sched   *syncer.Scheduler // the sources' syncs
 	deriver *deriver          // the findings and assessments after them
 }
@@ -150,6 +152,8 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		return nil, err
 	}
 	reg.MustRegister(g.sched.Collectors()...)
+	g.lease = lease.New(st, lease.Options{Logger: log})
+	reg.MustRegister(g.lease.Collectors()...)
 	if p := st.Pipeline; p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
@@ -224,11 +228,13 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	return g, nil
 }
 
-// Start starts the background work until ctx ends: each source's syncs and, after any sync that
-// moved the store, the derived work. Readiness: "sync" is down until every source has synced
-// once and degraded while one is behind; "derived" is down until the findings and assessments
-// have been computed once over the synced data, degraded while they are recomputed or after a
-// failed run (docs/operations.md).
+// Start starts the background work until ctx ends. Of the replicas sharing a store, the one
+// holding the lease (package lease; on SQLite, always this one) runs each source's syncs and,
+// after any sync that moved the store, the derived work; the others answer queries over what the
+// leader wrote, and take over when it is gone. Readiness: "sync" is down until every source has
+// synced once and degraded while one is behind; "derived" is down until the findings and
+// assessments have been computed once over the synced data, degraded while they are recomputed
+// or after a failed run (docs/operations.md). A follower reads both from the store.
 func (g *gateway) Start(ctx context.Context) {
 	g.Ready.Set(httpapi.ComponentSync, httpapi.Down, "the first sync of every source has not finished")
 	if g.derivedInStore(ctx) {
@@ -237,27 +243,80 @@ func (g *gateway) Start(ctx context.Context) {
 	} else {
 		g.Ready.Set(httpapi.ComponentDerived, httpapi.Down, "the findings and family assessments have not been computed yet")
 	}
+	go g.lease.Run(ctx, g.lead)
+	go g.follow(ctx)
+}
+
+// lead runs the syncs and the derived work while this replica holds the lease (until ctx ends).
+func (g *gateway) lead(ctx context.Context) {
 	go g.sched.Run(ctx)
-	go func() {
+	select {
+	case <-ctx.Done():
+		return
+	case <-g.sched.Synced():
+	}
+	g.rows.Refresh(ctx) // price requests by the synced tables
+	g.log.Info("every source has synced once")
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		state, detail := syncState(g.sched.Status())
+		g.Ready.Set(httpapi.ComponentSync, state, detail)
 		select {
 		case <-ctx.Done():
 			return
-		case <-g.sched.Synced():
+		case <-tick.C:
 		}
-		g.rows.Refresh(ctx) // price requests by the synced tables
-		g.log.Info("every source has synced once")
-		tick := time.NewTicker(2 * time.Second)
-		defer tick.Stop()
-		for {
-			state, detail := syncState(g.sched.Status())
-			g.Ready.Set(httpapi.ComponentSync, state, detail)
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
+	}
+}
+
+// follow keeps the readiness and the table counts of a replica that does not lead up to date
+// from the store, every few seconds, until ctx ends.
+func (g *gateway) follow(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	var counted time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if g.lease.Leading() {
+			continue
+		}
+		status, err := g.storedStatus(ctx)
+		if err != nil {
+			continue // the store's own readiness check says so
+		}
+		state, detail := syncState(status)
+		if state == httpapi.OK {
+			detail = "every source is synced (by the leading replica)"
+		}
+		g.Ready.Set(httpapi.ComponentSync, state, detail)
+		if d, err := derivedStored(ctx, g.store, status); err == nil {
+			if d.Current {
+				g.Ready.Set(httpapi.ComponentDerived, httpapi.OK, "the findings and family assessments are up to date with the store (computed by the leading replica)")
+			} else if d.Succeeded {
+				g.Ready.Set(httpapi.ComponentDerived, httpapi.Degraded, "the leading replica is recomputing the findings and family assessments after a newer sync")
 			}
 		}
-	}()
+		if state == httpapi.OK && time.Since(counted) > time.Minute {
+			g.rows.Refresh(ctx)
+			counted = time.Now()
+		}
+	}
+}
+
+// storedStatus is the sources' status as the store shows it (for a replica that does not lead).
+func (g *gateway) storedStatus(ctx context.Context) ([]syncer.SourceStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var sources []connectors.Source
+	for _, s := range g.sched.Status() {
+		sources = append(sources, s.Source)
+	}
+	return syncer.StoredStatus(ctx, g.store, sources)
 }
 
 // derivedInStore reports whether the store holds findings or family assessments already (an
@@ -303,10 +362,19 @@ func (g *gateway) afterSync(ctx context.Context, mark string) error {
 	return err
 }
 
-// freshness is Query.freshness: the sources' syncs and the derived work, as this gateway knows
-// them.
-func (g *gateway) freshness(context.Context) *model.DataFreshness {
-	st := g.deriver.state()
+// freshness is Query.freshness: the sources' syncs and the derived work, as the leading replica
+// knows them, or as the store shows them on a replica that does not lead.
+func (g *gateway) freshness(ctx context.Context) *model.DataFreshness {
+	st, status := g.deriver.state(), g.sched.Status()
+	if !g.lease.Leading() {
+		var err error
+		if status, err = g.storedStatus(ctx); err != nil {
+			status = nil
+		}
+		if st, err = derivedStored(ctx, g.store, status); err != nil {
+			st = derivedState{}
+		}
+	}
 	out := &model.DataFreshness{DerivedCurrent: st.Current, Sources: []*model.SourceFreshness{}}
 	if !st.FindingsAt.IsZero() {
 		out.FindingsComputedAt = &st.FindingsAt
@@ -314,7 +382,7 @@ func (g *gateway) freshness(context.Context) *model.DataFreshness {
 	if !st.AssessmentsAt.IsZero() {
 		out.AssessmentsComputedAt = &st.AssessmentsAt
 	}
-	for _, s := range g.sched.Status() {
+	for _, s := range status {
 		f := &model.SourceFreshness{Source: string(s.Source), Behind: s.Behind}
 		if !s.LastSuccess.IsZero() {
 			t := s.LastSuccess

@@ -39,7 +39,7 @@ func TestStatementsStopAtTheirDeadline(t *testing.T) {
 }
 
 // TestPostgresStatementTimeout: every PostgreSQL connection carries a statement_timeout, a
-// backstop under the requests' deadlines.
+// backstop under the requests' deadlines, and runs its statements without parallel workers.
 func TestPostgresStatementTimeout(t *testing.T) {
 	if os.Getenv("DATABASE_URL") == "" {
 		t.Skip("DATABASE_URL is not set: the PostgreSQL statement timeout is tested against a real PostgreSQL")
@@ -51,6 +51,13 @@ func TestPostgresStatementTimeout(t *testing.T) {
 	}
 	if v != "10min" {
 		t.Errorf("statement_timeout = %q, want 10min", v)
+	}
+	// One statement, one core: the bulkheads count places as cores.
+	if err := st.DB.QueryRowContext(context.Background(), "SHOW max_parallel_workers_per_gather").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	if v != "0" {
+		t.Errorf("max_parallel_workers_per_gather = %q, want 0", v)
 	}
 }
 

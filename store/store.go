@@ -198,13 +198,25 @@ func OpenSQLite(ctx context.Context, path string) (*sql.DB, error) {
 // statements when they pass), long enough for the first load of a large country's pages.
 const DefaultStatementTimeout = 10 * time.Minute
 
+// DefaultParallelWorkers is the gateway's max_parallel_workers_per_gather unless DATABASE_URL
+// sets its own: none, so that one statement uses one core of the server. The bulkheads
+// (graph/demand) count a place as a core: an analyst's aggregate that took parallel workers as
+// well would take the cores the citizens' class keeps.
+const DefaultParallelWorkers = 0
+
 // OpenPostgres opens a PostgreSQL database through pgx. A search_path parameter in the URL
 // selects the schema (tests use it for isolation); a statement_timeout parameter replaces
-// DefaultStatementTimeout (0: none).
+// DefaultStatementTimeout (0: none), a max_parallel_workers_per_gather parameter
+// DefaultParallelWorkers.
 func OpenPostgres(ctx context.Context, databaseURL string) (*sql.DB, error) {
-	if u, err := url.Parse(databaseURL); err == nil && !u.Query().Has("statement_timeout") {
+	if u, err := url.Parse(databaseURL); err == nil {
 		q := u.Query()
-		q.Set("statement_timeout", strconv.FormatInt(DefaultStatementTimeout.Milliseconds(), 10))
+		if !q.Has("statement_timeout") {
+			q.Set("statement_timeout", strconv.FormatInt(DefaultStatementTimeout.Milliseconds(), 10))
+		}
+		if !q.Has("max_parallel_workers_per_gather") {
+			q.Set("max_parallel_workers_per_gather", strconv.Itoa(DefaultParallelWorkers))
+		}
 		u.RawQuery = q.Encode()
 		databaseURL = u.String()
 	}
