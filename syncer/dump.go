@@ -1,10 +1,14 @@
 package syncer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -147,4 +151,95 @@ func format(v any) string {
 		return x.UTC().Format(time.RFC3339Nano)
 	}
 	return fmt.Sprint(v)
+}
+
+// DumpTables is Dump grouped by table, each table's rows sorted, for comparing two stores that
+// were synced from the same sources. The change sequence's numbers are left out of its rows and
+// checked apart (1..n without a gap): sources that sync independently commit their pages in an
+// order of their own, so the numbers differ between two stores holding the same changes; seqGap
+// names the first gap ("" when none).
+func DumpTables(ctx context.Context, st *store.Store) (tables map[string][]string, seqGap string, err error) {
+	var buf bytes.Buffer
+	if err := Dump(ctx, st, &buf, DumpOptions{}); err != nil {
+		return nil, "", err
+	}
+	tables = map[string][]string{}
+	var seqs []int64
+	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		table, _, _ := strings.Cut(line, "\t")
+		if table == change.Table {
+			var keep []string
+			for _, f := range strings.Split(line, "\t") {
+				if v, ok := strings.CutPrefix(f, "seq="); ok {
+					n, err := strconv.ParseInt(v, 10, 64)
+					if err != nil {
+						return nil, "", fmt.Errorf("change sequence number %q: %w", v, err)
+					}
+					seqs = append(seqs, n)
+					continue
+				}
+				keep = append(keep, f)
+			}
+			line = strings.Join(keep, "\t")
+		}
+		tables[table] = append(tables[table], line)
+	}
+	for _, lines := range tables {
+		sort.Strings(lines)
+	}
+	slices.Sort(seqs)
+	for i, n := range seqs {
+		if n != int64(i+1) {
+			seqGap = fmt.Sprintf("change number %d where %d was due", n, i+1)
+			break
+		}
+	}
+	return tables, seqGap, nil
+}
+
+// TableDiff compares one table of two DumpTables results.
+type TableDiff struct {
+	Table     string
+	Got, Want int    // rows
+	Row       int    // the first row that differs (1-based; 0 when the tables are equal)
+	GotRow    string // that row in each ("" past the end)
+	WantRow   string
+}
+
+// Equal reports whether the table is the same in both.
+func (d TableDiff) Equal() bool { return d.Row == 0 }
+
+// CompareTables compares two DumpTables results table by table, in the order of the tables'
+// names.
+func CompareTables(got, want map[string][]string) []TableDiff {
+	names := map[string]bool{}
+	for t := range got {
+		names[t] = true
+	}
+	for t := range want {
+		names[t] = true
+	}
+	var out []TableDiff
+	for _, t := range slices.Sorted(maps.Keys(names)) {
+		g, w := got[t], want[t]
+		d := TableDiff{Table: t, Got: len(g), Want: len(w)}
+		for i := 0; i < max(len(g), len(w)); i++ {
+			var a, b string
+			if i < len(g) {
+				a = g[i]
+			}
+			if i < len(w) {
+				b = w[i]
+			}
+			if a != b {
+				d.Row, d.GotRow, d.WantRow = i+1, a, b
+				break
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }

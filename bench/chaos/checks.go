@@ -1,22 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/birlik/birlik/bench/internal/kit"
-	"github.com/birlik/birlik/ent/change"
 	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/syncer"
 )
@@ -97,83 +91,23 @@ type tableCheck struct {
 	firstDiff string // "" when equal
 }
 
-// dumpTables dumps the store at dbURL (PostgreSQL) or in dataDir (SQLite) as syncer.Dump writes
-// it, without the time columns, grouped by table and sorted. The change sequence's numbers are
-// left out of its rows and checked apart (1..n without a gap): sources that sync independently
-// commit their pages in an order of their own, so the numbers differ between two stores holding
-// the same changes; seqGap names the first gap.
+// dumpTables is syncer.DumpTables of the store at dbURL (PostgreSQL) or in dataDir (SQLite).
 func dumpTables(ctx context.Context, dbURL, dataDir string) (tables map[string][]string, seqGap string, err error) {
 	st, err := store.Open(ctx, dbURL, dataDir)
 	if err != nil {
 		return nil, "", err
 	}
 	defer st.Close()
-	var buf bytes.Buffer
-	if err := syncer.Dump(ctx, st, &buf, syncer.DumpOptions{}); err != nil {
-		return nil, "", err
-	}
-	tables = map[string][]string{}
-	var seqs []int64
-	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		table, _, _ := strings.Cut(line, "\t")
-		if table == change.Table {
-			var keep []string
-			for _, f := range strings.Split(line, "\t") {
-				if v, ok := strings.CutPrefix(f, "seq="); ok {
-					n, err := strconv.ParseInt(v, 10, 64)
-					if err != nil {
-						return nil, "", fmt.Errorf("change sequence number %q: %w", v, err)
-					}
-					seqs = append(seqs, n)
-					continue
-				}
-				keep = append(keep, f)
-			}
-			line = strings.Join(keep, "\t")
-		}
-		tables[table] = append(tables[table], line)
-	}
-	for _, lines := range tables {
-		sort.Strings(lines)
-	}
-	slices.Sort(seqs)
-	for i, n := range seqs {
-		if n != int64(i+1) {
-			seqGap = fmt.Sprintf("change number %d where %d was due", n, i+1)
-			break
-		}
-	}
-	return tables, seqGap, nil
+	return syncer.DumpTables(ctx, st)
 }
 
 // compareTables compares two dumps table by table, in the order of the tables' names.
 func compareTables(got, want map[string][]string) []tableCheck {
-	names := map[string]bool{}
-	for t := range got {
-		names[t] = true
-	}
-	for t := range want {
-		names[t] = true
-	}
 	var out []tableCheck
-	for _, t := range slices.Sorted(maps.Keys(names)) {
-		g, w := got[t], want[t]
-		c := tableCheck{table: t, got: len(g), want: len(w)}
-		for i := 0; i < max(len(g), len(w)); i++ {
-			var a, b string
-			if i < len(g) {
-				a = g[i]
-			}
-			if i < len(w) {
-				b = w[i]
-			}
-			if a != b {
-				c.firstDiff = fmt.Sprintf("row %d\n      gateway: %s\n      clean:   %s", i+1, clipString(a), clipString(b))
-				break
-			}
+	for _, d := range syncer.CompareTables(got, want) {
+		c := tableCheck{table: d.Table, got: d.Got, want: d.Want}
+		if !d.Equal() {
+			c.firstDiff = fmt.Sprintf("row %d\n      gateway: %s\n      clean:   %s", d.Row, clipString(d.GotRow), clipString(d.WantRow))
 		}
 		out = append(out, c)
 	}
