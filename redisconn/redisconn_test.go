@@ -3,10 +3,6 @@ package redisconn_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +13,7 @@ import (
 	"github.com/birlik/birlik/cache"
 	"github.com/birlik/birlik/ratelimit"
 	"github.com/birlik/birlik/redisconn"
+	"github.com/birlik/birlik/redisconn/redistest"
 )
 
 func TestOptions(t *testing.T) {
@@ -64,12 +61,7 @@ func TestOptions(t *testing.T) {
 // across the cluster, whichever node holds the key) and the persisted queries (written by one
 // client, read by another, keys spread over every node's slots).
 func TestCluster(t *testing.T) {
-	for _, bin := range []string{"redis-server", "redis-cli"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Skipf("%s is not installed (Debian package redis-server): the Redis Cluster test needs it", bin)
-		}
-	}
-	ports := startCluster(t, 3)
+	ports := redistest.StartCluster(t, 3).Ports
 	ctx := context.Background()
 	seeds := fmt.Sprintf("redis://127.0.0.1:%d?addr=127.0.0.1:%d&addr=127.0.0.1:%d", ports[0], ports[1], ports[2])
 	for _, u := range []string{seeds, fmt.Sprintf("redis://127.0.0.1:%d?cluster=true", ports[1])} {
@@ -149,82 +141,4 @@ func TestCluster(t *testing.T) {
 			t.Errorf("node :%d holds no key: the client did not spread the keys over the cluster", p)
 		}
 	}
-}
-
-// startCluster starts n cluster-enabled redis-server processes on free loopback ports (each
-// port and its bus port, +10000, free), joins them with redis-cli --cluster create, waits for
-// the cluster to be ok, and stops them when the test ends.
-func startCluster(t *testing.T, n int) []int {
-	t.Helper()
-	dir := t.TempDir()
-	var ports []int
-	for len(ports) < n {
-		p := freePort(t)
-		if p+10000 > 65535 || !portFree(p+10000) || slices.Contains(ports, p) {
-			continue
-		}
-		ports = append(ports, p)
-	}
-	var addrs []string
-	for _, p := range ports {
-		cmd := exec.Command("redis-server", "--port", fmt.Sprint(p), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", p)), "--dir", dir,
-			"--save", "", "--appendonly", "no", "--protected-mode", "no")
-		log, err := os.Create(filepath.Join(dir, fmt.Sprintf("redis-%d.log", p)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); log.Close() })
-		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", p))
-	}
-	for _, a := range addrs {
-		waitFor(t, a, func(c *redis.Client) bool { return c.Ping(context.Background()).Err() == nil })
-	}
-	out, err := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	for _, a := range addrs {
-		waitFor(t, a, func(c *redis.Client) bool {
-			info, err := c.ClusterInfo(context.Background()).Result()
-			return err == nil && strings.Contains(info, "cluster_state:ok")
-		})
-	}
-	return ports
-}
-
-func waitFor(t *testing.T, addr string, ok func(*redis.Client) bool) {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok(c) {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis node %s: not ready after 30 s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func portFree(p int) bool {
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-	if err != nil {
-		return false
-	}
-	l.Close()
-	return true
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/birlik/birlik/redisconn/redistest"
 	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/syncer"
 )
@@ -31,8 +32,9 @@ const people = 3000
 // TestReplicas runs three gateway replicas on one PostgreSQL schema and one Redis, kills the
 // leader (SIGKILL) in the middle of the first sync, and checks that another replica takes the
 // lease within 30 s and finishes the sync, that the store then equals a clean sync, that
-// `birlik audit verify` passes after audited reads through every replica, and that a burst of one
-// client's requests spread over the replicas is limited as one client.
+// `birlik audit verify` passes after audited reads through every replica (during which a node of
+// the replicas' Redis Cluster is killed and restarted, and every read is answered), and that a
+// burst of one client's requests spread over the replicas is limited as one client.
 func TestReplicas(t *testing.T) {
 	base := os.Getenv("DATABASE_URL")
 	if base == "" {
@@ -63,10 +65,16 @@ func TestReplicas(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = dropClean() })
 
+	// The replicas share a three-node Redis Cluster when Redis is installed; else one Redis
+	// (REDIS_URL's, or an in-process stand-in on a loopback port).
+	var cluster *redistest.Cluster
 	redisURL := os.Getenv("REDIS_URL")
-	if redisURL == "" {
-		mr := miniredis.RunT(t) // an in-process Redis on a loopback port, shared by the processes
-		redisURL = "redis://" + mr.Addr() + "/0"
+	if _, err := exec.LookPath("redis-cli"); err == nil {
+		cluster = redistest.StartCluster(t, 3)
+		redisURL = cluster.URL()
+	} else if redisURL == "" {
+		t.Log("redis-server and redis-cli are not installed (Debian package redis-server): the replicas share one in-process Redis instead of a Redis Cluster")
+		redisURL = "redis://" + miniredis.RunT(t).Addr() + "/0"
 	}
 
 	sources := startSimulators(ctx, t, bin, work)
@@ -152,16 +160,52 @@ func TestReplicas(t *testing.T) {
 		t.Fatal("the clean sync wrote nothing: the comparison compared empty stores")
 	}
 
-	// Audited reads through every replica, then one verifiable chain.
+	// Audited reads through every replica, while a node of the Redis Cluster is killed and
+	// restarted: every read is answered (a cache miss or the in-process rate limiter meanwhile,
+	// never an error). Then the audit log is one verifiable chain.
 	iin := firstIIN(t, replicas[0], admin)
-	for _, r := range replicas {
-		for range 5 {
-			status, body := r.post(t, admin, "case-management", `query($iin: String!) { person(iin: $iin) { iin lastName } }`, map[string]any{"iin": iin})
-			if status != http.StatusOK || !bytes.Contains(body, []byte(iin)) || bytes.Contains(body, []byte(`"errors"`)) {
-				t.Fatalf("%s answered %d %s", r.name, status, body)
+	stop := make(chan struct{})
+	failures := make(chan string, 1000)
+	reads := make(chan int, 2)
+	for c := range 2 {
+		go func() {
+			n := 0
+			defer func() { reads <- n }()
+			for i := c; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r := replicas[i%len(replicas)]
+				status, body := r.post(t, admin, "case-management", `query($iin: String!) { person(iin: $iin) { iin lastName } }`, map[string]any{"iin": iin})
+				n++
+				if status != http.StatusOK || !bytes.Contains(body, []byte(iin)) || bytes.Contains(body, []byte(`"errors"`)) {
+					failures <- fmt.Sprintf("%s answered %d %s", r.name, status, body)
+				}
 			}
-		}
+		}()
 	}
+	time.Sleep(2 * time.Second)
+	if cluster != nil {
+		cluster.Kill(1)
+		t.Logf("killed Redis Cluster node :%d during the reads", cluster.Ports[1])
+		time.Sleep(3 * time.Second)
+		cluster.Start(t, 1)
+		cluster.WaitOK(t)
+		t.Logf("restarted it; the cluster is ok again")
+	}
+	time.Sleep(2 * time.Second)
+	close(stop)
+	total := <-reads + <-reads
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	if total < len(replicas) {
+		t.Fatalf("only %d reads were sent", total)
+	}
+	t.Logf("%d audited reads through the replicas", total)
 	verify := exec.CommandContext(ctx, bin, "audit", "verify")
 	verify.Env = append(childEnv(), "DATABASE_URL="+storeURL)
 	out, err := verify.CombinedOutput()
