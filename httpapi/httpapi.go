@@ -32,6 +32,7 @@ import (
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/limits"
+	"github.com/birlik/birlik/store"
 )
 
 // Options are what the HTTP surface is built from.
@@ -176,14 +177,14 @@ func graphQLServer(o Options) (*handler.Server, error) {
 }
 
 // storeAware presents an internal error raised while the store does not answer (its readiness
-// check fails now) as STORE_UNAVAILABLE: the store, not a bug, is the cause, and the client
-// should retry. The readiness transition is logged once, not each failed request.
+// check fails now), or by a store connection lost under the request (a failover, a restart),
+// as STORE_UNAVAILABLE: the store, not a bug, is the cause, and the client should retry. The readiness transition is logged once, not each failed request.
 func storeAware(present graphql.ErrorPresenterFunc, ready *Readiness) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gql *gqlerror.Error
 		raisedByGraphQL := errors.As(err, &gql) && gql.Err == nil
 		if err != nil && !raisedByGraphQL && apperr.CodeOf(err) == apperr.Internal && ctx.Err() == nil &&
-			ready.Recheck(ctx, ComponentStore).State == Down {
+			(store.ConnectionLost(err) || ready.Recheck(ctx, ComponentStore).State == Down) {
 			err = apperr.StoreDown(err)
 		}
 		return present(ctx, err)

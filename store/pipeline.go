@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -124,6 +125,7 @@ type read struct {
 	done  chan struct{}
 	res   *bufferedRows
 	err   error
+	lost  error // the connection's loss, when it failed this read before an answer (runOn sends it again)
 }
 
 func (r *read) finish(res *bufferedRows, err error) {
@@ -263,10 +265,24 @@ func (p *Pipeline) run(batch []*read) {
 		})
 		defer stop()
 	}
+	// A connection PostgreSQL terminated (a failover, pg_terminate_backend, a restart) fails
+	// the reads it had not answered; they are reads, so they are sent once more on another
+	// connection before their callers see the error.
+	for attempt := 0; len(live) > 0; attempt++ {
+		live = p.runOn(ctx, live, attempt > 0)
+		if attempt > 0 {
+			return
+		}
+	}
+}
+
+// runOn sends reads on one connection of the pool and finishes them, except, unless last, the
+// reads the connection's loss failed: runOn returns those, having let the connection go.
+func (p *Pipeline) runOn(ctx context.Context, reads []*read, last bool) (lost []*read) {
 	conn, err := p.DB().Conn(ctx)
 	if err != nil {
-		failAll(live, err)
-		return
+		failAll(reads, err)
+		return nil
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
@@ -274,12 +290,43 @@ func (p *Pipeline) run(batch []*read) {
 		if !ok {
 			return fmt.Errorf("store: pipeline: connection is %T, want a pgx connection", dc)
 		}
-		pipelineOn(ctx, c.Conn(), live)
+		lost = pipelineOn(ctx, c.Conn(), reads)
+		if len(lost) > 0 {
+			return driver.ErrBadConn // the pool lets this connection go
+		}
 		return nil
 	})
-	if err != nil {
-		failAll(live, err)
+	if err != nil && !errors.Is(err, driver.ErrBadConn) {
+		failAll(reads, err)
+		return nil
 	}
+	if last && len(lost) > 0 {
+		failAll(lost, lostErr(lost))
+		return nil
+	}
+	return lost
+}
+
+// lostErr is the error the connection's loss left on lost's reads.
+func lostErr(lost []*read) error {
+	for _, r := range lost {
+		if r.lost != nil {
+			return r.lost
+		}
+	}
+	return errors.New("store: pipeline: the connection was lost")
+}
+
+// ConnectionLost reports whether err is the loss of a PostgreSQL connection (the server
+// terminated it or shut down, or the connection broke), not a fault of the statement: the
+// store is the cause, and the same statement may succeed on another connection.
+func ConnectionLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+		strings.Contains(err.Error(), "conn closed")
 }
 
 // failAll finishes with err every read not finished yet.
@@ -297,8 +344,9 @@ func failAll(reads []*read, err error) {
 // error. PostgreSQL skips the statements behind a failed one, so those are sent again. An
 // error before the first answer (a statement that does not prepare, an argument that does not
 // encode: pgx then fails the whole batch) cannot be told apart from the first statement's own,
-// so then each read is sent alone and gets its own answer.
-func pipelineOn(ctx context.Context, conn *pgx.Conn, reads []*read) {
+// so then each read is sent alone and gets its own answer. When the connection is lost
+// (ConnectionLost) the reads not answered yet are returned unfinished, for another connection.
+func pipelineOn(ctx context.Context, conn *pgx.Conn, reads []*read) (lost []*read) {
 	for len(reads) > 0 {
 		b := &pgx.Batch{}
 		for _, r := range reads {
@@ -327,21 +375,28 @@ func pipelineOn(ctx context.Context, conn *pgx.Conn, reads []*read) {
 		}
 		br.Close() // its error is the one failed holds, or, after every answer, none of theirs
 		if failed == nil {
-			return
+			return nil
+		}
+		if ctx.Err() == nil && (ConnectionLost(failed) || conn.IsClosed()) {
+			for _, r := range reads[done:] {
+				r.lost = failed
+			}
+			return reads[done:]
 		}
 		if done == 0 && len(reads) > 1 {
 			for i := range reads {
-				pipelineOn(ctx, conn, reads[i:i+1])
+				lost = append(lost, pipelineOn(ctx, conn, reads[i:i+1])...)
 			}
-			return
+			return lost
 		}
 		reads[done].finish(nil, failed)
 		reads = reads[done+1:]
 		if !errors.As(failed, new(*pgconn.PgError)) {
-			failAll(reads, failed) // the connection or the batch's context: the rest would fail alike
-			return
+			failAll(reads, failed) // the batch's context: the rest would fail alike
+			return nil
 		}
 	}
+	return nil
 }
 
 // buffer reads rows in full as database/sql values, converted per column type as pgx's

@@ -456,3 +456,58 @@ func TestReadOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPipelineReadsSurviveATerminatedConnection: when PostgreSQL terminates the connection a
+// batch goes out on (pg_terminate_backend, as a failover or an operator does), its reads are
+// sent again on another connection and answer; the loss is told apart from a statement's error.
+func TestPipelineReadsSurviveATerminatedConnection(t *testing.T) {
+	db := pipelineDB(t)
+	db.SetMaxIdleConns(1)
+	db.SetMaxOpenConns(1) // the next batch takes the terminated connection from the pool
+	p := store.NewPipeline(entsql.OpenDB(dialect.Postgres, db), 1)
+	var pid int
+	for _, row := range query(t, p, "SELECT pg_backend_pid()", nil, new(int)) {
+		pid = *row[0].(*int)
+	}
+	other, err := sql.Open("pgx", os.Getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var ok bool
+	if err := other.QueryRow("SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil || !ok {
+		t.Fatalf("terminating the pipeline's connection %d: %v %v", pid, ok, err)
+	}
+	// The terminated backend is gone once pg_stat_activity no longer lists it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := other.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the terminated backend is still listed after 10 s")
+		}
+	}
+	rows := query(t, p, "SELECT pg_backend_pid()", nil, new(int))
+	if len(rows) != 1 || *rows[0][0].(*int) == pid {
+		t.Fatalf("read after the termination answered %v, want one row from a new connection (not %d)", rows, pid)
+	}
+
+	for _, c := range []struct {
+		err  error
+		lost bool
+	}{
+		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, true},
+		{&pgconn.PgError{Code: "08006"}, true},
+		{fmt.Errorf("read: %w", &pgconn.PgError{Code: "42P01", Message: "relation does not exist"}), false},
+		{errors.New("conn closed"), true},
+		{context.Canceled, false},
+	} {
+		if got := store.ConnectionLost(c.err); got != c.lost {
+			t.Errorf("ConnectionLost(%v) = %v, want %v", c.err, got, c.lost)
+		}
+	}
+}
