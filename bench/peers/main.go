@@ -434,7 +434,11 @@ func printTable(out io.Writer, o options, rows []row, load0, load1 string) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	head := "server\t"
 	for _, n := range o.concurrency {
-		head += fmt.Sprintf("%d clients: req/s (p50 / p99 ms)\t", n)
+		clients := "clients"
+		if n == 1 {
+			clients = "client"
+		}
+		head += fmt.Sprintf("%d %s: req/s (p50 / p99 ms)\t", n, clients)
 	}
 	head += fmt.Sprintf("server / machine CPU ms a request at %d\tx PostGraphile req/s\t", cpuAt)
 	fmt.Fprintln(tw, head)
@@ -516,7 +520,7 @@ func printTargets(out io.Writer, o options, find func(string, int) (row, bool)) 
 		pg, ok2 := find(srvPostGraphile, n)
 		if ok1 && ok2 && pg.RPS() > 0 {
 			ratio := gw.RPS() / pg.RPS()
-			fmt.Fprintf(out, "target: Birlik ≥ 1.5x PostGraphile's req/s at %d clients: %.2fx (%s)\n", n, ratio, verdict(ratio >= 1.5))
+			fmt.Fprintf(out, "target: Birlik ≥ 1.5x PostGraphile's req/s with %d clients: %.2fx (%s)\n", n, ratio, verdict(ratio >= 1.5))
 		}
 	}
 	if gw, ok := find(srvBirlik, 1); ok {
