@@ -162,6 +162,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			g.Stop()
 		}
 	}()
+	// The first sync wrote the whole store just now: vacuum and analyze it, so that every server
+	// reads a store in the steady state of one in service, not the first one measured while
+	// autovacuum catches up.
+	if err := vacuumAnalyze(ctx, pgURL); err != nil {
+		return err
+	}
 	if b.samples, err = kit.Sample(ctx, g.Client, b.keys); err != nil {
 		return err
 	}

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func numCPU() int { return runtime.NumCPU() }
@@ -33,4 +37,19 @@ func redisDB(redisURL string, db int) (string, error) {
 	}
 	u.Path = "/" + strconv.Itoa(db)
 	return u.String(), nil
+}
+
+// vacuumAnalyze runs VACUUM (ANALYZE) over the benchmark's database.
+func vacuumAnalyze(ctx context.Context, pgURL string) error {
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	t0 := time.Now()
+	if _, err := conn.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
+		return fmt.Errorf("vacuuming the store: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "bench: VACUUM (ANALYZE) of the store took %v\n", time.Since(t0).Round(100*time.Millisecond))
+	return nil
 }
