@@ -526,7 +526,7 @@ func printTargets(out io.Writer, o options, find func(string, int) (row, bool)) 
 		pg, ok2 := find(srvPostGraphile, n)
 		if ok1 && ok2 && pg.RPS() > 0 {
 			ratio := gw.RPS() / pg.RPS()
-			fmt.Fprintf(out, "target: Birlik ≥ 1.5x PostGraphile's req/s with %d clients: %.2fx (%s)\n", n, ratio, verdict(ratio >= 1.5))
+			fmt.Fprintf(out, "target: Birlik ≥ 1.5x PostGraphile's req/s at %d: %.2fx (%s)\n", n, ratio, verdict(ratio >= 1.5))
 		}
 	}
 	if gw, ok := find(srvBirlik, 1); ok {
