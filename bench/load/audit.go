@@ -30,7 +30,7 @@ func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", c, err)
 	}
-	defer on.stop()
+	defer on.Stop()
 	if err := b.prepare(ctx, on); err != nil {
 		return nil, fmt.Errorf("%s: %w", c, err)
 	}
@@ -42,7 +42,7 @@ func (b *bench) auditOverhead(ctx context.Context, c, dbURL string) ([]row, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s%s: %w", c, auditOffTag, err)
 	}
-	defer off.stop()
+	defer off.Stop()
 	type gw struct {
 		p     *gatewayProc
 		label string

@@ -2,163 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/birlik/birlik/bench/internal/kit"
-	"github.com/birlik/birlik/domain"
 )
-
-// The floor: the citizen query written by hand in SQL against the gateway's own PostgreSQL
-// store (table and column names from ent/migrate/schema.go), sent as one pgx batch, one round
-// trip, and encoded to JSON like an answer. It is what no gateway can beat on this machine.
-const (
-	floorPerson = `SELECT p.iin, p.last_name, p.first_name, p.patronymic, p.birth_date, p.sex::text, p.death_date, p.region_kato
-FROM persons p WHERE p.iin = $1`
-	floorFamily = `SELECT f.platform_id, f.region_kato, m2.iin, m2.role::text, m2."from", m2."to", p2.last_name, p2.first_name, p2.birth_date
-FROM persons p
-JOIN family_memberships m ON m.person_id = p.id AND m."to" IS NULL
-JOIN families f ON f.id = m.family_id
-JOIN family_memberships m2 ON m2.family_id = f.id
-LEFT JOIN persons p2 ON p2.id = m2.person_id
-WHERE p.iin = $1 ORDER BY m2.id`
-	floorEnrollments = `SELECT e.grade, e.year, e."from", e."to", s.bin, s.name, s.kind::text, s.region_kato, b.design_capacity
-FROM persons p
-JOIN enrollments e ON e.child_id = p.id
-LEFT JOIN schools s ON s.id = e.school_id
-LEFT JOIN buildings b ON b.id = s.building_id
-WHERE p.iin = $1 ORDER BY e.id`
-	floorPayments = `SELECT py.kind::text, py.amount, py.period, py.paid_on
-FROM persons p JOIN payments py ON py.recipient_id = p.id
-WHERE p.iin = $1 AND py.period >= $2 ORDER BY py.id LIMIT 100`
-	floorPaymentCount = `SELECT count(*) FROM persons p JOIN payments py ON py.recipient_id = p.id
-WHERE p.iin = $1 AND py.period >= $2`
-)
-
-type floorMember struct {
-	IIN, Role, From            string
-	To                         *string
-	LastName, FirstName, Birth *string
-}
-
-type floorEnrollment struct {
-	Grade, Year                       int
-	From                              string
-	To                                *string
-	BIN, Name, Kind, Region, RegionNm *string
-	DesignCapacity                    *int
-}
-
-type floorPayment struct {
-	Kind   string
-	Amount int64
-	Period string
-	PaidOn *string
-}
-
-type floorAnswer struct {
-	IIN, LastName, FirstName, Patronymic, BirthDate, Sex string
-	DeathDate                                            *string
-	Region, RegionName                                   string
-	Family                                               *struct {
-		PlatformID, Region string
-		Members            []floorMember
-	}
-	Enrollments   []floorEnrollment
-	PaymentsTotal int
-	Payments      []floorPayment
-}
-
-func regionName(kato string) string {
-	if r, ok := domain.RegionOf(domain.KATO(kato)); ok {
-		return r.Name
-	}
-	return ""
-}
-
-func floorCitizen(ctx context.Context, pool *pgxpool.Pool, iin, from string) error {
-	batch := &pgx.Batch{}
-	batch.Queue(floorPerson, iin)
-	batch.Queue(floorFamily, iin)
-	batch.Queue(floorEnrollments, iin)
-	batch.Queue(floorPayments, iin, from)
-	batch.Queue(floorPaymentCount, iin, from)
-	br := pool.SendBatch(ctx, batch)
-	defer br.Close()
-
-	var a floorAnswer
-	if err := br.QueryRow().Scan(&a.IIN, &a.LastName, &a.FirstName, &a.Patronymic, &a.BirthDate, &a.Sex, &a.DeathDate, &a.Region); err != nil {
-		return fmt.Errorf("person %s: %w", iin, err)
-	}
-	a.RegionName = regionName(a.Region)
-	rows, err := br.Query()
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		if a.Family == nil {
-			a.Family = &struct {
-				PlatformID, Region string
-				Members            []floorMember
-			}{}
-		}
-		var m floorMember
-		if err := rows.Scan(&a.Family.PlatformID, &a.Family.Region, &m.IIN, &m.Role, &m.From, &m.To, &m.LastName, &m.FirstName, &m.Birth); err != nil {
-			rows.Close()
-			return err
-		}
-		a.Family.Members = append(a.Family.Members, m)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = br.Query()
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var e floorEnrollment
-		if err := rows.Scan(&e.Grade, &e.Year, &e.From, &e.To, &e.BIN, &e.Name, &e.Kind, &e.Region, &e.DesignCapacity); err != nil {
-			rows.Close()
-			return err
-		}
-		if e.Region != nil {
-			n := regionName(*e.Region)
-			e.RegionNm = &n
-		}
-		a.Enrollments = append(a.Enrollments, e)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows, err = br.Query()
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var p floorPayment
-		if err := rows.Scan(&p.Kind, &p.Amount, &p.Period, &p.PaidOn); err != nil {
-			rows.Close()
-			return err
-		}
-		a.Payments = append(a.Payments, p)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if err := br.QueryRow().Scan(&a.PaymentsTotal); err != nil {
-		return err
-	}
-	return json.NewEncoder(io.Discard).Encode(a)
-}
 
 // runFloor measures the floor at every concurrency (the citizen workload only).
 func runFloor(ctx context.Context, o options, pgURL string, s *kit.Samples) ([]row, error) {
@@ -176,12 +28,12 @@ func runFloor(ctx context.Context, o options, pgURL string, s *kit.Samples) ([]r
 		if err != nil {
 			return nil, err
 		}
-		if err := floorCitizen(ctx, pool, s.IINs[0], s.PeriodFrom); err != nil {
+		if err := kit.FloorCitizen(ctx, pool, s.IINs[0], s.PeriodFrom); err != nil {
 			pool.Close()
 			return nil, fmt.Errorf("the hand-written citizen query fails (has the schema changed? see ent/migrate/schema.go): %w", err)
 		}
 		r := measure(ctx, o.warmup, o.duration, n, 0, func(ctx context.Context, rnd *rand.Rand) error {
-			return floorCitizen(ctx, pool, s.IINs[rnd.IntN(len(s.IINs))], s.PeriodFrom)
+			return kit.FloorCitizen(ctx, pool, s.IINs[rnd.IntN(len(s.IINs))], s.PeriodFrom)
 		})
 		pool.Close()
 		r.config, r.workload = floorConfig, "citizen"
@@ -202,21 +54,8 @@ func containsString(list []string, s string) bool {
 
 func numCPU() int { return runtime.NumCPU() }
 
-// memTotal returns the machine's memory from /proc/meminfo, e.g. "24 GiB"; "" when unknown.
-func memTotal() string {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
-			var kb int64
-			fmt.Sscan(f[1], &kb)
-			return fmt.Sprintf("%.0f GiB", float64(kb)/(1<<20))
-		}
-	}
-	return ""
-}
+// memTotal returns the machine's memory, e.g. "24 GiB"; "" when unknown.
+func memTotal() string { return kit.MemTotal() }
 
 // floorConfig names the floor's rows in the table.
 const floorConfig = "floor (pgx SQL)"

@@ -27,17 +27,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -190,7 +186,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		if o.auditOverhead {
 			if last != nil {
-				last.stop()
+				last.Stop()
 				last = nil
 			}
 			r, err := b.auditOverhead(ctx, c, dbURL)
@@ -205,7 +201,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("%s: %w", c, err)
 		}
 		if last != nil {
-			last.stop()
+			last.Stop()
 		}
 		last = g
 		if err := b.prepare(ctx, g); err != nil {
@@ -219,7 +215,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 		if c != o.configs[len(o.configs)-1] && !(o.soak > 0 && isLastGateway(o.configs, c)) {
-			g.stop()
+			g.Stop()
 			last = nil
 		}
 	}
@@ -233,7 +229,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	if last != nil {
-		last.stop()
+		last.Stop()
 	}
 	return nil
 }
@@ -313,25 +309,7 @@ func (b *bench) pgDatabase(ctx context.Context, dbURL string) (string, error) {
 }
 
 // gatewayProc is a running gateway subprocess.
-type gatewayProc struct {
-	*kit.Client
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-}
-
-func (g *gatewayProc) stop() {
-	if g.cmd.Process == nil {
-		return
-	}
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-g.done:
-	case <-time.After(20 * time.Second):
-		_ = g.cmd.Process.Kill()
-		<-g.done
-	}
-}
+type gatewayProc = kit.Gateway
 
 // start runs the gateway for configuration c and waits for /readyz 200. SQLite runs share one
 // data folder and PostgreSQL runs one database, so the second start syncs incrementally.
@@ -348,13 +326,7 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 	if err != nil {
 		return nil, err
 	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "BIRLIK_") || strings.HasPrefix(kv, "DATABASE_URL=") || strings.HasPrefix(kv, "REDIS_URL=") {
-			continue
-		}
-		env = append(env, kv)
-	}
+	env := kit.GatewayEnv()
 	if store == "postgres" {
 		u, err := b.pgDatabase(ctx, dbURL)
 		if err != nil {
@@ -380,48 +352,8 @@ func (b *bench) start(ctx context.Context, c, dbURL string) (*gatewayProc, error
 	}
 	args = append(args, b.extraArgs...)
 	logPath := filepath.Join(b.work, c+b.tag+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(b.o.bin, args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
-	fmt.Fprintf(os.Stderr, "bench: %s: starting the gateway on %s (%d people); log in %s\n", c, addr, b.o.people, logPath)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("starting %s: %w", b.o.bin, err)
-	}
-	g := &gatewayProc{Client: kit.NewClient("http://" + addr), cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); logf.Close(); close(g.done) }()
-	began := time.Now()
-	deadline := time.After(b.o.readyTimeout)
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			g.stop()
-			return nil, ctx.Err()
-		case <-g.done:
-			return nil, fmt.Errorf("the gateway exited before it was ready:\n%s", kit.Tail(logPath, 20))
-		case <-deadline:
-			g.stop()
-			return nil, fmt.Errorf("/readyz not 200 after %v (raise -ready-timeout):\n%s", b.o.readyTimeout, kit.Tail(logPath, 20))
-		case <-tick.C:
-			resp, err := g.HTTP.Get(g.Base + "/readyz")
-			if err != nil {
-				continue
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && g.DerivedDone() {
-				// Ready, and the work after the first sync (checks, family assessments) is
-				// finished: it would compete with the measured requests otherwise.
-				fmt.Fprintf(os.Stderr, "bench: %s: ready and quiet after %v\n", c, time.Since(began).Round(100*time.Millisecond))
-				return g, nil
-			}
-		}
-	}
+	fmt.Fprintf(os.Stderr, "bench: %s: %d people\n", c, b.o.people)
+	return kit.StartGateway(ctx, c, b.o.bin, addr, args, env, logPath, b.o.readyTimeout)
 }
 
 // prepare samples IINs, the latest payment month and the change feed's cursors (once).
@@ -528,99 +460,22 @@ func (r row) String() string {
 	return s
 }
 
-// measure runs do from n goroutines for warmup (unmeasured) then duration, and returns the
-// cell with the latencies of the successful requests that finished inside the measured window.
-// Errors count apart and stop nothing. Requests in flight 2s after the window are cancelled.
-// The CPU time the process pid (the gateway; 0 for none) and the machine used in the window is
-// read from /proc at its start and end: on a shared or noisy machine, CPU per request varies
-// far less than requests per second.
+// measure runs do from n goroutines for warmup (unmeasured) then duration (kit.Measure), with
+// the CPU time of the process pid (the gateway; 0 for none) and of the machine in the window.
 func measure(ctx context.Context, warmup, duration time.Duration, n, pid int, do func(ctx context.Context, rnd *rand.Rand) error) row {
-	var (
-		mu       sync.Mutex
-		lat      []time.Duration
-		errs     atomic.Int64
-		late     atomic.Int64 // started inside the window, finished after it or abandoned
-		firstErr atomic.Value
-	)
-	start := time.Now()
-	measureFrom := start.Add(warmup)
-	end := measureFrom.Add(duration)
-	// Requests still running 2s after the window are abandoned (they would not count), so a
-	// slow cell cannot hold the run up by the whole queue of 64 clients.
-	ctx, cancel := context.WithDeadline(ctx, end.Add(2*time.Second))
-	defer cancel()
-	var cpu0, cpu1 cpuTimes
-	cpuRead := make(chan struct{})
-	go func() {
-		defer close(cpuRead)
-		time.Sleep(time.Until(measureFrom))
-		cpu0 = readCPU(pid)
-		time.Sleep(time.Until(end))
-		cpu1 = readCPU(pid)
-	}()
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rnd := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
-			local := make([]time.Duration, 0, 1024)
-			var localErrs int64
-			for ctx.Err() == nil {
-				t0 := time.Now()
-				if t0.After(end) {
-					break
-				}
-				err := do(ctx, rnd)
-				t1 := time.Now()
-				d := t1.Sub(t0)
-				if t1.After(end) {
-					late.Add(1) // still running when the window ended
-					continue
-				}
-				if t1.Before(measureFrom) {
-					continue // finished in the warm-up
-				}
-				if err != nil {
-					localErrs++
-					firstErr.CompareAndSwap(nil, clipString(err.Error()))
-					continue
-				}
-				local = append(local, d)
-			}
-			errs.Add(localErrs)
-			mu.Lock()
-			lat = append(lat, local...)
-			mu.Unlock()
-		}()
+	var pids []int
+	if pid != 0 {
+		pids = []int{pid}
 	}
-	wg.Wait()
-	<-cpuRead
-	// A request counts when it finishes inside the window, whenever it started: throughput is
-	// completions per second of the window, and a cell slower than the window shows as empty.
-	elapsed := duration
-	slices.Sort(lat)
-	r := row{concurrency: n, requests: len(lat), errors: int(errs.Load()), unfinished: int(late.Load()), elapsed: elapsed,
-		p50: kit.Quantile(lat, 0.50), p99: kit.Quantile(lat, 0.99), max: kit.Quantile(lat, 1)}
-	if v, ok := firstErr.Load().(string); ok {
-		r.firstErr = v
-	}
-	if cpu0.ok && cpu1.ok {
-		r.cpu = cpuTimes{gateway: cpu1.gateway - cpu0.gateway, machine: cpu1.machine - cpu0.machine, ok: true}
-	}
-	return r
-}
-
-func clipString(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
+	c := kit.Measure(ctx, warmup, duration, n, pids, do)
+	return row{concurrency: n, requests: c.Requests, errors: c.Errors, unfinished: c.Unfinished, elapsed: c.Elapsed,
+		p50: c.P50, p99: c.P99, max: c.Max, firstErr: c.FirstErr,
+		cpu: cpuTimes{gateway: c.CPU.Process, machine: c.CPU.Machine, ok: c.CPU.OK}}
 }
 
 func (b *bench) cell(ctx context.Context, g *gatewayProc, config, w string, n int) row {
 	do := workloads[w]
-	r := measure(ctx, b.o.warmup, b.o.duration, n, g.cmd.Process.Pid, func(ctx context.Context, rnd *rand.Rand) error {
+	r := measure(ctx, b.o.warmup, b.o.duration, n, g.Cmd.Process.Pid, func(ctx context.Context, rnd *rand.Rand) error {
 		return do(ctx, b, g, rnd)
 	})
 	r.config, r.workload = config, w

@@ -36,7 +36,7 @@ func rssKiB(pid int) (int64, error) {
 func (b *bench) soak(ctx context.Context, out io.Writer, g *gatewayProc) error {
 	n := slices.Max(b.o.concurrency)
 	every := max(b.o.soak/30, 2*time.Second)
-	pid := g.cmd.Process.Pid
+	pid := g.Cmd.Process.Pid
 	type sample struct {
 		at  time.Duration
 		kib int64
