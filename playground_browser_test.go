@@ -170,6 +170,11 @@ func TestPlaygroundBrowser(t *testing.T) {
 	if len(titles) != len(playgroundTabs(readme, nil)) || len(titles) < 3 {
 		t.Errorf("the playground opens with tabs %q, want README's %d GraphQL examples", titles, len(playgroundTabs(readme, nil)))
 	}
+	for _, title := range titles {
+		if strings.HasPrefix(title, "<untitled>") {
+			t.Errorf("the playground opens with tabs %q: name each of README's example operations, which titles its tab", titles)
+		}
+	}
 	if q := editorValue(queryEditor); !strings.Contains(q, "query Citizen($iin: String!)") {
 		t.Errorf("the first tab's query is %q, want README's citizen example", q)
 	}
