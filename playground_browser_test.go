@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/birlik/birlik/gen"
+	"github.com/birlik/birlik/store"
 )
 
 // chromium is Debian's Chromium, which the playground's browser test drives (.ci/run installs
@@ -266,11 +267,21 @@ func jsString(s string) string {
 // answers 200). It stops when the test ends.
 func startDemoGateway(t *testing.T) (base, key string, cfg options) {
 	t.Helper()
+	// A store of its own (on PostgreSQL a new schema), so that other tests' data do not mix in.
+	dbURL := ""
+	if base := os.Getenv("DATABASE_URL"); base != "" {
+		u, drop, err := store.TempSchema(context.Background(), base, "birlik_test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = drop() })
+		dbURL = u
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + t.TempDir(), "--demo-people=1000", "--log-level=warn"},
 		func(k string) string {
 			if k == "DATABASE_URL" {
-				return os.Getenv(k)
+				return dbURL
 			}
 			return ""
 		}, nil)
