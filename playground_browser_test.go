@@ -200,6 +200,27 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Errorf("the result pane shows %s, want the person %s (%s) without errors", result, iin, lastName)
 	}
 
+	// The explorer plugin lists the schema's fields (it reads the schema the page fetched
+	// through the gateway); the settings dialog opens and closes.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[aria-label="Show GraphiQL Explorer"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.graphiql-explorer-root`)),
+	); err != nil {
+		t.Fatalf("the explorer plugin did not open: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-explorer-root').textContent.includes('paymentAggregate')`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Errorf("the explorer plugin does not list the schema's fields: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[aria-label="Open settings dialog"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[role="dialog"]`)),
+		chromedp.Click(chromedp.CSS(`[role="dialog"] .graphiql-dialog-close`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[role="dialog"]`)),
+	); err != nil {
+		t.Errorf("the settings dialog: %v", err)
+	}
+
 	// Headers edited in the page stay across a reload (shouldPersistHeaders, the "birlik"
 	// storage prefix).
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
