@@ -110,7 +110,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 		}
 	}))
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 8*time.Minute) // a busy machine, -race
 	defer cancelTimeout()
 
 	// Content-Security-Policy violations, as the page sees them.
@@ -192,7 +192,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 		const el = document.querySelector(`+jsString(resultPane)+`);
 		const v = el && el.CodeMirror ? el.CodeMirror.getValue() : '';
 		return v.includes('"data"') || v.includes('"errors"') ? v : '';
-	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute)))
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute)))
 	if err != nil {
 		t.Fatalf("no answer in the result pane: %v", err)
 	}
@@ -209,7 +209,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Fatalf("the explorer plugin did not open: %v", err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-explorer-root').textContent.includes('paymentAggregate')`,
-		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute))); err != nil {
 		t.Errorf("the explorer plugin does not list the schema's fields: %v", err)
 	}
 	if err := chromedp.Do(ctx,
@@ -232,7 +232,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
 		const s = localStorage.getItem('birlikgraphiql:tabState') || '';
 		return s.includes('statistics');
-	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute))); err != nil {
 		t.Fatalf("the edited headers were not stored under the birlik prefix: %v", err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
