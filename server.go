@@ -97,6 +97,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		}
 	}()
 	keys := cfg.Access.APIKeys
+	var tabValues map[string]string // the playground tabs' variables: demo IINs and BINs
 	if cfg.Sources.Embedded() {
 		log.Info("no source URLs configured: generating the demo country", "seed", cfg.Demo.Seed, "people", cfg.Demo.People)
 		country, err := gen.Generate(gen.Config{Seed: cfg.Demo.Seed, People: cfg.Demo.People})
@@ -121,6 +122,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 			g.DemoCitizen, g.DemoRegion = p.IIN, p.Region
 		}
 		keys = append(keys, demo)
+		tabValues = demoValues(country)
 	}
 
 	st, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Pipeline: cfg.DBPipeline})
@@ -218,6 +220,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		Registry:          reg,
 		Ready:             g.Ready,
 		PlaygroundHeaders: headers,
+		PlaygroundTabs:    playgroundTabs(readme, tabValues),
 		Cursors:           cursors,
 		CORSOrigins:       cfg.CORSOrigins,
 	})
@@ -391,20 +394,6 @@ func (g *gateway) freshness(ctx context.Context) *model.DataFreshness {
 		out.Sources = append(out.Sources, f)
 	}
 	return out
-}
-
-// keyHint is what the playground's headers editor says when it may not show the demo key.
-const keyHint = "Bearer <API key or token: ask the gateway's administrator, or on its machine run `birlik token --role ROLE --subject WHO` (from the source: go run . token …)>"
-
-// playgroundHeaders are the headers the playground at / fills in: the demo key only when the
-// gateway listens on loopback alone, where nobody but this machine's users can load the page;
-// listening on other addresses, the page says how to get a key instead of handing an admin
-// key to anyone who reaches the port.
-func playgroundHeaders(cfg options, demoKey string) map[string]string {
-	if demoKey != "" && cfg.LoopbackOnly() {
-		return map[string]string{"Authorization": "Bearer " + demoKey}
-	}
-	return map[string]string{"Authorization": keyHint}
 }
 
 // runServe builds the gateway for cfg and runs it until ctx ends, printing the URL (and the

@@ -1,6 +1,7 @@
 // Package httpapi owns the gateway's HTTP surface: `/query` (GraphQL over POST and GET, behind
-// authentication and the query limits), the GraphiQL playground at `/`, `/healthz`, `/readyz`
-// and `/metrics`, request ids and access logs, and serving with graceful shutdown.
+// authentication and the query limits), the GraphiQL playground at `/` (served from the binary
+// by httpapi/playground), `/healthz`, `/readyz` and `/metrics`, request ids and access logs, and
+// serving with graceful shutdown.
 //
 // httpapi wires gqlgen's handler deliberately (no websocket, no multipart; introspection only
 // behind authentication, which every /query request passes). It holds no business logic and
@@ -22,7 +23,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -32,6 +32,7 @@ import (
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/limits"
+	"github.com/birlik/birlik/httpapi/playground"
 	"github.com/birlik/birlik/store"
 )
 
@@ -52,6 +53,8 @@ type Options struct {
 	Ready *Readiness
 	// PlaygroundHeaders are filled in the playground's headers editor (the demo key).
 	PlaygroundHeaders map[string]string
+	// PlaygroundTabs are the operations the playground opens with (README's examples).
+	PlaygroundTabs []playground.Tab
 	// Extensions are added to the GraphQL server after the built-in ones (APQ, tracing).
 	Extensions []graphql.HandlerExtension
 	// QueryMiddleware wraps the GraphQL handler inside authentication: per-request dataloaders,
@@ -124,11 +127,19 @@ func New(o Options) (http.Handler, error) {
 		writeStatusError(w, http.StatusMethodNotAllowed, apperr.BadInput,
 			"%s is not supported on /query: send POST with a JSON body, or GET with ?query=", r.Method)
 	}))
-	mux.Handle("GET /{$}", instrument("playground", playground.Handler("Birlik", "/query",
-		playground.WithGraphiqlUiHeaders(o.PlaygroundHeaders),
-		playground.WithGraphiqlEnablePluginExplorer(true),
-		playground.WithStoragePrefix("birlik"),
-	)))
+	// The playground: its page, and GraphiQL's files from the binary (httpapi/playground).
+	pg, err := playground.New(playground.Config{Title: "Birlik", Endpoint: "/query",
+		Headers: o.PlaygroundHeaders, Tabs: o.PlaygroundTabs, StoragePrefix: "birlik"})
+	if err != nil {
+		return nil, err
+	}
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.WriteError(w, apperr.New(apperr.NotFound, "no such endpoint %s %s: the gateway serves POST/GET /query, the playground at / (its files under %s), /healthz, /readyz and /metrics", r.Method, r.URL.Path, playground.Prefix))
+	})
+	mux.Handle("GET /{$}", instrument("playground", http.HandlerFunc(pg.ServePage)))
+	mux.Handle("GET "+playground.Prefix, instrument("playground_files", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pg.ServeAsset(w, r, notFound)
+	})))
 	mux.Handle("GET /healthz", instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "alive"})
 	})))
@@ -141,9 +152,7 @@ func New(o Options) (http.Handler, error) {
 		writeJSON(w, status, rep)
 	})))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth.WriteError(w, apperr.New(apperr.NotFound, "no such endpoint %s %s: the gateway serves POST/GET /query, the playground at /, /healthz, /readyz and /metrics", r.Method, r.URL.Path))
-	}))
+	mux.Handle("/", notFound)
 	var h http.Handler = mux
 	if len(o.CORSOrigins) > 0 {
 		h = corsHandler(o.CORSOrigins, h)

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/birlik/birlik/gen"
+	"github.com/birlik/birlik/store"
+)
+
+// chromium is Debian's Chromium, which the playground's browser test drives (.ci/run installs
+// it).
+const chromium = "/usr/bin/chromium"
+
+// TestPlaygroundBrowser loads the playground of a gateway on the demo country in Chromium, with
+// every host but the gateway's unreachable, and uses it as a person would: the headers editor
+// holds the demo key and its purpose, the README's examples are the tabs, the execute button
+// runs the citizen example and its answer shows in the result pane, and headers edited in the
+// page are still there after a reload. Every request the page makes goes to the gateway, and
+// the page's Content-Security-Policy refuses nothing it does.
+func TestPlaygroundBrowser(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("the playground's browser test needs Chromium at %s (Debian: apt-get install chromium; .ci/run installs it): %v", chromium, err)
+	}
+	if testing.Short() {
+		t.Skip("the playground's browser test starts a gateway and Chromium; skipped with -short")
+	}
+	base, key, cfg := startDemoGateway(t)
+	origin := strings.TrimSuffix(base, "/")
+
+	// The citizen example's $iin: the demo country's first child enrolled now (demoValues).
+	country, err := gen.Generate(gen.Config{Seed: cfg.Demo.Seed, People: cfg.Demo.People})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iin := demoValues(country)["iin"]
+	var lastName string
+	for _, v := range country.PersonVersions {
+		if string(v.Person.IIN) == iin {
+			lastName = v.Person.LastName
+		}
+	}
+	if iin == "" || lastName == "" {
+		t.Fatal("the demo country has no registered child enrolled now")
+	}
+
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		// A closed network: no host resolves but the gateway's.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE "+u.Hostname()),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	defer cancelAlloc()
+
+	var mu sync.Mutex
+	var requests, exceptions, consoleErrors []string
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			requests = append(requests, ev.Request.URL)
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += " " + d.Exception.Description
+			}
+			exceptions = append(exceptions, msg)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, string(a.Value)+a.Description)
+				}
+				consoleErrors = append(consoleErrors, strings.Join(parts, " "))
+			}
+		}
+	}))
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 8*time.Minute) // a busy machine, -race
+	defer cancelTimeout()
+
+	// Content-Security-Policy violations, as the page sees them.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			window.__cspViolations = [];
+			document.addEventListener('securitypolicyviolation', (e) => {
+				window.__cspViolations.push(e.violatedDirective + ' refused ' + (e.blockedURI || 'inline'));
+			});`})
+		return err
+	})); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+
+	// editorValue is the text of a CodeMirror editor of the page (CodeMirror keeps its instance
+	// on its wrapper element).
+	editorValue := func(selector string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const el = document.querySelector(`+jsString(selector)+`);
+			return el && el.CodeMirror ? el.CodeMirror.getValue() : '';
+		})()`))
+		if err != nil {
+			t.Fatalf("reading %s: %v", selector, err)
+		}
+		return v
+	}
+	const (
+		headersEditor   = `section.graphiql-editor-tool > .graphiql-editor:nth-child(2) .CodeMirror`
+		variablesEditor = `section.graphiql-editor-tool > .graphiql-editor:nth-child(1) .CodeMirror`
+		queryEditor     = `.graphiql-query-editor .CodeMirror`
+		resultPane      = `.result-window .CodeMirror`
+	)
+	waitForGraphiQL := func() {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.WaitVisible(chromedp.CSS(`.graphiql-execute-button`)),
+			chromedp.Click(chromedp.CSS(`button[data-name="headers"]`)),
+			chromedp.WaitVisible(chromedp.CSS(headersEditor)),
+		); err != nil {
+			t.Fatalf("the playground did not show GraphiQL with its headers editor: %v (exceptions: %q)", err, exceptions)
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(base)); err != nil {
+		t.Fatalf("loading %s: %v", base, err)
+	}
+	waitForGraphiQL()
+
+	headers := editorValue(headersEditor)
+	if !strings.Contains(headers, `"Authorization": "Bearer `+key+`"`) || !strings.Contains(headers, `"X-Purpose": "case-management"`) {
+		t.Errorf("the headers editor holds %q, want the demo key and X-Purpose case-management", headers)
+	}
+	titles, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.graphiql-tab')].map((t) => t.textContent.trim())`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(titles) != len(playgroundTabs(readme, nil)) || len(titles) < 3 {
+		t.Errorf("the playground opens with tabs %q, want README's %d GraphQL examples", titles, len(playgroundTabs(readme, nil)))
+	}
+	for _, title := range titles {
+		if strings.HasPrefix(title, "<untitled>") {
+			t.Errorf("the playground opens with tabs %q: name each of README's example operations, which titles its tab", titles)
+		}
+	}
+	if q := editorValue(queryEditor); !strings.Contains(q, "query Citizen($iin: String!)") {
+		t.Errorf("the first tab's query is %q, want README's citizen example", q)
+	}
+	if v := editorValue(variablesEditor); !strings.Contains(v, `"iin": "`+iin+`"`) {
+		t.Errorf("the first tab's variables are %q, want the demo child's IIN %s", v, iin)
+	}
+
+	// Run the citizen example with GraphiQL's execute button; its answer shows in the result
+	// pane.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`.graphiql-execute-button`))); err != nil {
+		t.Fatal(err)
+	}
+	result, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+		const el = document.querySelector(`+jsString(resultPane)+`);
+		const v = el && el.CodeMirror ? el.CodeMirror.getValue() : '';
+		return v.includes('"data"') || v.includes('"errors"') ? v : '';
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute)))
+	if err != nil {
+		t.Fatalf("no answer in the result pane: %v", err)
+	}
+	if strings.Contains(result, `"errors"`) || !strings.Contains(result, `"iin": "`+iin+`"`) || !strings.Contains(result, `"lastName": "`+lastName+`"`) {
+		t.Errorf("the result pane shows %s, want the person %s (%s) without errors", result, iin, lastName)
+	}
+
+	// The explorer plugin lists the schema's fields (it reads the schema the page fetched
+	// through the gateway); the settings dialog opens and closes.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[aria-label="Show GraphiQL Explorer"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.graphiql-explorer-root`)),
+	); err != nil {
+		t.Fatalf("the explorer plugin did not open: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('.graphiql-explorer-root').textContent.includes('paymentAggregate')`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Errorf("the explorer plugin does not list the schema's fields: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[aria-label="Open settings dialog"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[role="dialog"]`)),
+		chromedp.Click(chromedp.CSS(`[role="dialog"] .graphiql-dialog-close`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[role="dialog"]`)),
+	); err != nil {
+		t.Errorf("the settings dialog: %v", err)
+	}
+
+	// Headers edited in the page stay across a reload (shouldPersistHeaders, the "birlik"
+	// storage prefix).
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const cm = document.querySelector(`+jsString(headersEditor)+`).CodeMirror;
+		cm.setValue(cm.getValue().replace('"case-management"', '"statistics"'));
+	})()`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		const s = localStorage.getItem('birlikgraphiql:tabState') || '';
+		return s.includes('statistics');
+	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Fatalf("the edited headers were not stored under the birlik prefix: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitForGraphiQL()
+	if h := editorValue(headersEditor); !strings.Contains(h, `"X-Purpose": "statistics"`) || !strings.Contains(h, key) {
+		t.Errorf("after a reload the headers editor holds %q, want the edited headers", h)
+	}
+	if after, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.graphiql-tab').length`)); err != nil || after != len(titles) {
+		t.Errorf("after a reload the playground has %d tabs (%v), want the %d it had", after, err, len(titles))
+	}
+
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__cspViolations`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(violations) > 0 {
+		t.Errorf("the page's Content-Security-Policy refused: %q", violations)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(exceptions) > 0 {
+		t.Errorf("the page threw: %q", exceptions)
+	}
+	for _, e := range consoleErrors {
+		t.Logf("console error: %s", e)
+	}
+	// Every request of the page went to the gateway (data: URIs are the stylesheet's fonts and
+	// icons, no request on the network).
+	var own int
+	for _, r := range requests {
+		switch {
+		case strings.HasPrefix(r, origin+"/"):
+			own++
+		case strings.HasPrefix(r, "data:"):
+		default:
+			t.Errorf("the page requested %s, outside the gateway %s", r, origin)
+		}
+	}
+	if own < 2 {
+		t.Errorf("recorded requests %q: want at least the page and the query", requests)
+	}
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+}
+
+// startDemoGateway runs the gateway as `go run .` does, in-process, on a small demo country on
+// a free loopback port, and returns its URL and demo key once its first sync is done (/readyz
+// answers 200). It stops when the test ends.
+func startDemoGateway(t *testing.T) (base, key string, cfg options) {
+	t.Helper()
+	// A store of its own (on PostgreSQL a new schema), so that other tests' data do not mix in.
+	dbURL := ""
+	if base := os.Getenv("DATABASE_URL"); base != "" {
+		u, drop, err := store.TempSchema(context.Background(), base, "birlik_test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = drop() })
+		dbURL = u
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + t.TempDir(), "--demo-people=1000", "--log-level=warn"},
+		func(k string) string {
+			if k == "DATABASE_URL" {
+				return dbURL
+			}
+			return ""
+		}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, cfg, pw); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("runServe after shutdown: %v", err)
+		}
+	})
+	found := make(chan struct{})
+	go func() {
+		lines := bufio.NewScanner(pr)
+		for lines.Scan() {
+			l := lines.Text()
+			if m := regexp.MustCompile(`playground at (http://\S+/) `).FindStringSubmatch(l); m != nil {
+				base = m[1]
+			}
+			if m := regexp.MustCompile(`demo API key .*: (\S+)$`).FindStringSubmatch(l); m != nil {
+				key = m[1]
+				close(found)
+				_, _ = io.Copy(io.Discard, pr)
+				return
+			}
+		}
+	}()
+	select {
+	case <-found:
+	case err := <-done:
+		t.Fatalf("runServe ended before serving: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no URL and demo key printed within 2 minutes")
+	}
+	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+		res, err := http.Get(base + "readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Since(start) > 3*time.Minute {
+			t.Fatalf("/readyz not 200 after 3 minutes (%v)", err)
+		}
+	}
+	return base, key, cfg
+}
