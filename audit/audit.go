@@ -360,6 +360,16 @@ func (l *Log) fly(ctx context.Context, batch []*pending, rows []row) bool {
 	ok, err := l.insert(ctx, l.writer(ctx), rows, rows[0].seq-1)
 	if err != nil && !isUniqueViolation(err) {
 		l.dropConn()
+		if !store.ConnectionLost(err) {
+			answer(err)
+			return false
+		}
+		// PostgreSQL terminated the log's connection (a failover, a restart): the batch is
+		// written again under the lock, after the store's head, on another connection. Were
+		// the lost statement committed after all, the entries appear twice in the chain:
+		// a read recorded twice, never one not recorded.
+		path = "locked"
+		_, err = l.appendLocked(ctx, rows)
 		answer(err)
 		return false
 	}

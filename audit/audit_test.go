@@ -3,9 +3,11 @@ package audit_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/birlik/birlik/audit"
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/domain"
+	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/store/storetest"
 )
 
@@ -330,5 +333,58 @@ func TestIndexTamperingShows(t *testing.T) {
 	}
 	if p := rep.Problem; p == nil || p.Kind != audit.SubjectsChanged || p.Seq != 2 || !strings.Contains(p.Message, "entry 2's subject rows were changed") {
 		t.Fatalf("problem = %+v, want the subject rows of entry 2 named", p)
+	}
+}
+
+// TestRecordSurvivesATerminatedConnection: when PostgreSQL terminates the log's connections (a
+// failover, pg_terminate_backend), the next entry is still recorded, on another connection,
+// and the chain stays intact.
+func TestRecordSurvivesATerminatedConnection(t *testing.T) {
+	s := storetest.Open(t)
+	if s.URL == "" {
+		t.Skip("terminating connections is tested against a real PostgreSQL: set DATABASE_URL")
+	}
+	ctx := context.Background()
+	app := fmt.Sprintf("birlik_audit_test_%d", os.Getpid())
+	st, err := store.Open(ctx, s.URL+"&application_name="+app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	l := audit.New(st)
+	defer l.Close()
+	entry := audit.Entry{Subject: "officer", Role: "caseworker", Client: "akimat", Purpose: "case-management",
+		Operation: "Person", QueryHash: audit.QueryHash("{ person }"), IINs: []domain.IIN{iin(t, 7)}}
+	if err := l.Record(ctx, entry); err != nil {
+		t.Fatal(err)
+	}
+	var killed int
+	if err := s.DB.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed == 0 {
+		t.Fatal("no connection of the log to terminate")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the terminated connections are still listed after 10 s")
+		}
+	}
+	if err := l.Record(ctx, entry); err != nil {
+		t.Fatalf("recording after the log's connections were terminated: %v", err)
+	}
+	rep, err := audit.Verify(ctx, s.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Problem != nil || rep.Entries != 2 {
+		t.Fatalf("report %+v (problem %v): want 2 intact entries", rep, rep.Problem)
 	}
 }
