@@ -258,7 +258,9 @@ func TestReadReplica(t *testing.T) {
 	var before, now struct {
 		MyDataAccess struct {
 			TotalCount int
-			Edges      []struct{ Node struct{ Role, Organisation, Purpose string } }
+			Edges      []struct {
+				Node struct{ Role, Organisation, Purpose string }
+			}
 		}
 	}
 	ask(citizenTok, "own-data", access, nil, &before)
