@@ -91,6 +91,17 @@ func (r *Router) Query(ctx context.Context, query string, args, v any) error {
 	return r.Driver.Query(ctx, query, args, v)
 }
 
+// BeginTx starts a transaction on the primary with options (Ent's Client.BeginTx).
+func (r *Router) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	b, ok := r.Driver.(interface {
+		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("store: the primary's driver %T cannot begin a transaction with options", r.Driver)
+	}
+	return b.BeginTx(ctx, opts)
+}
+
 // replicaFault reports whether err is the replica's, not the statement's (a PostgreSQL error
 // the primary would give too), and leaves the replica alone when it is lost.
 func (r *Router) replicaFault(err error) bool {
