@@ -5,6 +5,7 @@ import (
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/birlik/birlik/graph"
 )
@@ -77,7 +78,7 @@ func TestClassify(t *testing.T) {
 		{`mutation { confirmFinding(id: 1) { id } }`, Primary, true},
 		{`{ __typename }`, Replica, false},
 	} {
-		doc, err := gqlparser.LoadQuery(s, tc.query)
+		doc, err := gqlparser.LoadQueryWithRules(s, tc.query, rules.NewDefaultRules())
 		if err != nil {
 			t.Fatalf("%s: %v", tc.query, err)
 		}
