@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"entgo.io/ent/dialect"
@@ -92,5 +93,14 @@ func TestRouterRoutes(t *testing.T) {
 	}
 	if _, _, fb := r.Served(); fb != 1 {
 		t.Errorf("fallbacks = %d, want 1 (the read the replica failed; the next went to the primary directly)", fb)
+	}
+}
+
+// TestReadURLNeedsPostgres: a read replica of the embedded SQLite store is refused, naming the
+// setting.
+func TestReadURLNeedsPostgres(t *testing.T) {
+	_, err := store.OpenWith(context.Background(), "", t.TempDir(), store.Options{ReadURL: "postgres://postgres@127.0.0.1:1/test"})
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_READ_URL") || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("OpenWith(SQLite, ReadURL) = %v; want an error naming DATABASE_READ_URL and DATABASE_URL", err)
 	}
 }
