@@ -37,6 +37,7 @@ import (
 	"github.com/birlik/birlik/graph/cursor"
 	"github.com/birlik/birlik/graph/demand"
 	"github.com/birlik/birlik/graph/model"
+	"github.com/birlik/birlik/graph/readroute"
 	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/lease"
 	"github.com/birlik/birlik/redisconn"
@@ -125,15 +126,21 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		tabValues = demoValues(country)
 	}
 
-	st, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Pipeline: cfg.DBPipeline})
+	st, err := store.OpenWith(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Pipeline: cfg.DBPipeline, ReadURL: cfg.DatabaseReadURL})
 	if err != nil {
 		return nil, err
 	}
-	client, db := st.Client, st.DB
+	// The resolvers' client: with a read replica, its reads go there (store.Router, routed per
+	// operation by graph/readroute).
+	client, db := st.ReadClient, st.DB
 	if cfg.DatabaseURL != "" {
 		n := cfg.DBMaxConns
 		if n <= 0 {
 			n = max(8, 4*runtime.GOMAXPROCS(0))
+		}
+		if st.ReadDB != nil {
+			st.ReadDB.SetMaxOpenConns(n)
+			st.ReadDB.SetMaxIdleConns(n)
 		}
 		n++ // the audit log keeps one for itself (audit.Log), so the queries keep n
 		db.SetMaxOpenConns(n)
@@ -142,6 +149,11 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	g.closers = append(g.closers, st.Close)
 	g.store = st
 	g.Ready.AddCheck(httpapi.ComponentStore, httpapi.StoreCheck(st.Ping))
+	var routes []graphql.HandlerExtension
+	if r := st.Router; r != nil {
+		g.Ready.AddCheck(httpapi.ComponentReadReplica, httpapi.ReadReplicaCheck(r.Check))
+		routes = append(routes, readroute.Extension{W: r})
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -156,6 +168,16 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	reg.MustRegister(g.sched.Collectors()...)
 	g.lease = lease.New(st, lease.Options{Logger: log})
 	reg.MustRegister(g.lease.Collectors()...)
+	if r := st.Router; r != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_reads_total", Help: "Reads of the GraphQL resolvers by the database that served them.", ConstLabels: prometheus.Labels{"pool": "replica"}},
+				func() float64 { n, _, _ := r.Served(); return float64(n) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_reads_total", Help: "Reads of the GraphQL resolvers by the database that served them.", ConstLabels: prometheus.Labels{"pool": "primary"}},
+				func() float64 { _, n, _ := r.Served(); return float64(n) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_replica_fallbacks_total", Help: "Reads the read replica failed (lost, refused, a conflict with recovery) that the primary served instead."},
+				func() float64 { _, _, n := r.Served(); return float64(n) }),
+		)
+	}
 	if p := st.Pipeline; p != nil {
 		reg.MustRegister(
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "birlik_db_pipeline_batches_total", Help: "Batches of PostgreSQL reads sent in pipeline mode, one round trip each."},
@@ -215,7 +237,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 		AuthGuard:         acc.AuthGuard,
 		Limits:            acc.Limits,
 		QueryMiddleware:   slices.Concat(acc.QueryMiddleware, perf.QueryMiddleware),
-		Extensions:        slices.Concat(perf.Extensions, []graphql.HandlerExtension{priced, bulkheads}, acc.Extensions), // APQ first: it fills in the query text
+		Extensions:        slices.Concat(perf.Extensions, []graphql.HandlerExtension{priced, bulkheads}, acc.Extensions, routes), // APQ first: it fills in the query text
 		Logger:            log,
 		Registry:          reg,
 		Ready:             g.Ready,

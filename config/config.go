@@ -24,13 +24,16 @@ import (
 
 // Config is the whole configuration of the gateway.
 type Config struct {
-	Addr        string  // BIRLIK_ADDR: listen address
-	DatabaseURL string  // DATABASE_URL: PostgreSQL; empty for SQLite in DataDir
-	RedisURL    string  // REDIS_URL: the shared cache; empty for an in-process cache
-	DataDir     string  // BIRLIK_DATA: the embedded default's folder
-	Sources     Sources // BIRLIK_*_URL: the ministry systems; all empty for the simulators
-	Limits      Limits  // what one GraphQL request may ask, for roles without their own
-	Demo        Demo    // the demo country of the embedded default
+	Addr        string // BIRLIK_ADDR: listen address
+	DatabaseURL string // DATABASE_URL: PostgreSQL; empty for SQLite in DataDir
+	// DatabaseReadURL is a PostgreSQL streaming replica of DATABASE_URL (DATABASE_READ_URL):
+	// read-only GraphQL queries go there; empty: every read goes to DATABASE_URL.
+	DatabaseReadURL string
+	RedisURL        string  // REDIS_URL: the shared cache; empty for an in-process cache
+	DataDir         string  // BIRLIK_DATA: the embedded default's folder
+	Sources         Sources // BIRLIK_*_URL: the ministry systems; all empty for the simulators
+	Limits          Limits  // what one GraphQL request may ask, for roles without their own
+	Demo            Demo    // the demo country of the embedded default
 	// SyncInterval is how often sync pulls the sources after the first sync (0: only once).
 	SyncInterval    time.Duration
 	ShutdownTimeout time.Duration // how long in-flight requests get on SIGINT/SIGTERM
@@ -115,6 +118,7 @@ func (c *Config) settings() []Setting {
 	return []Setting{
 		{"BIRLIK_ADDR", "addr", "listen address host:port", (*stringValue)(&c.Addr), false, GroupServe},
 		{"DATABASE_URL", "database-url", "PostgreSQL URL postgres://…; empty for SQLite in the data folder", (*stringValue)(&c.DatabaseURL), false, GroupStore},
+		{"DATABASE_READ_URL", "database-read-url", "PostgreSQL streaming replica of DATABASE_URL postgres://… for read-only queries (writes, the audit log, findings and a caller's reads after its own write stay on DATABASE_URL); empty: none", (*stringValue)(&c.DatabaseReadURL), false, GroupStore},
 		{"REDIS_URL", "redis-url", "Redis URL redis://…; empty for an in-process cache", (*stringValue)(&c.RedisURL), false, GroupServe},
 		{"BIRLIK_DATA", "data", "folder of the embedded default (SQLite store, demo key)", (*stringValue)(&c.DataDir), false, GroupStore},
 		{"BIRLIK_JUSTICE_URL", "justice-url", "base URL of the Ministry of Justice's register", (*stringValue)(&c.Sources.Justice), false, GroupSources},
@@ -220,6 +224,13 @@ func (c *Config) Validate() error {
 	if c.DatabaseURL != "" {
 		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || (u.Host == "" && u.Query().Get("host") == "") {
 			bad("DATABASE_URL", "want postgres://user@host:5432/dbname?sslmode=disable (or postgres://user@/dbname?host=/var/run/postgresql for a Unix socket), or leave it unset for SQLite in BIRLIK_DATA")
+		}
+	}
+	if c.DatabaseReadURL != "" {
+		if c.DatabaseURL == "" {
+			bad("DATABASE_READ_URL", "a read replica needs its primary: set DATABASE_URL to the PostgreSQL primary (postgres://…), or unset DATABASE_READ_URL (SQLite has no replicas)")
+		} else if u, err := url.Parse(c.DatabaseReadURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || (u.Host == "" && u.Query().Get("host") == "") {
+			bad("DATABASE_READ_URL", "want postgres://user@replica-host:5432/dbname?sslmode=disable (a streaming replica of DATABASE_URL), or leave it unset")
 		}
 	}
 	if c.DBMaxConns < 0 {

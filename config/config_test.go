@@ -87,6 +87,14 @@ func TestLoad(t *testing.T) {
 				}
 			}},
 		{name: "database url without a host", env: map[string]string{"DATABASE_URL": "postgres:///test"}, wantErr: []string{"DATABASE_URL: want postgres://", "host=/var/run/postgresql"}},
+		{name: "read replica without a primary", env: map[string]string{"DATABASE_READ_URL": "postgres://postgres@127.0.0.1:5433/test"}, wantErr: []string{"DATABASE_READ_URL: a read replica needs its primary", "DATABASE_URL"}},
+		{name: "bad read replica url", env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", "DATABASE_READ_URL": "mysql://x"}, wantErr: []string{"DATABASE_READ_URL: want postgres://"}},
+		{name: "read replica", env: map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", "DATABASE_READ_URL": "postgres://postgres@127.0.0.1:5433/test"},
+			check: func(t *testing.T, c config.Config) {
+				if c.DatabaseReadURL != "postgres://postgres@127.0.0.1:5433/test" {
+					t.Errorf("DatabaseReadURL = %q", c.DatabaseReadURL)
+				}
+			}},
 		{name: "bad redis url", env: map[string]string{"REDIS_URL": "127.0.0.1:6379"}, wantErr: []string{"REDIS_URL: want redis://"}},
 		{name: "some sources only", env: map[string]string{"BIRLIK_JUSTICE_URL": "http://127.0.0.1:9001"},
 			wantErr: []string{"BIRLIK_LABOUR_URL: is not set", "BIRLIK_HEALTH_URL: is not set"}},

@@ -44,11 +44,12 @@ const (
 
 // The components the gateway reports.
 const (
-	ComponentStore     = "store"     // the database answers (StoreCheck)
-	ComponentRedis     = "redis"     // Redis answers, when REDIS_URL is set (RedisCheck)
-	ComponentSync      = "sync"      // the sources are synced: down until the first sync, degraded while one is behind
-	ComponentDerived   = "derived"   // the findings and assessments are up to date with the store
-	ComponentRateLimit = "ratelimit" // where the rate limits are counted: degraded while Redis is lost
+	ComponentStore       = "store"       // the database answers (StoreCheck)
+	ComponentRedis       = "redis"       // Redis answers, when REDIS_URL is set (RedisCheck)
+	ComponentReadReplica = "readReplica" // the read replica answers and keeps up, when DATABASE_READ_URL is set
+	ComponentSync        = "sync"        // the sources are synced: down until the first sync, degraded while one is behind
+	ComponentDerived     = "derived"     // the findings and assessments are up to date with the store
+	ComponentRateLimit   = "ratelimit"   // where the rate limits are counted: degraded while Redis is lost
 )
 
 // Component is the state of one component, as /readyz shows it.
@@ -87,6 +88,13 @@ func StoreCheck(ping func(ctx context.Context) error) Check {
 // replica): a Redis that does not answer is degraded.
 func RedisCheck(ping func(ctx context.Context) error) Check {
 	return Check{Run: ping, Failing: Degraded, Every: 5 * time.Second, Timeout: time.Second}
+}
+
+// ReadReplicaCheck is the read replica's check (store.Router.Check: it answers, and trails the
+// primary by less than store.MaxReplicaLag) at most every 5 s with 1 s to answer. Without the
+// replica the reads go to the primary: a replica that fails is degraded.
+func ReadReplicaCheck(check func(ctx context.Context) error) Check {
+	return Check{Run: check, Failing: Degraded, Every: 5 * time.Second, Timeout: time.Second}
 }
 
 type part struct {

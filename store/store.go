@@ -39,10 +39,18 @@ type Store struct {
 	DB       *sql.DB
 	Dialect  string    // dialect.SQLite or dialect.Postgres
 	Pipeline *Pipeline // the PostgreSQL read pipeline; nil on SQLite or with Options.Pipeline -1
+	// ReadClient is the client of the GraphQL resolvers: Client itself, or with a read replica
+	// (Options.ReadURL) a client over Router, which sends reads to the replica.
+	ReadClient *ent.Client
+	Router     *Router // the read replica's routing driver; nil without one
+	ReadDB     *sql.DB // the read replica's connections; nil without one
 }
 
 // Close closes the client and the database under it.
 func (s *Store) Close() error {
+	if s.Router != nil {
+		s.Router.Close()
+	}
 	if s.Client != nil {
 		return s.Client.Close()
 	}
@@ -121,6 +129,9 @@ type Options struct {
 	// Pipeline is how many connections at once carry PostgreSQL reads in pipeline mode (see
 	// Pipeline): 0 picks one per CPU (at least 2), -1 sends every read on its own round trip.
 	Pipeline int
+	// ReadURL is a PostgreSQL streaming replica of the store (DATABASE_READ_URL): ReadClient's
+	// reads go there (see Router). Empty: every read goes to the store.
+	ReadURL string
 }
 
 // OpenWith is Open with options.
@@ -135,7 +146,20 @@ func OpenWith(ctx context.Context, databaseURL, dataDir string, o Options) (*Sto
 	}
 	drv := s.driver(o.Pipeline)
 	s.Client = ent.NewClient(ent.Driver(drv))
+	s.ReadClient = s.Client
 	s.Pipeline, _ = drv.(*Pipeline)
+	if o.ReadURL != "" {
+		if !s.Postgres() {
+			s.Close()
+			return nil, errors.New("store: DATABASE_READ_URL is a PostgreSQL replica of the store: set DATABASE_URL to its primary (postgres://…), or unset DATABASE_READ_URL")
+		}
+		if s.Router, err = s.openReplica(ctx, o.ReadURL, drv, o.Pipeline); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.ReadDB = s.Router.db
+		s.ReadClient = ent.NewClient(ent.Driver(s.Router))
+	}
 	return s, nil
 }
 
@@ -209,6 +233,21 @@ const DefaultParallelWorkers = 0
 // DefaultStatementTimeout (0: none), a max_parallel_workers_per_gather parameter
 // DefaultParallelWorkers.
 func OpenPostgres(ctx context.Context, databaseURL string) (*sql.DB, error) {
+	db, err := postgresDB(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to PostgreSQL %s (is it running, and is DATABASE_URL right?): %w", redact(databaseURL), err)
+	}
+	return db, nil
+}
+
+// postgresDB is OpenPostgres without connecting.
+func postgresDB(databaseURL string) (*sql.DB, error) {
 	if u, err := url.Parse(databaseURL); err == nil {
 		q := u.Query()
 		if !q.Has("statement_timeout") {
@@ -227,12 +266,6 @@ func OpenPostgres(ctx context.Context, databaseURL string) (*sql.DB, error) {
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: connect to PostgreSQL %s (is it running, and is DATABASE_URL right?): %w", redact(databaseURL), err)
-	}
 	return db, nil
 }
 
