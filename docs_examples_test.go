@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/birlik/birlik/store"
 )
 
 // docExample is one ```graphql block of README.md or docs/: its text, the variables of the
@@ -141,7 +143,14 @@ func TestDocExamples(t *testing.T) {
 		out, _ := io.ReadAll(res.Body)
 		return res.StatusCode, out
 	}
+	onPostgres := os.Getenv("DATABASE_URL") != ""
 	for _, ex := range examples {
+		if onPostgres && idVariable.MatchString(ex.query) {
+			// Node ids are the store's row ids, and PostgreSQL numbers a table's rows from one
+			// less than SQLite does: the ids in the docs are those of the embedded default.
+			t.Logf("%s: takes a node id, the embedded SQLite store's: run without DATABASE_URL", ex.where)
+			continue
+		}
 		ops := ex.operations
 		if ops == nil {
 			ops = []string{""}
@@ -263,6 +272,9 @@ func findsNothing(path string, v any) []string {
 	return out
 }
 
+// idVariable matches an operation taking a node ID as a variable.
+var idVariable = regexp.MustCompile(`\$\w+\s*:\s*ID\b`)
+
 // assessmentsRead matches a query reading what the family assessments produce.
 var assessmentsRead = regexp.MustCompile(`assessment|akimKPI|welfareTransitions|socialObligationsForecast`)
 
@@ -304,10 +316,11 @@ func checkInstants(t *testing.T, where string, v any) int {
 func startDemo(t *testing.T, ready bool) (url, key string) {
 	t.Helper()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	dbURL := ownStore(t)
 	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + t.TempDir(), "--log-level=warn"},
 		func(k string) string {
 			if k == "DATABASE_URL" {
-				return os.Getenv(k)
+				return dbURL
 			}
 			return ""
 		}, nil)
@@ -365,6 +378,22 @@ func startDemo(t *testing.T, ready bool) (url, key string) {
 			t.Fatalf("/readyz still %d after 15 minutes: %s", res.StatusCode, b)
 		}
 	}
+}
+
+// ownStore returns the DATABASE_URL of a store of the test's own: with DATABASE_URL set, a new
+// PostgreSQL schema dropped after the test; unset, "" (SQLite in the gateway's data folder).
+func ownStore(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		return ""
+	}
+	u, drop, err := store.TempSchema(context.Background(), base, "birlik_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = drop() })
+	return u
 }
 
 // findingsComputed reports whether the gateway at url has computed the integrity findings.

@@ -22,11 +22,12 @@ import (
 // country on a free port, and queries it over HTTP.
 func TestEmbeddedStartup(t *testing.T) {
 	data := t.TempDir()
+	dbURL := ownStore(t)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + data, "--demo-people=1000", "--log-level=warn"},
 		func(k string) string {
 			if k == "DATABASE_URL" {
-				return os.Getenv(k)
+				return dbURL
 			}
 			return ""
 		}, nil)
