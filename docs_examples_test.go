@@ -110,10 +110,11 @@ func TestDocsStandAlone(t *testing.T) {
 
 // TestDocExamples starts the gateway once on the demo country `go run .` serves (the default
 // seed and size, so that the IINs, BINs and regions the examples name are real), waits for the
-// first sync and the findings (and for /readyz when an example reads assessments), and runs every GraphQL example of README.md and
-// docs/ with the variables the doc shows beside it: each must answer 200 without errors, with
-// data at every root field, and an example about findings must find some. It then walks the
-// evidence of every finding of the demo and parses each timestamp in it as RFC 3339.
+// first sync and the findings (for /readyz when an example reads assessments), and runs every
+// GraphQL example of README.md and docs/ with the variables the doc shows beside it: each must
+// answer 200 without errors, with data at every root field, and an example about findings must
+// find some. It then walks the evidence of every finding of the demo and parses each timestamp
+// in it as RFC 3339.
 func TestDocExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starting the gateway on the 20,000-person demo country takes minutes")
