@@ -66,6 +66,7 @@ type gateway struct {
 	lease   *lease.Lease      // whether this replica runs the syncs and the derived work
 	sched   *syncer.Scheduler // the sources' syncs
 	deriver *deriver          // the findings and assessments after them
+	counts  syncCounts        // each source's records synced so far (printFirstStart)
 }
 
 // Close stops the simulators and closes the store.
@@ -160,7 +161,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	dm := newDerivedMetrics()
 	reg.MustRegister(dm.collectors()...)
 	g.deriver = newDeriver(st, cfg.AsOf, log, dm)
-	if g.sched, err = syncer.NewScheduler(syncer.New(st, syncer.Options{Logger: log}), syncer.ScheduleOptions{
+	if g.sched, err = syncer.NewScheduler(syncer.New(st, syncer.Options{Logger: log, OnProgress: g.counts.set}), syncer.ScheduleOptions{
 		Interval: cfg.SyncInterval, Logger: log, OnChange: g.afterSync,
 	}, feeds(g.Sources)...); err != nil {
 		return nil, err
@@ -457,6 +458,7 @@ func (g *gateway) Run(ctx context.Context, out io.Writer) error {
 			}
 		}
 	}
+	go g.printFirstStart(ctx, out)
 	return httpapi.Serve(ctx, ln, g.Handler, cfg.ShutdownTimeout, log)
 }
 

@@ -273,10 +273,13 @@ func (b sqlb) write(ctx context.Context, tx *sql.Tx, c *check, r *KindResult) er
 	}
 	evidence := b.obj("kind", kind, "moneyRule", quote(c.money), "facts", b.agg("t.evidence"))
 	cols := strings.Join(identity, ", ")
+	// New findings are inserted in key order, so that a store built from the same data gives
+	// each finding the same id (the documentation's examples name ids of the demo country).
 	upsert := `INSERT INTO findings ("key", kind, severity, region_kato, ` + cols + `, status, money_at_risk, evidence, first_seen, last_seen)
 SELECT t."key", ` + kind + `, ` + quote(b.cfg.severity(c.kind)) + `, MIN(t.region), ` + prefixed("t.", identity) + `, 'open', SUM(t.money), ` + evidence + `, ?, ?
 FROM ` + st + ` t WHERE 1 = 1
 GROUP BY t."key", ` + prefixed("t.", identity) + `
+ORDER BY t."key"
 ON CONFLICT ("key") DO UPDATE SET
   region_kato = excluded.region_kato, severity = excluded.severity, money_at_risk = excluded.money_at_risk,
   evidence = excluded.evidence, last_seen = excluded.last_seen,

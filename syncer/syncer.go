@@ -43,6 +43,10 @@ type Options struct {
 	Progress io.Writer
 	// LogEvery is the interval of progress log lines (default 5s).
 	LogEvery time.Duration
+	// OnProgress, when set, is called as a feed's pages are applied with the records of the
+	// source applied so far and the feed's total as the source last announced it (0: unknown);
+	// the gateway prints a first start's progress from it.
+	OnProgress func(src connectors.Source, records, total int64)
 	// AfterCommit, when set, is called after each page's transaction commits (tests use it).
 	AfterCommit func(src connectors.Source, pages int)
 }
@@ -336,6 +340,9 @@ func (s *Syncer) newProgress(src connectors.Source, base int64) *progress {
 
 func (p *progress) update(records, total int64) {
 	p.records, p.total = records, total
+	if f := p.s.opts.OnProgress; f != nil {
+		f(p.src, records, total)
+	}
 	if p.bar != nil {
 		if total > 0 && p.bar.GetMax64() != total {
 			p.bar.ChangeMax64(total)
