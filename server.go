@@ -274,8 +274,15 @@ func (g *gateway) Start(ctx context.Context) {
 }
 
 // lead runs the syncs and the derived work while this replica holds the lease (until ctx ends).
+// It returns once the scheduler has stopped, so that the lease is let go only after this
+// replica's last write.
 func (g *gateway) lead(ctx context.Context) {
-	go g.sched.Run(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		g.sched.Run(ctx)
+	}()
+	defer func() { <-stopped }()
 	select {
 	case <-ctx.Done():
 		return
