@@ -32,8 +32,8 @@ type docExample struct {
 
 var (
 	docGraphQLBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```")
-	jsonAfter    = regexp.MustCompile("(?s)^\\s*```json\n(.*?)```")
-	namedOp      = regexp.MustCompile(`(?m)^(?:query|mutation)\s+(\w+)`)
+	jsonAfter       = regexp.MustCompile("(?s)^\\s*```json\n(.*?)```")
+	namedOp         = regexp.MustCompile(`(?m)^(?:query|mutation)\s+(\w+)`)
 )
 
 // docExamples finds every GraphQL example of README.md and docs/**/*.md.
