@@ -153,7 +153,28 @@ func (b *Bulkheads) Collectors() []prometheus.Collector {
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationInterceptor
+	graphql.RootFieldInterceptor
 } = (*Bulkheads)(nil)
+
+// gateKey holds an admitted operation's gate: its root fields resolve one at a time.
+type gateKey struct{}
+
+// InterceptRootField implements graphql.RootFieldInterceptor. A place in a bulkhead stands for
+// one core: an admitted operation resolves its root fields one after the other (gqlgen would
+// resolve them at once), so that an analyst's request of five aggregates runs one statement at
+// a time instead of five, on every core the other classes need.
+func (*Bulkheads) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	gate, _ := ctx.Value(gateKey{}).(chan struct{})
+	if gate == nil {
+		return next(ctx)
+	}
+	select {
+	case gate <- struct{}{}:
+		defer func() { <-gate }()
+	case <-ctx.Done(): // the request's end: next fails at once on ctx
+	}
+	return next(ctx)
+}
 
 // ExtensionName implements graphql.HandlerExtension.
 func (*Bulkheads) ExtensionName() string { return "BirlikBulkheads" }
@@ -192,7 +213,8 @@ func (b *Bulkheads) InterceptOperation(ctx context.Context, next graphql.Operati
 			h.sem.Release(1)
 		})
 	}
-	run, cancelRun := context.WithTimeout(ctx, h.Timeout)
+	gate := make(chan struct{}, 1)
+	run, cancelRun := context.WithTimeout(context.WithValue(ctx, gateKey{}, gate), h.Timeout)
 	rh := func() graphql.ResponseHandler {
 		defer func() {
 			if p := recover(); p != nil {
@@ -206,7 +228,7 @@ func (b *Bulkheads) InterceptOperation(ctx context.Context, next graphql.Operati
 	return func(ctx context.Context) *graphql.Response {
 		defer release()
 		defer cancelRun()
-		rctx, cancel := context.WithDeadline(ctx, deadline(run))
+		rctx, cancel := context.WithDeadline(context.WithValue(ctx, gateKey{}, gate), deadline(run))
 		defer cancel()
 		return rh(rctx)
 	}

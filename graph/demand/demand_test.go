@@ -232,3 +232,49 @@ func TestParseClassesAndBudgets(t *testing.T) {
 		t.Error("a budget of lots accepted")
 	}
 }
+
+// TestAdmittedRootFieldsOneAtATime: an admitted operation's root fields resolve one after the
+// other (a place stands for one core); outside a bulkhead they resolve at once, as gqlgen does.
+func TestAdmittedRootFieldsOneAtATime(t *testing.T) {
+	b := demand.NewBulkheads([]demand.Class{
+		{Name: "analysis", Roles: []string{auth.RoleAnalyst}, Concurrency: 1, Wait: time.Second, Timeout: 10 * time.Second},
+	}, slog.New(slog.DiscardHandler))
+	rootFields := func(ctx context.Context) (most int) {
+		var mu sync.Mutex
+		now := 0
+		var wg sync.WaitGroup
+		for range 5 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.InterceptRootField(ctx, func(context.Context) graphql.Marshaler {
+					mu.Lock()
+					now++
+					most = max(most, now)
+					mu.Unlock()
+					time.Sleep(20 * time.Millisecond)
+					mu.Lock()
+					now--
+					mu.Unlock()
+					return graphql.Null
+				})
+			}()
+		}
+		wg.Wait()
+		return most
+	}
+	var admitted int
+	ctx := auth.NewContext(context.Background(), auth.Identity{Role: auth.RoleAnalyst, Subject: "s"})
+	b.InterceptOperation(ctx, func(context.Context) graphql.ResponseHandler {
+		return func(ctx context.Context) *graphql.Response {
+			admitted = rootFields(ctx)
+			return &graphql.Response{Data: []byte(`{}`)}
+		}
+	})(ctx)
+	if admitted != 1 {
+		t.Errorf("an admitted operation resolved %d root fields at once, want 1", admitted)
+	}
+	if outside := rootFields(context.Background()); outside < 2 {
+		t.Errorf("outside a bulkhead %d root fields resolved at once, want them together", outside)
+	}
+}
