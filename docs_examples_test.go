@@ -316,9 +316,35 @@ func checkInstants(t *testing.T, where string, v any) int {
 // every source has synced and the integrity findings are computed.
 func startDemo(t *testing.T, ready bool) (url, key string) {
 	t.Helper()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	url, key, _ = serveDemo(t)
+	for start := time.Now(); ; time.Sleep(time.Second) {
+		res, err := http.Get(url + "readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var rep struct {
+			Components map[string]struct{ State string }
+		}
+		_ = json.Unmarshal(b, &rep)
+		if res.StatusCode == 200 || !ready && rep.Components["sync"].State == "ok" && findingsComputed(t, url, key) {
+			return url, key
+		}
+		if time.Since(start) > 15*time.Minute {
+			t.Fatalf("/readyz still %d after 15 minutes: %s", res.StatusCode, b)
+		}
+	}
+}
+
+// serveDemo runs `birlik serve` in-process on a free loopback port over a store of the test's
+// own (ownStore), with args added to the defaults (e.g. --demo-people), and returns the URL and
+// the demo key it prints, and its options. It stops when the test ends.
+func serveDemo(t *testing.T, args ...string) (url, key string, cfg options) {
+	t.Helper()
 	dbURL := ownStore(t)
-	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + t.TempDir(), "--log-level=warn"},
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, err := loadOptions(fs, append([]string{"--addr=127.0.0.1:0", "--data=" + t.TempDir(), "--log-level=warn"}, args...),
 		func(k string) string {
 			if k == "DATABASE_URL" {
 				return dbURL
@@ -361,24 +387,7 @@ func startDemo(t *testing.T, ready bool) (url, key string) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("no URL and demo key printed within 2 minutes")
 	}
-	for start := time.Now(); ; time.Sleep(time.Second) {
-		res, err := http.Get(url + "readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		var rep struct {
-			Components map[string]struct{ State string }
-		}
-		_ = json.Unmarshal(b, &rep)
-		if res.StatusCode == 200 || !ready && rep.Components["sync"].State == "ok" && findingsComputed(t, url, key) {
-			return url, key
-		}
-		if time.Since(start) > 15*time.Minute {
-			t.Fatalf("/readyz still %d after 15 minutes: %s", res.StatusCode, b)
-		}
-	}
+	return url, key, cfg
 }
 
 // ownStore returns the DATABASE_URL of a store of the test's own: with DATABASE_URL set, a new

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"flag"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/birlik/birlik/gen"
-	"github.com/birlik/birlik/store"
 )
 
 // chromium is Debian's Chromium, which the playground's browser test drives (.ci/run installs
@@ -288,60 +283,7 @@ func jsString(s string) string {
 // answers 200). It stops when the test ends.
 func startDemoGateway(t *testing.T) (base, key string, cfg options) {
 	t.Helper()
-	// A store of its own (on PostgreSQL a new schema), so that other tests' data do not mix in.
-	dbURL := ""
-	if base := os.Getenv("DATABASE_URL"); base != "" {
-		u, drop, err := store.TempSchema(context.Background(), base, "birlik_test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = drop() })
-		dbURL = u
-	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg, err := loadOptions(fs, []string{"--addr=127.0.0.1:0", "--data=" + t.TempDir(), "--demo-people=1000", "--log-level=warn"},
-		func(k string) string {
-			if k == "DATABASE_URL" {
-				return dbURL
-			}
-			return ""
-		}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, pw); pw.Close() }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("runServe after shutdown: %v", err)
-		}
-	})
-	found := make(chan struct{})
-	go func() {
-		lines := bufio.NewScanner(pr)
-		for lines.Scan() {
-			l := lines.Text()
-			if m := regexp.MustCompile(`playground at (http://\S+/) `).FindStringSubmatch(l); m != nil {
-				base = m[1]
-			}
-			if m := regexp.MustCompile(`demo API key .*: (\S+)$`).FindStringSubmatch(l); m != nil {
-				key = m[1]
-				close(found)
-				_, _ = io.Copy(io.Discard, pr)
-				return
-			}
-		}
-	}()
-	select {
-	case <-found:
-	case err := <-done:
-		t.Fatalf("runServe ended before serving: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("no URL and demo key printed within 2 minutes")
-	}
+	base, key, cfg = serveDemo(t, "--demo-people=1000")
 	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
 		res, err := http.Get(base + "readyz")
 		if err == nil {

@@ -3,8 +3,9 @@
 // `birlik serve` processes can answer queries, and exactly one of them writes what the sources
 // send.
 //
-// On PostgreSQL the lease is a session advisory lock held on a connection of its own. A replica
-// that dies (even by SIGKILL) loses its connection, and with it the lock, at once; the others
+// On PostgreSQL the lease is an advisory lock held by a connection of its own
+// (pg_try_advisory_lock, released when that connection closes). A replica that dies (even by
+// SIGKILL) loses its connection, and with it the lock, at once; the others
 // try to take it every Options.Every and start leading two periods after they took it, so one of
 // them leads again within three periods. The leader checks its connection every period, and
 // stops its work when the connection or the lock is gone (pg_terminate_backend, a restart of the
@@ -227,7 +228,7 @@ func (l *Lease) check(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// discard closes conn for good, so that a session lock it may hold goes with it instead of
+// discard closes conn for good, so that an advisory lock it may hold goes with it instead of
 // staying with a pooled connection.
 func discard(conn *sql.Conn) {
 	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
