@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/httpapi"
 	"github.com/birlik/birlik/syncer"
 )
 
@@ -43,7 +44,9 @@ const firstStartEvery = 10 * time.Second
 // is doing before it is ready and how far it got: the first sync with each source's records,
 // then the integrity checks and the family assessments, each with its time. A first start on
 // an empty store takes minutes (most of it the sync into the store), and the playground
-// answers meanwhile with what is synced so far; these lines say what is being waited for.
+// answers meanwhile with what is synced so far; these lines say what is being waited for. The
+// same progress goes, every second, into the details of /readyz's components, which the
+// playground page shows above the editor until the gateway is ready.
 func (g *gateway) printFirstStart(ctx context.Context, out io.Writer) {
 	start := time.Now()
 	el := func() string { return time.Since(start).Round(time.Second).String() }
@@ -90,6 +93,26 @@ func (g *gateway) printFirstStart(ctx context.Context, out io.Writer) {
 				fmt.Fprintf(out, "  %s assessing the families…\n", el())
 			}
 		}
+		g.explainFirstStart(step == syncing, step == checking, time.Since(stepStart))
+	}
+}
+
+// explainFirstStart writes how far the first start got into the details of the readiness
+// components still down: the sync's records per source while syncing, else the derived step
+// running and for how long. Only the leading replica knows its sync's progress; a follower's
+// components say what the store shows (follow).
+func (g *gateway) explainFirstStart(syncing, checking bool, took time.Duration) {
+	if !g.lease.Leading() {
+		return
+	}
+	took = took.Round(time.Second)
+	switch {
+	case syncing:
+		g.Ready.Explain(httpapi.ComponentSync, httpapi.Down, fmt.Sprintf("the first sync of every source has not finished (%s so far): %s", took, g.syncProgress()))
+	case checking:
+		g.Ready.Explain(httpapi.ComponentDerived, httpapi.Down, fmt.Sprintf("running the integrity checks (%s so far); the family assessments follow", took))
+	default:
+		g.Ready.Explain(httpapi.ComponentDerived, httpapi.Down, fmt.Sprintf("the integrity checks are done; assessing every family's welfare category month by month (%s so far)", took))
 	}
 }
 

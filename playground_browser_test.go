@@ -1,27 +1,20 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"net/http"
-	"net/url"
-	"os"
+	"regexp"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/birlik/birlik/gen"
+	"github.com/birlik/birlik/httpapi"
+	"github.com/birlik/birlik/httpapi/playground/browsertest"
 )
-
-// chromium is Debian's Chromium, which the playground's browser test drives (.ci/run installs
-// it).
-const chromium = "/usr/bin/chromium"
 
 // TestPlaygroundBrowser loads the playground of a gateway on the demo country in Chromium, with
 // every host but the gateway's unreachable, and uses it as a person would: the headers editor
@@ -30,12 +23,7 @@ const chromium = "/usr/bin/chromium"
 // page are still there after a reload. Every request the page makes goes to the gateway, and
 // the page's Content-Security-Policy refuses nothing it does.
 func TestPlaygroundBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("the playground's browser test needs Chromium at %s (Debian: apt-get install chromium; .ci/run installs it): %v", chromium, err)
-	}
-	if testing.Short() {
-		t.Skip("the playground's browser test starts a gateway and Chromium; skipped with -short")
-	}
+	browsertest.Skip(t)
 	base, key, cfg := startDemoGateway(t)
 	origin := strings.TrimSuffix(base, "/")
 
@@ -55,77 +43,14 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Fatal("the demo country has no registered child enrolled now")
 	}
 
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		// A closed network: no host resolves but the gateway's.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE "+u.Hostname()),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-
-	var mu sync.Mutex
-	var requests, exceptions, consoleErrors []string
-	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			requests = append(requests, ev.Request.URL)
-		case *runtime.EventExceptionThrown:
-			d := ev.ExceptionDetails
-			msg := d.Text
-			if d.Exception != nil && d.Exception.Description != "" {
-				msg += " " + d.Exception.Description
-			}
-			exceptions = append(exceptions, msg)
-		case *runtime.EventConsoleAPICalled:
-			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				var parts []string
-				for _, a := range ev.Args {
-					parts = append(parts, string(a.Value)+a.Description)
-				}
-				consoleErrors = append(consoleErrors, strings.Join(parts, " "))
-			}
-		}
-	}))
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 8*time.Minute) // a busy machine, -race
-	defer cancelTimeout()
-
-	// Content-Security-Policy violations, as the page sees them.
-	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
-			window.__cspViolations = [];
-			document.addEventListener('securitypolicyviolation', (e) => {
-				window.__cspViolations.push(e.violatedDirective + ' refused ' + (e.blockedURI || 'inline'));
-			});`})
-		return err
-	})); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
+	ctx, rec := browsertest.Start(t, base, 8*time.Minute) // a busy machine, -race
 
 	// editorValue is the text of a CodeMirror editor of the page (CodeMirror keeps its instance
 	// on its wrapper element).
 	editorValue := func(selector string) string {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
-			const el = document.querySelector(`+jsString(selector)+`);
+			const el = document.querySelector(`+browsertest.JSString(selector)+`);
 			return el && el.CodeMirror ? el.CodeMirror.getValue() : '';
 		})()`))
 		if err != nil {
@@ -146,7 +71,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`button[data-name="headers"]`)),
 			chromedp.WaitVisible(chromedp.CSS(headersEditor)),
 		); err != nil {
-			t.Fatalf("the playground did not show GraphiQL with its headers editor: %v (exceptions: %q)", err, exceptions)
+			t.Fatalf("the playground did not show GraphiQL with its headers editor: %v (exceptions: %q)", err, rec.Exceptions())
 		}
 	}
 
@@ -154,6 +79,20 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Fatalf("loading %s: %v", base, err)
 	}
 	waitForGraphiQL()
+
+	// The gateway is ready: the status bar above the editor, which follows /readyz, shows no
+	// first start (it hides when every component is ok, and lists the degraded ones).
+	status, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById('birlik-status').dataset.status || ''`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(time.Minute)))
+	if err != nil {
+		t.Fatalf("the status bar never showed /readyz's state: %v", err)
+	}
+	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('birlik-status').hidden`)); err != nil || (status == "ready") != hidden {
+		t.Errorf("with /readyz %q the status bar is hidden=%v (%v): want it hidden exactly when ready", status, hidden, err)
+	}
+	if status != "ready" && status != "degraded" {
+		t.Errorf("the status bar of a ready gateway says %q", status)
+	}
 
 	headers := editorValue(headersEditor)
 	if !strings.Contains(headers, `"Authorization": "Bearer `+key+`"`) || !strings.Contains(headers, `"X-Purpose": "case-management"`) {
@@ -184,7 +123,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	result, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
-		const el = document.querySelector(`+jsString(resultPane)+`);
+		const el = document.querySelector(`+browsertest.JSString(resultPane)+`);
 		const v = el && el.CodeMirror ? el.CodeMirror.getValue() : '';
 		return v.includes('"data"') || v.includes('"errors"') ? v : '';
 	})()`, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute)))
@@ -219,7 +158,7 @@ func TestPlaygroundBrowser(t *testing.T) {
 	// Headers edited in the page stay across a reload (shouldPersistHeaders, the "birlik"
 	// storage prefix).
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`(() => {
-		const cm = document.querySelector(`+jsString(headersEditor)+`).CodeMirror;
+		const cm = document.querySelector(`+browsertest.JSString(headersEditor)+`).CodeMirror;
 		cm.setValue(cm.getValue().replace('"case-management"', '"statistics"'));
 	})()`)); err != nil {
 		t.Fatal(err)
@@ -241,24 +180,19 @@ func TestPlaygroundBrowser(t *testing.T) {
 		t.Errorf("after a reload the playground has %d tabs (%v), want the %d it had", after, err, len(titles))
 	}
 
-	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__cspViolations`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(violations) > 0 {
+	if violations := browsertest.CSPViolations(t, ctx); len(violations) > 0 {
 		t.Errorf("the page's Content-Security-Policy refused: %q", violations)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(exceptions) > 0 {
+	if exceptions := rec.Exceptions(); len(exceptions) > 0 {
 		t.Errorf("the page threw: %q", exceptions)
 	}
-	for _, e := range consoleErrors {
+	for _, e := range rec.ConsoleErrors() {
 		t.Logf("console error: %s", e)
 	}
 	// Every request of the page went to the gateway (data: URIs are the stylesheet's fonts and
 	// icons, no request on the network).
 	var own int
+	requests := rec.Requests()
 	for _, r := range requests {
 		switch {
 		case strings.HasPrefix(r, origin+"/"):
@@ -273,27 +207,40 @@ func TestPlaygroundBrowser(t *testing.T) {
 	}
 }
 
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
-}
-
 // startDemoGateway runs the gateway as `go run .` does, in-process, on a small demo country on
 // a free loopback port, and returns its URL and demo key once its first sync is done (/readyz
 // answers 200). It stops when the test ends.
 func startDemoGateway(t *testing.T) (base, key string, cfg options) {
 	t.Helper()
 	base, key, cfg = serveDemo(t, "--demo-people=1000")
+	var progress []string // the progress /readyz's details told while not ready
 	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
 		res, err := http.Get(base + "readyz")
 		if err == nil {
+			var rep httpapi.Report
+			err = json.NewDecoder(res.Body).Decode(&rep)
 			res.Body.Close()
 			if res.StatusCode == 200 {
 				break
 			}
+			for _, c := range rep.Components {
+				if strings.Contains(c.Detail, "so far") && !slices.Contains(progress, c.Detail) {
+					progress = append(progress, c.Detail)
+				}
+			}
 		}
 		if time.Since(start) > 3*time.Minute {
 			t.Fatalf("/readyz not 200 after 3 minutes (%v)", err)
+		}
+	}
+	// The first start's progress reached /readyz, which the playground's status bar shows: the
+	// sync's records per source, or the derived step and its time.
+	if len(progress) == 0 {
+		t.Error("while the first start ran, no /readyz detail said how far it got")
+	}
+	for _, p := range progress {
+		if !regexp.MustCompile(`^the first sync of every source has not finished \(\d+s so far\): (\w+ (done \([\d,]+\)|[\d,]+( of [\d,]+ so far)?)(, |$))+|^running the integrity checks \(\d+s so far\)|^the integrity checks are done; assessing .* \(\d+s so far\)$`).MatchString(p) {
+			t.Errorf("a first start's progress in /readyz reads %q", p)
 		}
 	}
 	return base, key, cfg

@@ -128,7 +128,7 @@ func New(o Options) (http.Handler, error) {
 			"%s is not supported on /query: send POST with a JSON body, or GET with ?query=", r.Method)
 	}))
 	// The playground: its page, and GraphiQL's files from the binary (httpapi/playground).
-	pg, err := playground.New(playground.Config{Title: "Birlik", Endpoint: "/query",
+	pg, err := playground.New(playground.Config{Title: "Birlik", Endpoint: "/query", Readiness: "/readyz",
 		Headers: o.PlaygroundHeaders, Tabs: o.PlaygroundTabs, StoragePrefix: "birlik"})
 	if err != nil {
 		return nil, err

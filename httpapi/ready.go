@@ -137,6 +137,20 @@ func (r *Readiness) Set(name string, s State, detail string) {
 	r.update(name, p, s, detail)
 }
 
+// Explain replaces the detail of the component name while it is in state s, and reports whether
+// it did: for a part that tells how far a long step got (the first sync's records so far)
+// without racing the owner that moves the component to its next state.
+func (r *Readiness) Explain(name string, s State, detail string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.parts[name]
+	if p == nil || p.check != nil || p.State != s {
+		return false
+	}
+	p.Detail = detail
+	return true
+}
+
 // update sets p's state under r.mu, logging a change.
 func (r *Readiness) update(name string, p *part, s State, detail string) {
 	if p.State != s {

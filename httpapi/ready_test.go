@@ -234,3 +234,30 @@ func TestStoreDownIsNotInternal(t *testing.T) {
 		t.Errorf("with the store up: %+v, want INTERNAL", r.Errors)
 	}
 }
+
+// TestExplainKeepsTheState: Explain replaces a component's detail only while it is in the state
+// named, so that progress written late never undoes the owner's move to the next state, and
+// never touches a checked component.
+func TestExplainKeepsTheState(t *testing.T) {
+	ready, _, _, _, get, _ := readyServer(t)
+	if !ready.Explain(httpapi.ComponentSync, httpapi.Down, "first sync: justice 1,000 of 21,946 so far") {
+		t.Fatal("Explain refused the sync component while down")
+	}
+	if _, body := get("/readyz"); !strings.Contains(body, "justice 1,000 of 21,946 so far") {
+		t.Errorf("/readyz after Explain: %s", body)
+	}
+	ready.Ready()
+	if ready.Explain(httpapi.ComponentSync, httpapi.Down, "first sync: justice 2,000 of 21,946 so far") {
+		t.Error("Explain changed the sync component after it became ok")
+	}
+	code, body := get("/readyz")
+	if strings.Contains(body, "2,000 of") || !strings.Contains(body, "the first sync has finished") {
+		t.Errorf("/readyz after a late Explain: %d %s", code, body)
+	}
+	if ready.Explain(httpapi.ComponentStore, httpapi.OK, "anything") {
+		t.Error("Explain changed a checked component")
+	}
+	if ready.Explain("nothing", httpapi.Down, "anything") {
+		t.Error("Explain made up a component")
+	}
+}

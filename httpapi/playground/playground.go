@@ -59,6 +59,10 @@ type Tab struct {
 type Config struct {
 	Title    string // the page's title
 	Endpoint string // the GraphQL endpoint, a path on the gateway (/query)
+	// Readiness is the gateway's readiness endpoint (/readyz), whose JSON the page polls to show,
+	// above the editor, what the gateway is still doing while it is not ready (the first sync's
+	// progress, the derived work) or what it serves with less while degraded; "": no such bar.
+	Readiness string
 	// Headers fill the headers editor of every tab, the opening ones and those added with +.
 	Headers map[string]string
 	// Tabs are the operations the page opens with; none: GraphiQL's welcome text.
@@ -121,6 +125,7 @@ var page = template.Must(template.New("playground").Parse(`<!DOCTYPE html>
 <script type="application/json" id="playground-config">{{.Settings}}</script>
 </head>
 <body>
+<div id="birlik-status" role="status" aria-live="polite" hidden></div>
 <div id="graphiql">Loading the playground…</div>
 {{- range .Scripts}}
 <script src="{{.}}"></script>
@@ -132,6 +137,7 @@ var page = template.Must(template.New("playground").Parse(`<!DOCTYPE html>
 // settings is the page's JSON data block, read by birlik-playground.js.
 type settings struct {
 	Endpoint      string            `json:"endpoint"`
+	Readiness     string            `json:"readiness,omitempty"`
 	Headers       map[string]string `json:"headers"`
 	Tabs          []Tab             `json:"tabs"`
 	StoragePrefix string            `json:"storagePrefix"`
@@ -143,7 +149,7 @@ func (h *Handler) ServePage(w http.ResponseWriter, r *http.Request) {
 		Title                string
 		Stylesheets, Scripts []string
 		Settings             settings
-	}{Title: h.cfg.Title, Settings: settings{Endpoint: h.cfg.Endpoint, Headers: h.cfg.Headers, Tabs: h.cfg.Tabs, StoragePrefix: h.cfg.StoragePrefix}}
+	}{Title: h.cfg.Title, Settings: settings{Endpoint: h.cfg.Endpoint, Readiness: h.cfg.Readiness, Headers: h.cfg.Headers, Tabs: h.cfg.Tabs, StoragePrefix: h.cfg.StoragePrefix}}
 	if data.Settings.Tabs == nil {
 		data.Settings.Tabs = []Tab{}
 	}

@@ -91,4 +91,58 @@
   }
   const root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(React.createElement(GraphiQL, props));
+
+  // The status bar above the editor: while the gateway is not ready (its first sync, then the
+  // integrity checks and the family assessments) or serves with less (degraded), it says what
+  // each such component of /readyz is doing and how far it got, so that answers read meanwhile
+  // can be judged; it hides while every component is ok. /readyz is polled every 2 s while
+  // the gateway is not ready, every 15 s after; where it does not answer JSON (kept to the
+  // operators' network by a proxy) the bar stays hidden.
+  const bar = document.getElementById('birlik-status');
+  if (config.readiness && bar) {
+    const readiness = new URL(config.readiness, location.href).href;
+    // show fills the bar: status is /readyz's ("not ready", "degraded"), kept in data-status.
+    const show = (status, heading, lines) => {
+      bar.replaceChildren();
+      const head = document.createElement('strong');
+      head.textContent = heading;
+      bar.appendChild(head);
+      for (const line of lines) {
+        const item = document.createElement('div');
+        item.textContent = line;
+        bar.appendChild(item);
+      }
+      bar.dataset.status = status;
+      bar.hidden = false;
+    };
+    const poll = async () => {
+      let notReady = true;
+      try {
+        const res = await fetch(readiness, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+        if (!(res.headers.get('Content-Type') || '').startsWith('application/json')) {
+          // A proxy in front keeps /readyz to the operators: no bar, no more polling.
+          bar.hidden = true;
+          bar.dataset.status = 'hidden';
+          return;
+        }
+        const report = await res.json();
+        const parts = Object.entries(report.components || {}).filter(([, c]) => c.state !== 'ok');
+        parts.sort(([a, x], [b, y]) => (x.state === y.state ? a.localeCompare(b) : x.state === 'down' ? -1 : 1));
+        const lines = parts.map(([name, c]) => name + ' (' + c.state + '): ' + (c.detail || ''));
+        notReady = report.status === 'not ready';
+        if (notReady) {
+          show(report.status, 'Not ready yet: answers hold only what is synced and computed so far.', lines);
+        } else if (report.status === 'degraded') {
+          show(report.status, 'Degraded: the gateway answers, with less.', lines);
+        } else {
+          bar.hidden = true;
+          bar.dataset.status = report.status;
+        }
+      } catch (e) {
+        show('unreachable', 'The gateway does not answer ' + config.readiness + ': ' + e.message, []);
+      }
+      setTimeout(poll, notReady ? 2000 : 15000);
+    };
+    poll();
+  }
 })();
