@@ -15,6 +15,7 @@ import (
 	"github.com/birlik/birlik/ent/finding"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
+	"github.com/birlik/birlik/graph/aggregate"
 	"github.com/birlik/birlik/store"
 	"github.com/birlik/birlik/syncer"
 )
@@ -123,8 +124,8 @@ func derivedStored(ctx context.Context, s *store.Store, status []syncer.SourceSt
 	return st, nil
 }
 
-// derive runs the integrity checks, then the family assessments, calling done with each job's
-// name when it finishes. An error is logged and counted, and returned so that the work runs again.
+// derive runs the integrity checks, then the payment rollup (graph/aggregate), then the family
+// assessments, calling done with the checks' and the assessments' names when each finishes. An error is logged and counted, and returned so that the work runs again.
 func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics, done func(job string)) error {
 	start := time.Now()
 	cc := checks.Defaults()
@@ -140,6 +141,17 @@ func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Log
 	m.runs.WithLabelValues("checks", "ok").Inc()
 	done("checks")
 	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
+	start = time.Now()
+	groups, err := aggregate.RefreshRollup(ctx, s.Client)
+	if err != nil {
+		m.runs.WithLabelValues("rollups", "error").Inc()
+		if ctx.Err() == nil {
+			log.Error("payment rollup failed; it runs again after the next sync (paymentAggregate reads the payments meanwhile)", "err", err)
+		}
+		return err
+	}
+	m.runs.WithLabelValues("rollups", "ok").Inc()
+	log.Info("payment rollup done", "took", time.Since(start).Round(time.Millisecond), "groups", groups)
 	start = time.Now()
 	a, err := familycard.NewAssessor(s, welfare.Default)
 	if err == nil {
@@ -171,7 +183,7 @@ func newDerivedMetrics() derivedMetrics {
 	return derivedMetrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "birlik_derived_runs_total",
-			Help: "Runs of the work done after a sync that changed the store, by job (checks, assessments) and outcome (ok, error).",
+			Help: "Runs of the work done after a sync that changed the store, by job (checks, rollups, assessments) and outcome (ok, error).",
 		}, []string{"job", "outcome"}),
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "birlik_derived_skipped_total",

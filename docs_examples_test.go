@@ -12,69 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/birlik/birlik/internal/docexamples"
 	"github.com/birlik/birlik/store"
 )
-
-// docExample is one ```graphql block of README.md or docs/: its text, the variables of the
-// ```json block right after it (if any) and the named operations in it (a block of several
-// operations runs each by name).
-type docExample struct {
-	where      string // file:line
-	query      string
-	variables  map[string]any
-	operations []string
-}
-
-var (
-	docGraphQLBlock = regexp.MustCompile("(?s)```graphql\n(.*?)```")
-	jsonAfter       = regexp.MustCompile("(?s)^\\s*```json\n(.*?)```")
-	namedOp         = regexp.MustCompile(`(?m)^(?:query|mutation)\s+(\w+)`)
-)
-
-// docExamples finds every GraphQL example of README.md and docs/**/*.md.
-func docExamples(t *testing.T) []docExample {
-	t.Helper()
-	files := []string{"README.md"}
-	err := filepath.WalkDir("docs", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".md") {
-			files = append(files, p)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []docExample
-	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range docGraphQLBlock.FindAllSubmatchIndex(text, -1) {
-			ex := docExample{
-				where: f + ":" + strconv.Itoa(bytes.Count(text[:m[0]], []byte("\n"))+1),
-				query: string(text[m[2]:m[3]]),
-			}
-			if v := jsonAfter.FindSubmatch(text[m[1]:]); v != nil {
-				if err := json.Unmarshal(v[1], &ex.variables); err != nil {
-					t.Fatalf("%s: the ```json block after the example is not a JSON object of variables: %v", ex.where, err)
-				}
-			}
-			if ops := namedOp.FindAllStringSubmatch(ex.query, -1); len(ops) > 1 {
-				for _, o := range ops {
-					ex.operations = append(ex.operations, o[1])
-				}
-			}
-			out = append(out, ex)
-		}
-	}
-	return out
-}
 
 // TestDocsStandAlone: README.md and docs/ link only files of this repository, each of which
 // exists, so that a clone alone is enough to read them.
@@ -119,7 +63,10 @@ func TestDocExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starting the gateway on the 20,000-person demo country takes minutes")
 	}
-	examples := docExamples(t)
+	examples, err := docexamples.Find(".")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(examples) < 8 {
 		t.Fatalf("found %d GraphQL examples in README.md and docs/, want at least README's 3 and findings-queries.md's 5", len(examples))
 	}
@@ -127,7 +74,7 @@ func TestDocExamples(t *testing.T) {
 	// assessments (the longest step after the sync) produce; then the gateway must be ready.
 	needReady := false
 	for _, ex := range examples {
-		needReady = needReady || assessmentsRead.MatchString(ex.query)
+		needReady = needReady || ex.ReadsDerived()
 	}
 	url, key := startDemo(t, needReady)
 	post := func(body map[string]any) (int, []byte) {
@@ -146,44 +93,31 @@ func TestDocExamples(t *testing.T) {
 	}
 	onPostgres := os.Getenv("DATABASE_URL") != ""
 	for _, ex := range examples {
-		if onPostgres && idVariable.MatchString(ex.query) {
-			// Node ids are the store's row ids, and PostgreSQL numbers a table's rows from one
-			// less than SQLite does: the ids in the docs are those of the embedded default.
-			t.Logf("%s: takes a node id, the embedded SQLite store's: run without DATABASE_URL", ex.where)
+		if onPostgres && ex.TakesNodeID() {
+			t.Logf("%s: takes a node id, the embedded SQLite store's: run without DATABASE_URL", ex.Where)
 			continue
 		}
-		ops := ex.operations
-		if ops == nil {
-			ops = []string{""}
-		}
-		for _, op := range ops {
-			body := map[string]any{"query": ex.query}
-			if ex.variables != nil {
-				body["variables"] = ex.variables
-			}
-			if op != "" {
-				body["operationName"] = op
-			}
-			code, answer := post(body)
+		for _, op := range ex.Runs() {
+			code, answer := post(ex.Body(op))
 			var r struct {
 				Data   map[string]any
 				Errors []any
 			}
 			if err := json.Unmarshal(answer, &r); err != nil || code != 200 || len(r.Errors) > 0 || len(r.Data) == 0 {
-				t.Errorf("%s %s answers %d %s", ex.where, op, code, answer)
+				t.Errorf("%s %s answers %d %s", ex.Where, op, code, answer)
 				continue
 			}
 			for k, v := range r.Data {
 				if empty(v) {
-					t.Errorf("%s %s answers no data at %s: %s", ex.where, op, k, answer)
+					t.Errorf("%s %s answers no data at %s: %s", ex.Where, op, k, answer)
 				}
 			}
-			if strings.Contains(strings.ToLower(ex.query), "finding") {
+			if strings.Contains(strings.ToLower(ex.Query), "finding") {
 				for _, miss := range findsNothing("", r.Data) {
-					t.Errorf("%s %s finds nothing at %s: %s", ex.where, op, miss, answer)
+					t.Errorf("%s %s finds nothing at %s: %s", ex.Where, op, miss, answer)
 				}
 			}
-			checkInstants(t, ex.where, r.Data)
+			checkInstants(t, ex.Where, r.Data)
 		}
 	}
 
@@ -272,12 +206,6 @@ func findsNothing(path string, v any) []string {
 	}
 	return out
 }
-
-// idVariable matches an operation taking a node ID as a variable.
-var idVariable = regexp.MustCompile(`\$\w+\s*:\s*ID\b`)
-
-// assessmentsRead matches a query reading what the family assessments produce.
-var assessmentsRead = regexp.MustCompile(`assessment|akimKPI|welfareTransitions|socialObligationsForecast`)
 
 // timestampLike is a string that looks like an instant: a date, then a time of day.
 var timestampLike = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}`)

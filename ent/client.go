@@ -32,6 +32,7 @@ import (
 	"github.com/birlik/birlik/ent/labourcontract"
 	"github.com/birlik/birlik/ent/medicalinstitution"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/quarantine"
 	"github.com/birlik/birlik/ent/registerposition"
@@ -84,6 +85,8 @@ type Client struct {
 	MedicalInstitution *MedicalInstitutionClient
 	// Payment is the client for interacting with the Payment builders.
 	Payment *PaymentClient
+	// PaymentRollup is the client for interacting with the PaymentRollup builders.
+	PaymentRollup *PaymentRollupClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
 	// Quarantine is the client for interacting with the Quarantine builders.
@@ -130,6 +133,7 @@ func (c *Client) init() {
 	c.LabourContract = NewLabourContractClient(c.config)
 	c.MedicalInstitution = NewMedicalInstitutionClient(c.config)
 	c.Payment = NewPaymentClient(c.config)
+	c.PaymentRollup = NewPaymentRollupClient(c.config)
 	c.Person = NewPersonClient(c.config)
 	c.Quarantine = NewQuarantineClient(c.config)
 	c.RegisterPosition = NewRegisterPositionClient(c.config)
@@ -248,6 +252,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		LabourContract:      NewLabourContractClient(cfg),
 		MedicalInstitution:  NewMedicalInstitutionClient(cfg),
 		Payment:             NewPaymentClient(cfg),
+		PaymentRollup:       NewPaymentRollupClient(cfg),
 		Person:              NewPersonClient(cfg),
 		Quarantine:          NewQuarantineClient(cfg),
 		RegisterPosition:    NewRegisterPositionClient(cfg),
@@ -293,6 +298,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		LabourContract:      NewLabourContractClient(cfg),
 		MedicalInstitution:  NewMedicalInstitutionClient(cfg),
 		Payment:             NewPaymentClient(cfg),
+		PaymentRollup:       NewPaymentRollupClient(cfg),
 		Person:              NewPersonClient(cfg),
 		Quarantine:          NewQuarantineClient(cfg),
 		RegisterPosition:    NewRegisterPositionClient(cfg),
@@ -334,9 +340,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Attachment, c.AuditEntry, c.AuditSubject, c.Building, c.Change, c.Coverage,
 		c.Disability, c.Employer, c.Enrollment, c.Family, c.FamilyAssessment,
 		c.FamilyMembership, c.Finding, c.IncomeReport, c.LabourContract,
-		c.MedicalInstitution, c.Payment, c.Person, c.Quarantine, c.RegisterPosition,
-		c.School, c.StaffPosition, c.StaffingDeclaration, c.SyncCursor, c.Visit,
-		c.Voucher,
+		c.MedicalInstitution, c.Payment, c.PaymentRollup, c.Person, c.Quarantine,
+		c.RegisterPosition, c.School, c.StaffPosition, c.StaffingDeclaration,
+		c.SyncCursor, c.Visit, c.Voucher,
 	} {
 		n.Use(hooks...)
 	}
@@ -349,9 +355,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Attachment, c.AuditEntry, c.AuditSubject, c.Building, c.Change, c.Coverage,
 		c.Disability, c.Employer, c.Enrollment, c.Family, c.FamilyAssessment,
 		c.FamilyMembership, c.Finding, c.IncomeReport, c.LabourContract,
-		c.MedicalInstitution, c.Payment, c.Person, c.Quarantine, c.RegisterPosition,
-		c.School, c.StaffPosition, c.StaffingDeclaration, c.SyncCursor, c.Visit,
-		c.Voucher,
+		c.MedicalInstitution, c.Payment, c.PaymentRollup, c.Person, c.Quarantine,
+		c.RegisterPosition, c.School, c.StaffPosition, c.StaffingDeclaration,
+		c.SyncCursor, c.Visit, c.Voucher,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -394,6 +400,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.MedicalInstitution.mutate(ctx, m)
 	case *PaymentMutation:
 		return c.Payment.mutate(ctx, m)
+	case *PaymentRollupMutation:
+		return c.PaymentRollup.mutate(ctx, m)
 	case *PersonMutation:
 		return c.Person.mutate(ctx, m)
 	case *QuarantineMutation:
@@ -3335,6 +3343,140 @@ func (c *PaymentClient) mutate(ctx context.Context, m *PaymentMutation) (Value, 
 	}
 }
 
+// PaymentRollupClient is a client for the PaymentRollup schema.
+type PaymentRollupClient struct {
+	config
+}
+
+// NewPaymentRollupClient returns a client for the PaymentRollup from the given config.
+func NewPaymentRollupClient(c config) *PaymentRollupClient {
+	return &PaymentRollupClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `paymentrollup.Hooks(f(g(h())))`.
+func (c *PaymentRollupClient) Use(hooks ...Hook) {
+	c.hooks.PaymentRollup = append(c.hooks.PaymentRollup, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `paymentrollup.Intercept(f(g(h())))`.
+func (c *PaymentRollupClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PaymentRollup = append(c.inters.PaymentRollup, interceptors...)
+}
+
+// Create returns a builder for creating a PaymentRollup entity.
+func (c *PaymentRollupClient) Create() *PaymentRollupCreate {
+	mutation := newPaymentRollupMutation(c.config, OpCreate)
+	return &PaymentRollupCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PaymentRollup entities.
+func (c *PaymentRollupClient) CreateBulk(builders ...*PaymentRollupCreate) *PaymentRollupCreateBulk {
+	return &PaymentRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PaymentRollupClient) MapCreateBulk(slice any, setFunc func(*PaymentRollupCreate, int)) *PaymentRollupCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PaymentRollupCreateBulk{err: fmt.Errorf("calling to PaymentRollupClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PaymentRollupCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PaymentRollupCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PaymentRollup.
+func (c *PaymentRollupClient) Update() *PaymentRollupUpdate {
+	mutation := newPaymentRollupMutation(c.config, OpUpdate)
+	return &PaymentRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PaymentRollupClient) UpdateOne(pr *PaymentRollup) *PaymentRollupUpdateOne {
+	mutation := newPaymentRollupMutation(c.config, OpUpdateOne, withPaymentRollup(pr))
+	return &PaymentRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PaymentRollupClient) UpdateOneID(id int) *PaymentRollupUpdateOne {
+	mutation := newPaymentRollupMutation(c.config, OpUpdateOne, withPaymentRollupID(id))
+	return &PaymentRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PaymentRollup.
+func (c *PaymentRollupClient) Delete() *PaymentRollupDelete {
+	mutation := newPaymentRollupMutation(c.config, OpDelete)
+	return &PaymentRollupDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PaymentRollupClient) DeleteOne(pr *PaymentRollup) *PaymentRollupDeleteOne {
+	return c.DeleteOneID(pr.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PaymentRollupClient) DeleteOneID(id int) *PaymentRollupDeleteOne {
+	builder := c.Delete().Where(paymentrollup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PaymentRollupDeleteOne{builder}
+}
+
+// Query returns a query builder for PaymentRollup.
+func (c *PaymentRollupClient) Query() *PaymentRollupQuery {
+	return &PaymentRollupQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePaymentRollup},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PaymentRollup entity by its id.
+func (c *PaymentRollupClient) Get(ctx context.Context, id int) (*PaymentRollup, error) {
+	return c.Query().Where(paymentrollup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PaymentRollupClient) GetX(ctx context.Context, id int) *PaymentRollup {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PaymentRollupClient) Hooks() []Hook {
+	hooks := c.hooks.PaymentRollup
+	return append(hooks[:len(hooks):len(hooks)], paymentrollup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PaymentRollupClient) Interceptors() []Interceptor {
+	return c.inters.PaymentRollup
+}
+
+func (c *PaymentRollupClient) mutate(ctx context.Context, m *PaymentRollupMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PaymentRollupCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PaymentRollupUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PaymentRollupUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PaymentRollupDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PaymentRollup mutation op: %q", m.Op())
+	}
+}
+
 // PersonClient is a client for the Person schema.
 type PersonClient struct {
 	config
@@ -5027,16 +5169,16 @@ type (
 	hooks struct {
 		Attachment, AuditEntry, AuditSubject, Building, Change, Coverage, Disability,
 		Employer, Enrollment, Family, FamilyAssessment, FamilyMembership, Finding,
-		IncomeReport, LabourContract, MedicalInstitution, Payment, Person, Quarantine,
-		RegisterPosition, School, StaffPosition, StaffingDeclaration, SyncCursor,
-		Visit, Voucher []ent.Hook
+		IncomeReport, LabourContract, MedicalInstitution, Payment, PaymentRollup,
+		Person, Quarantine, RegisterPosition, School, StaffPosition,
+		StaffingDeclaration, SyncCursor, Visit, Voucher []ent.Hook
 	}
 	inters struct {
 		Attachment, AuditEntry, AuditSubject, Building, Change, Coverage, Disability,
 		Employer, Enrollment, Family, FamilyAssessment, FamilyMembership, Finding,
-		IncomeReport, LabourContract, MedicalInstitution, Payment, Person, Quarantine,
-		RegisterPosition, School, StaffPosition, StaffingDeclaration, SyncCursor,
-		Visit, Voucher []ent.Interceptor
+		IncomeReport, LabourContract, MedicalInstitution, Payment, PaymentRollup,
+		Person, Quarantine, RegisterPosition, School, StaffPosition,
+		StaffingDeclaration, SyncCursor, Visit, Voucher []ent.Interceptor
 	}
 )
 

@@ -29,6 +29,7 @@ import (
 	"github.com/birlik/birlik/ent/labourcontract"
 	"github.com/birlik/birlik/ent/medicalinstitution"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/quarantine"
 	"github.com/birlik/birlik/ent/registerposition"
@@ -115,6 +116,7 @@ func checkColumn(table, column string) error {
 			labourcontract.Table:      labourcontract.ValidColumn,
 			medicalinstitution.Table:  medicalinstitution.ValidColumn,
 			payment.Table:             payment.ValidColumn,
+			paymentrollup.Table:       paymentrollup.ValidColumn,
 			person.Table:              person.ValidColumn,
 			quarantine.Table:          quarantine.ValidColumn,
 			registerposition.Table:    registerposition.ValidColumn,

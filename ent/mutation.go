@@ -29,6 +29,7 @@ import (
 	"github.com/birlik/birlik/ent/labourcontract"
 	"github.com/birlik/birlik/ent/medicalinstitution"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/predicate"
 	"github.com/birlik/birlik/ent/quarantine"
@@ -67,6 +68,7 @@ const (
 	TypeLabourContract      = "LabourContract"
 	TypeMedicalInstitution  = "MedicalInstitution"
 	TypePayment             = "Payment"
+	TypePaymentRollup       = "PaymentRollup"
 	TypePerson              = "Person"
 	TypeQuarantine          = "Quarantine"
 	TypeRegisterPosition    = "RegisterPosition"
@@ -19548,6 +19550,693 @@ func (m *PaymentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Payment edge %s", name)
+}
+
+// PaymentRollupMutation represents an operation that mutates the PaymentRollup nodes in the graph.
+type PaymentRollupMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	region_kato   *domain.KATO
+	kind          *string
+	period        *domain.Month
+	count         *int64
+	addcount      *int64
+	amount        *int64
+	addamount     *int64
+	mark          *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*PaymentRollup, error)
+	predicates    []predicate.PaymentRollup
+}
+
+var _ ent.Mutation = (*PaymentRollupMutation)(nil)
+
+// paymentrollupOption allows management of the mutation configuration using functional options.
+type paymentrollupOption func(*PaymentRollupMutation)
+
+// newPaymentRollupMutation creates new mutation for the PaymentRollup entity.
+func newPaymentRollupMutation(c config, op Op, opts ...paymentrollupOption) *PaymentRollupMutation {
+	m := &PaymentRollupMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePaymentRollup,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPaymentRollupID sets the ID field of the mutation.
+func withPaymentRollupID(id int) paymentrollupOption {
+	return func(m *PaymentRollupMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PaymentRollup
+		)
+		m.oldValue = func(ctx context.Context) (*PaymentRollup, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PaymentRollup.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPaymentRollup sets the old PaymentRollup of the mutation.
+func withPaymentRollup(node *PaymentRollup) paymentrollupOption {
+	return func(m *PaymentRollupMutation) {
+		m.oldValue = func(context.Context) (*PaymentRollup, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PaymentRollupMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PaymentRollupMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PaymentRollupMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PaymentRollupMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PaymentRollup.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetRegionKato sets the "region_kato" field.
+func (m *PaymentRollupMutation) SetRegionKato(d domain.KATO) {
+	m.region_kato = &d
+}
+
+// RegionKato returns the value of the "region_kato" field in the mutation.
+func (m *PaymentRollupMutation) RegionKato() (r domain.KATO, exists bool) {
+	v := m.region_kato
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegionKato returns the old "region_kato" field's value of the PaymentRollup entity.
+// If the PaymentRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentRollupMutation) OldRegionKato(ctx context.Context) (v *domain.KATO, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegionKato is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegionKato requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegionKato: %w", err)
+	}
+	return oldValue.RegionKato, nil
+}
+
+// ClearRegionKato clears the value of the "region_kato" field.
+func (m *PaymentRollupMutation) ClearRegionKato() {
+	m.region_kato = nil
+	m.clearedFields[paymentrollup.FieldRegionKato] = struct{}{}
+}
+
+// RegionKatoCleared returns if the "region_kato" field was cleared in this mutation.
+func (m *PaymentRollupMutation) RegionKatoCleared() bool {
+	_, ok := m.clearedFields[paymentrollup.FieldRegionKato]
+	return ok
+}
+
+// ResetRegionKato resets all changes to the "region_kato" field.
+func (m *PaymentRollupMutation) ResetRegionKato() {
+	m.region_kato = nil
+	delete(m.clearedFields, paymentrollup.FieldRegionKato)
+}
+
+// SetKind sets the "kind" field.
+func (m *PaymentRollupMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *PaymentRollupMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the PaymentRollup entity.
+// If the PaymentRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentRollupMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *PaymentRollupMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetPeriod sets the "period" field.
+func (m *PaymentRollupMutation) SetPeriod(d domain.Month) {
+	m.period = &d
+}
+
+// Period returns the value of the "period" field in the mutation.
+func (m *PaymentRollupMutation) Period() (r domain.Month, exists bool) {
+	v := m.period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriod returns the old "period" field's value of the PaymentRollup entity.
+// If the PaymentRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentRollupMutation) OldPeriod(ctx context.Context) (v domain.Month, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriod: %w", err)
+	}
+	return oldValue.Period, nil
+}
+
+// ResetPeriod resets all changes to the "period" field.
+func (m *PaymentRollupMutation) ResetPeriod() {
+	m.period = nil
+}
+
+// SetCount sets the "count" field.
+func (m *PaymentRollupMutation) SetCount(i int64) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *PaymentRollupMutation) Count() (r int64, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the PaymentRollup entity.
+// If the PaymentRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentRollupMutation) OldCount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *PaymentRollupMutation) AddCount(i int64) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *PaymentRollupMutation) AddedCount() (r int64, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *PaymentRollupMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *PaymentRollupMutation) SetAmount(i int64) {
+	m.amount = &i
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *PaymentRollupMutation) Amount() (r int64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the PaymentRollup entity.
+// If the PaymentRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentRollupMutation) OldAmount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds i to the "amount" field.
+func (m *PaymentRollupMutation) AddAmount(i int64) {
+	if m.addamount != nil {
+		*m.addamount += i
+	} else {
+		m.addamount = &i
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *PaymentRollupMutation) AddedAmount() (r int64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *PaymentRollupMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+}
+
+// SetMark sets the "mark" field.
+func (m *PaymentRollupMutation) SetMark(s string) {
+	m.mark = &s
+}
+
+// Mark returns the value of the "mark" field in the mutation.
+func (m *PaymentRollupMutation) Mark() (r string, exists bool) {
+	v := m.mark
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMark returns the old "mark" field's value of the PaymentRollup entity.
+// If the PaymentRollup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PaymentRollupMutation) OldMark(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMark is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMark requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMark: %w", err)
+	}
+	return oldValue.Mark, nil
+}
+
+// ResetMark resets all changes to the "mark" field.
+func (m *PaymentRollupMutation) ResetMark() {
+	m.mark = nil
+}
+
+// Where appends a list predicates to the PaymentRollupMutation builder.
+func (m *PaymentRollupMutation) Where(ps ...predicate.PaymentRollup) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PaymentRollupMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PaymentRollupMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PaymentRollup, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PaymentRollupMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PaymentRollupMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PaymentRollup).
+func (m *PaymentRollupMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PaymentRollupMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.region_kato != nil {
+		fields = append(fields, paymentrollup.FieldRegionKato)
+	}
+	if m.kind != nil {
+		fields = append(fields, paymentrollup.FieldKind)
+	}
+	if m.period != nil {
+		fields = append(fields, paymentrollup.FieldPeriod)
+	}
+	if m.count != nil {
+		fields = append(fields, paymentrollup.FieldCount)
+	}
+	if m.amount != nil {
+		fields = append(fields, paymentrollup.FieldAmount)
+	}
+	if m.mark != nil {
+		fields = append(fields, paymentrollup.FieldMark)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PaymentRollupMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case paymentrollup.FieldRegionKato:
+		return m.RegionKato()
+	case paymentrollup.FieldKind:
+		return m.Kind()
+	case paymentrollup.FieldPeriod:
+		return m.Period()
+	case paymentrollup.FieldCount:
+		return m.Count()
+	case paymentrollup.FieldAmount:
+		return m.Amount()
+	case paymentrollup.FieldMark:
+		return m.Mark()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PaymentRollupMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case paymentrollup.FieldRegionKato:
+		return m.OldRegionKato(ctx)
+	case paymentrollup.FieldKind:
+		return m.OldKind(ctx)
+	case paymentrollup.FieldPeriod:
+		return m.OldPeriod(ctx)
+	case paymentrollup.FieldCount:
+		return m.OldCount(ctx)
+	case paymentrollup.FieldAmount:
+		return m.OldAmount(ctx)
+	case paymentrollup.FieldMark:
+		return m.OldMark(ctx)
+	}
+	return nil, fmt.Errorf("unknown PaymentRollup field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PaymentRollupMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case paymentrollup.FieldRegionKato:
+		v, ok := value.(domain.KATO)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegionKato(v)
+		return nil
+	case paymentrollup.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case paymentrollup.FieldPeriod:
+		v, ok := value.(domain.Month)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriod(v)
+		return nil
+	case paymentrollup.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case paymentrollup.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case paymentrollup.FieldMark:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMark(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PaymentRollup field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PaymentRollupMutation) AddedFields() []string {
+	var fields []string
+	if m.addcount != nil {
+		fields = append(fields, paymentrollup.FieldCount)
+	}
+	if m.addamount != nil {
+		fields = append(fields, paymentrollup.FieldAmount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PaymentRollupMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case paymentrollup.FieldCount:
+		return m.AddedCount()
+	case paymentrollup.FieldAmount:
+		return m.AddedAmount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PaymentRollupMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case paymentrollup.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	case paymentrollup.FieldAmount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PaymentRollup numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PaymentRollupMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(paymentrollup.FieldRegionKato) {
+		fields = append(fields, paymentrollup.FieldRegionKato)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PaymentRollupMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PaymentRollupMutation) ClearField(name string) error {
+	switch name {
+	case paymentrollup.FieldRegionKato:
+		m.ClearRegionKato()
+		return nil
+	}
+	return fmt.Errorf("unknown PaymentRollup nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PaymentRollupMutation) ResetField(name string) error {
+	switch name {
+	case paymentrollup.FieldRegionKato:
+		m.ResetRegionKato()
+		return nil
+	case paymentrollup.FieldKind:
+		m.ResetKind()
+		return nil
+	case paymentrollup.FieldPeriod:
+		m.ResetPeriod()
+		return nil
+	case paymentrollup.FieldCount:
+		m.ResetCount()
+		return nil
+	case paymentrollup.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case paymentrollup.FieldMark:
+		m.ResetMark()
+		return nil
+	}
+	return fmt.Errorf("unknown PaymentRollup field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PaymentRollupMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PaymentRollupMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PaymentRollupMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PaymentRollupMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PaymentRollupMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PaymentRollupMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PaymentRollupMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PaymentRollup unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PaymentRollupMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PaymentRollup edge %s", name)
 }
 
 // PersonMutation represents an operation that mutates the Person nodes in the graph.

@@ -48,6 +48,8 @@ type Tx struct {
 	MedicalInstitution *MedicalInstitutionClient
 	// Payment is the client for interacting with the Payment builders.
 	Payment *PaymentClient
+	// PaymentRollup is the client for interacting with the PaymentRollup builders.
+	PaymentRollup *PaymentRollupClient
 	// Person is the client for interacting with the Person builders.
 	Person *PersonClient
 	// Quarantine is the client for interacting with the Quarantine builders.
@@ -214,6 +216,7 @@ func (tx *Tx) init() {
 	tx.LabourContract = NewLabourContractClient(tx.config)
 	tx.MedicalInstitution = NewMedicalInstitutionClient(tx.config)
 	tx.Payment = NewPaymentClient(tx.config)
+	tx.PaymentRollup = NewPaymentRollupClient(tx.config)
 	tx.Person = NewPersonClient(tx.config)
 	tx.Quarantine = NewQuarantineClient(tx.config)
 	tx.RegisterPosition = NewRegisterPositionClient(tx.config)

@@ -9,6 +9,7 @@ package resolvers
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"github.com/birlik/birlik/domain"
@@ -28,6 +29,12 @@ type Resolver struct {
 	// Freshness reports how current the data is (Query.freshness); nil: nothing is known, as in
 	// a store served without syncs.
 	FreshnessOf func(ctx context.Context) *model.DataFreshness
+}
+
+// unfiltered reports whether a payments' where selects every payment: absent, or with no
+// condition set (every field, the predicates extensions add included, at its zero value).
+func unfiltered(where *ent.PaymentWhereInput) bool {
+	return where == nil || reflect.ValueOf(*where).IsZero()
 }
 
 // region is the Region of a KATO code; an unknown code keeps itself as its name.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -325,8 +326,16 @@ func ConnectionLost(err error) bool {
 	if errors.As(err, &pe) {
 		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
 	}
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
-		strings.Contains(err.Error(), "conn closed")
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	// The same, where a wrapper kept only the text (%v): pgx names the SQLSTATE of a server
+	// error in its message.
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "(SQLSTATE 57P0") ||
+		strings.Contains(msg, "(SQLSTATE 08") || strings.Contains(msg, "connection reset by peer") ||
+		strings.Contains(msg, "broken pipe")
 }
 
 // failAll finishes with err every read not finished yet.

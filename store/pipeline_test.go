@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -504,6 +506,11 @@ func TestPipelineReadsSurviveATerminatedConnection(t *testing.T) {
 		{&pgconn.PgError{Code: "08006"}, true},
 		{fmt.Errorf("read: %w", &pgconn.PgError{Code: "42P01", Message: "relation does not exist"}), false},
 		{errors.New("conn closed"), true},
+		{fmt.Errorf("read: %w", syscall.ECONNRESET), true},
+		{fmt.Errorf("write: %w", syscall.EPIPE), true},
+		{fmt.Errorf("query: %w", driver.ErrBadConn), true},
+		{fmt.Errorf("load persons: %v", &pgconn.PgError{Severity: "FATAL", Code: "57P01", Message: "terminating connection due to administrator command"}), true},
+		{fmt.Errorf("load persons: %v", &pgconn.PgError{Code: "42703", Message: "column does not exist"}), false},
 		{context.Canceled, false},
 	} {
 		if got := store.ConnectionLost(c.err); got != c.lost {

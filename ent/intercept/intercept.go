@@ -25,6 +25,7 @@ import (
 	"github.com/birlik/birlik/ent/labourcontract"
 	"github.com/birlik/birlik/ent/medicalinstitution"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/predicate"
 	"github.com/birlik/birlik/ent/quarantine"
@@ -552,6 +553,33 @@ func (f TraversePayment) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PaymentQuery", q)
 }
 
+// The PaymentRollupFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PaymentRollupFunc func(context.Context, *ent.PaymentRollupQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PaymentRollupFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PaymentRollupQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PaymentRollupQuery", q)
+}
+
+// The TraversePaymentRollup type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePaymentRollup func(context.Context, *ent.PaymentRollupQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePaymentRollup) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePaymentRollup) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PaymentRollupQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PaymentRollupQuery", q)
+}
+
 // The PersonFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PersonFunc func(context.Context, *ent.PersonQuery) (ent.Value, error)
 
@@ -832,6 +860,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MedicalInstitutionQuery, predicate.MedicalInstitution, medicalinstitution.OrderOption]{typ: ent.TypeMedicalInstitution, tq: q}, nil
 	case *ent.PaymentQuery:
 		return &query[*ent.PaymentQuery, predicate.Payment, payment.OrderOption]{typ: ent.TypePayment, tq: q}, nil
+	case *ent.PaymentRollupQuery:
+		return &query[*ent.PaymentRollupQuery, predicate.PaymentRollup, paymentrollup.OrderOption]{typ: ent.TypePaymentRollup, tq: q}, nil
 	case *ent.PersonQuery:
 		return &query[*ent.PersonQuery, predicate.Person, person.OrderOption]{typ: ent.TypePerson, tq: q}, nil
 	case *ent.QuarantineQuery:

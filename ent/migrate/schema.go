@@ -883,6 +883,22 @@ var (
 			},
 		},
 	}
+	// PaymentRollupsColumns holds the columns for the "payment_rollups" table.
+	PaymentRollupsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "region_kato", Type: field.TypeString, Nullable: true, Size: 9},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "period", Type: field.TypeString, Size: 7},
+		{Name: "count", Type: field.TypeInt64},
+		{Name: "amount", Type: field.TypeInt64},
+		{Name: "mark", Type: field.TypeString, Size: 2147483647},
+	}
+	// PaymentRollupsTable holds the schema information for the "payment_rollups" table.
+	PaymentRollupsTable = &schema.Table{
+		Name:       "payment_rollups",
+		Columns:    PaymentRollupsColumns,
+		PrimaryKey: []*schema.Column{PaymentRollupsColumns[0]},
+	}
 	// PersonsColumns holds the columns for the "persons" table.
 	PersonsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1509,6 +1525,7 @@ var (
 		LabourContractsTable,
 		MedicalInstitutionsTable,
 		PaymentsTable,
+		PaymentRollupsTable,
 		PersonsTable,
 		QuarantinesTable,
 		RegisterPositionsTable,
@@ -1597,6 +1614,9 @@ func init() {
 	PaymentsTable.ForeignKeys[4].RefTable = SchoolsTable
 	PaymentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	PaymentRollupsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
 	}
 	PersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(60129542144),

@@ -57,6 +57,9 @@ type MedicalInstitution func(*sql.Selector)
 // Payment is the predicate function for payment builders.
 type Payment func(*sql.Selector)
 
+// PaymentRollup is the predicate function for paymentrollup builders.
+type PaymentRollup func(*sql.Selector)
+
 // Person is the predicate function for person builders.
 type Person func(*sql.Selector)
 

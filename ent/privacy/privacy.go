@@ -518,6 +518,30 @@ func (f PaymentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PaymentMutation", m)
 }
 
+// The PaymentRollupQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PaymentRollupQueryRuleFunc func(context.Context, *ent.PaymentRollupQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PaymentRollupQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PaymentRollupQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PaymentRollupQuery", q)
+}
+
+// The PaymentRollupMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PaymentRollupMutationRuleFunc func(context.Context, *ent.PaymentRollupMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PaymentRollupMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PaymentRollupMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PaymentRollupMutation", m)
+}
+
 // The PersonQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PersonQueryRuleFunc func(context.Context, *ent.PersonQuery) error

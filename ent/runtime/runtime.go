@@ -23,6 +23,7 @@ import (
 	"github.com/birlik/birlik/ent/labourcontract"
 	"github.com/birlik/birlik/ent/medicalinstitution"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/ent/person"
 	"github.com/birlik/birlik/ent/quarantine"
 	"github.com/birlik/birlik/ent/registerposition"
@@ -563,6 +564,25 @@ func init() {
 	paymentDescChildIin := paymentFields[8].Descriptor()
 	// payment.ChildIinValidator is a validator for the "child_iin" field. It is called by the builders before save.
 	payment.ChildIinValidator = paymentDescChildIin.Validators[0].(func(string) error)
+	paymentrollup.Policy = privacy.NewPolicies(schema.PaymentRollup{})
+	paymentrollup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := paymentrollup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	paymentrollupFields := schema.PaymentRollup{}.Fields()
+	_ = paymentrollupFields
+	// paymentrollupDescRegionKato is the schema descriptor for region_kato field.
+	paymentrollupDescRegionKato := paymentrollupFields[0].Descriptor()
+	// paymentrollup.RegionKatoValidator is a validator for the "region_kato" field. It is called by the builders before save.
+	paymentrollup.RegionKatoValidator = paymentrollupDescRegionKato.Validators[0].(func(string) error)
+	// paymentrollupDescPeriod is the schema descriptor for period field.
+	paymentrollupDescPeriod := paymentrollupFields[2].Descriptor()
+	// paymentrollup.PeriodValidator is a validator for the "period" field. It is called by the builders before save.
+	paymentrollup.PeriodValidator = paymentrollupDescPeriod.Validators[0].(func(string) error)
 	personMixin := schema.Person{}.Mixin()
 	person.Policy = privacy.NewPolicies(schema.Person{})
 	person.Hooks[0] = func(next ent.Mutator) ent.Mutator {

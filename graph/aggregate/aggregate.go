@@ -3,7 +3,9 @@
 //
 // A payment's region is not a column of its own: it is the region of the organisation paid
 // (state-order payments), else of the family supported (family measures), else of the recipient,
-// else of the paying employer — resolved with LEFT JOINs only when grouping by region. Then the
+// else of the paying employer — resolved with LEFT JOINs only when grouping by region, on the
+// natural keys the payment carries (BINs, the family's platform id, the recipient's IIN), so
+// that a group does not depend on whether sync has linked the payment to those rows yet. Then the
 // statement aggregates twice: first the payments by the keys the joins need (school, family,
 // recipient, payer, and the other dimensions), then those groups, joined, by region. A year of
 // payments holds about 13 times more rows than groups of keys, so the joins and the last GROUP
@@ -130,9 +132,10 @@ func sum(column string) string { return "CAST(COALESCE(SUM(" + column + "), 0) A
 
 // byRegion is the statement grouping the payments filtered selects by region (and by kind and
 // month when asked): filtered grouped by the joins' keys and the other dimensions, then those
-// groups joined to their school, family, recipient and payer and grouped by region.
+// groups joined to their school, family, recipient and payer (each by its unique natural key)
+// and grouped by region.
 func byRegion(filtered *entsql.Selector, kind, month bool) *entsql.Selector {
-	keys := []string{payment.FieldSchoolID, payment.FieldFamilyID, payment.FieldRecipientID, payment.FieldPayerID}
+	keys := []string{payment.FieldSchoolBin, payment.FieldFamilyPlatformID, payment.FieldRecipientIin, payment.FieldPayerBin}
 	if kind {
 		keys = append(keys, payment.FieldKind)
 	}
@@ -156,10 +159,10 @@ func byRegion(filtered *entsql.Selector, kind, month bool) *entsql.Selector {
 		rec.C(person.FieldRegionKato), emp.C(employer.FieldRegionKato),
 	}, ", ") + ")"
 	s := d.Select().From(groups).
-		LeftJoin(sch).On(groups.C(payment.FieldSchoolID), sch.C(school.FieldID)).
-		LeftJoin(fam).On(groups.C(payment.FieldFamilyID), fam.C(family.FieldID)).
-		LeftJoin(rec).On(groups.C(payment.FieldRecipientID), rec.C(person.FieldID)).
-		LeftJoin(emp).On(groups.C(payment.FieldPayerID), emp.C(employer.FieldID))
+		LeftJoin(sch).On(groups.C(payment.FieldSchoolBin), sch.C(school.FieldBin)).
+		LeftJoin(fam).On(groups.C(payment.FieldFamilyPlatformID), fam.C(family.FieldPlatformID)).
+		LeftJoin(rec).On(groups.C(payment.FieldRecipientIin), rec.C(person.FieldIin)).
+		LeftJoin(emp).On(groups.C(payment.FieldPayerBin), emp.C(employer.FieldBin))
 	s.AppendSelectExprAs(entsql.Expr(region), "region")
 	group := []string{region}
 	if kind {

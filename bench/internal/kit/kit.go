@@ -77,7 +77,17 @@ func NewClient(base string) *Client {
 // Post posts one GraphQL request with key and purpose and returns the HTTP status and body;
 // err is a transport error only.
 func (c *Client) Post(ctx context.Context, key, purpose, query string, vars map[string]any) (int, []byte, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return c.PostOperation(ctx, key, purpose, query, "", vars)
+}
+
+// PostOperation is Post for the operation named operation of a query holding several ("": the
+// query's only one).
+func (c *Client) PostOperation(ctx context.Context, key, purpose, query, operation string, vars map[string]any) (int, []byte, error) {
+	payload := map[string]any{"query": query, "variables": vars}
+	if operation != "" {
+		payload["operationName"] = operation
+	}
+	body, err := json.Marshal(payload)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -103,7 +113,13 @@ func (c *Client) Post(ctx context.Context, key, purpose, query string, vars map[
 // GQL posts one GraphQL request and returns its body; a transport error, a status other than
 // 200 or an "errors" member is an error.
 func (c *Client) GQL(ctx context.Context, key, purpose, query string, vars map[string]any) ([]byte, error) {
-	status, b, err := c.Post(ctx, key, purpose, query, vars)
+	return c.GQLOperation(ctx, key, purpose, query, "", vars)
+}
+
+// GQLOperation is GQL for the operation named operation of a query holding several ("": the
+// query's only one).
+func (c *Client) GQLOperation(ctx context.Context, key, purpose, query, operation string, vars map[string]any) ([]byte, error) {
+	status, b, err := c.PostOperation(ctx, key, purpose, query, operation, vars)
 	if err != nil {
 		return nil, err
 	}
