@@ -13,6 +13,7 @@ import (
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent/familyassessment"
 	"github.com/birlik/birlik/ent/finding"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/familycard"
 	"github.com/birlik/birlik/familycard/welfare"
 	"github.com/birlik/birlik/graph/aggregate"
@@ -125,7 +126,8 @@ func derivedStored(ctx context.Context, s *store.Store, status []syncer.SourceSt
 }
 
 // derive runs the integrity checks, then the payment rollup (graph/aggregate), then the family
-// assessments, calling done with the checks' and the assessments' names when each finishes. An error is logged and counted, and returned so that the work runs again.
+// assessments, then refreshes the planner's statistics of what it wrote (store.Analyze), calling
+// done with the checks' and the assessments' names when each finishes. An error is logged and counted, and returned so that the work runs again.
 func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics, done func(job string)) error {
 	start := time.Now()
 	cc := checks.Defaults()
@@ -165,9 +167,17 @@ func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Log
 		}
 		return err
 	}
+	log.Info("family assessments done", "took", time.Since(start).Round(time.Millisecond))
+	// Statistics of what was just written, before the gateway says it is current: on a fresh
+	// store the planner has none (a family's assessments then read every family's).
+	start = time.Now()
+	if err := s.Analyze(ctx, familyassessment.Table, paymentrollup.Table, finding.Table); err != nil {
+		log.Warn("refreshing the planner's statistics after the derived work failed; queries may be planned without them", "err", err)
+	} else {
+		log.Debug("planner statistics refreshed", "took", time.Since(start).Round(time.Millisecond))
+	}
 	m.runs.WithLabelValues("assessments", "ok").Inc()
 	done("assessments")
-	log.Info("family assessments done", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -83,6 +83,45 @@ func (s *Store) Ping(ctx context.Context) error {
 	return fmt.Errorf("store: %s did not answer: %w", s.Dialect, err)
 }
 
+// SQLiteAnalysisLimit is the rows ANALYZE reads per index on SQLite (its analysis_limit):
+// enough for the planner to tell a selective index from one that is not, in milliseconds on any
+// size of store.
+const SQLiteAnalysisLimit = 1000
+
+// Analyze refreshes the query planner's statistics after a bulk write. Without them SQLite
+// knows nothing of how selective an index is (it has no statistics until ANALYZE runs) and can
+// pick an index on a column of a handful of values over one on a family's id (a family's
+// assessments read every family's); PostgreSQL's autovacuum analyzes a table only after a delay,
+// during which a fresh table is planned as if empty. On SQLite the whole store is analyzed, with
+// SQLiteAnalysisLimit; on PostgreSQL the tables named.
+func (s *Store) Analyze(ctx context.Context, tables ...string) error {
+	if s.Dialect != dialect.Postgres {
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: analyze: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `PRAGMA analysis_limit = `+strconv.Itoa(SQLiteAnalysisLimit)); err != nil {
+			return fmt.Errorf("store: analyze: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `ANALYZE`); err != nil {
+			return fmt.Errorf("store: analyze: %w", err)
+		}
+		return nil
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		quoted[i] = quoteIdent(t)
+	}
+	if _, err := s.DB.ExecContext(ctx, `ANALYZE `+strings.Join(quoted, ", ")); err != nil {
+		return fmt.Errorf("store: analyze %s: %w", strings.Join(tables, ", "), err)
+	}
+	return nil
+}
+
 // Postgres reports whether the store is PostgreSQL.
 func (s *Store) Postgres() bool { return s.Dialect == dialect.Postgres }
 

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
@@ -86,4 +87,29 @@ func TestPing(t *testing.T) {
 			t.Error("Ping on a closed store: nil, want an error")
 		}
 	})
+}
+
+// TestAnalyzeGivesThePlannerStatistics: after Analyze, SQLite's planner has statistics of the
+// store's indexes (sqlite_stat1), and PostgreSQL's of the tables named (pg_stat_user_tables
+// records the analyze).
+func TestAnalyzeGivesThePlannerStatistics(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t)
+	if _, err := s.DB.ExecContext(ctx, s.Rebind(`INSERT INTO sync_cursors (source, cursor, records, total, done, updated_at) VALUES (?, ?, 0, 0, false, ?)`), "justice", "c", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Analyze(ctx, "sync_cursors"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	q := `SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'sync_cursors'`
+	if s.Postgres() {
+		q = `SELECT COUNT(*) FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'sync_cursors' AND last_analyze IS NOT NULL`
+	}
+	if err := s.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Errorf("after Analyze the planner has no statistics of sync_cursors (%s)", s.Dialect)
+	}
 }
