@@ -127,7 +127,8 @@ func derivedStored(ctx context.Context, s *store.Store, status []syncer.SourceSt
 
 // derive runs the integrity checks, then the payment rollup (graph/aggregate), then the family
 // assessments, then refreshes the planner's statistics of what it wrote (store.Analyze), calling
-// done with the checks' and the assessments' names when each finishes. An error is logged and counted, and returned so that the work runs again.
+// done with the checks' and the assessments' names when each finishes. An error is logged and
+// counted, and returned so that the work runs again.
 func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics, done func(job string)) error {
 	start := time.Now()
 	cc := checks.Defaults()
@@ -144,16 +145,19 @@ func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Log
 	done("checks")
 	log.Info("checks done", "took", time.Since(start).Round(time.Millisecond), "kinds", len(sum.Kinds), "open_findings_rows", len(sum.Rows))
 	start = time.Now()
-	groups, err := aggregate.RefreshRollup(ctx, s.Client)
-	if err != nil {
+	// A failed rollup does not hold up the assessments: paymentAggregate reads the payments
+	// while no rollup is at the store's mark. Its error is returned at the end, so that the
+	// work runs again.
+	groups, rollupErr := aggregate.RefreshRollup(ctx, s.Client)
+	if rollupErr != nil {
 		m.runs.WithLabelValues("rollups", "error").Inc()
 		if ctx.Err() == nil {
-			log.Error("payment rollup failed; it runs again after the next sync (paymentAggregate reads the payments meanwhile)", "err", err)
+			log.Error("payment rollup failed; it runs again with the derived work (paymentAggregate reads the payments meanwhile)", "err", rollupErr)
 		}
-		return err
+	} else {
+		m.runs.WithLabelValues("rollups", "ok").Inc()
+		log.Info("payment rollup done", "took", time.Since(start).Round(time.Millisecond), "groups", groups)
 	}
-	m.runs.WithLabelValues("rollups", "ok").Inc()
-	log.Info("payment rollup done", "took", time.Since(start).Round(time.Millisecond), "groups", groups)
 	start = time.Now()
 	a, err := familycard.NewAssessor(s, welfare.Default)
 	if err == nil {
@@ -178,7 +182,7 @@ func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Log
 	}
 	m.runs.WithLabelValues("assessments", "ok").Inc()
 	done("assessments")
-	return nil
+	return rollupErr
 }
 
 // derivedMetrics count the runs of the derived work, so that operators (and the load benchmark,

@@ -43,14 +43,14 @@ const firstStartEvery = 10 * time.Second
 // printFirstStart prints to out, until /readyz would answer 200 (or ctx ends), what the gateway
 // is doing before it is ready and how far it got: the first sync with each source's records,
 // then the integrity checks and the family assessments, each with its time. A first start on
-// an empty store takes minutes (most of it the sync into the store), and the playground
+// an empty store takes a minute or more (most of it the sync into the store), and the playground
 // answers meanwhile with what is synced so far; these lines say what is being waited for. The
 // same progress goes, every second, into the details of /readyz's components, which the
 // playground page shows above the editor until the gateway is ready.
 func (g *gateway) printFirstStart(ctx context.Context, out io.Writer) {
 	start := time.Now()
 	el := func() string { return time.Since(start).Round(time.Second).String() }
-	fmt.Fprintf(out, "until ready (/readyz 503 meanwhile): syncing the sources into the store, then the integrity findings and the family assessments; a first start on an empty store takes minutes\n")
+	fmt.Fprintf(out, "until ready (/readyz 503 meanwhile): syncing the sources into the store, then the integrity findings and the family assessments; a first start on an empty store takes about a minute on an idle machine (progress below, and above the playground's editor)\n")
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	const (
