@@ -31,6 +31,7 @@ import (
 	"github.com/birlik/birlik/auth"
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
+	"github.com/birlik/birlik/store"
 )
 
 // DirectiveName is the schema's name of the directive.
@@ -720,13 +721,16 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 }
 
 // storeDown returns the answer to a read whose audit entry could not be named or written (err)
-// because the store does not answer, or nil when the store answers and the failure is the
-// audit log's own. The data is withheld either way; a lost store is STORE_UNAVAILABLE, which
+// because the store does not answer, or lost the connection the write was on (a failover, a
+// terminated backend: store.ConnectionLost), or nil when the store answers and the failure is
+// the audit log's own. The data is withheld either way; a lost store is STORE_UNAVAILABLE, which
 // /readyz reports too, logged as a warning (its readiness change is the operators' signal).
 func (e Extension) storeDown(ctx context.Context, err error) *graphql.Response {
-	a, ok := e.Audit.(interface{ Available(context.Context) error })
-	if !ok || a.Available(ctx) == nil {
-		return nil
+	if !store.ConnectionLost(err) {
+		a, ok := e.Audit.(interface{ Available(context.Context) error })
+		if !ok || a.Available(ctx) == nil {
+			return nil
+		}
 	}
 	e.Logger.WarnContext(ctx, "store unavailable: the answer is withheld", "err", err)
 	se := apperr.StoreDown(err)
