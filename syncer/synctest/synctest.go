@@ -1,6 +1,6 @@
 // Package synctest provides in-memory change feeds for tests of sync and of what reads the
 // store after it: a generated country served page by page per source, exactly as the
-// connectors would map it, without any HTTP. It must not be imported by non-test code.
+// connectors would map it, without any HTTP. Only tests and benchmarks import it.
 package synctest
 
 import (

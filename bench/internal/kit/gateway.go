@@ -52,6 +52,18 @@ func GatewayEnv() []string {
 // family assessments) is done: that work would compete with the measured requests otherwise.
 // name labels its progress lines on standard error.
 func StartGateway(ctx context.Context, name, bin, addr string, args, env []string, logPath string, readyTimeout time.Duration) (*Gateway, error) {
+	return startGateway(ctx, name, bin, addr, args, env, logPath, readyTimeout, "/readyz", (*Gateway).DerivedDone)
+}
+
+// StartGatewayLive is StartGateway for a gateway over a store another process loaded, whose
+// sources it cannot reach: it waits only until /healthz answers 200 (the gateway answers
+// queries from the store), not for a first sync that will not come.
+func StartGatewayLive(ctx context.Context, name, bin, addr string, args, env []string, logPath string, readyTimeout time.Duration) (*Gateway, error) {
+	return startGateway(ctx, name, bin, addr, args, env, logPath, readyTimeout, "/healthz", func(*Gateway) bool { return true })
+}
+
+func startGateway(ctx context.Context, name, bin, addr string, args, env []string, logPath string, readyTimeout time.Duration,
+	probe string, quiet func(*Gateway) bool) (*Gateway, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -78,15 +90,15 @@ func StartGateway(ctx context.Context, name, bin, addr string, args, env []strin
 			return nil, fmt.Errorf("the gateway exited before it was ready:\n%s", Tail(logPath, 20))
 		case <-deadline:
 			g.Stop()
-			return nil, fmt.Errorf("/readyz not 200 after %v (raise -ready-timeout):\n%s", readyTimeout, Tail(logPath, 20))
+			return nil, fmt.Errorf("%s not 200 after %v (raise -ready-timeout):\n%s", probe, readyTimeout, Tail(logPath, 20))
 		case <-tick.C:
-			resp, err := g.HTTP.Get(g.Base + "/readyz")
+			resp, err := g.HTTP.Get(g.Base + probe)
 			if err != nil {
 				continue
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && g.DerivedDone() {
+			if resp.StatusCode == http.StatusOK && quiet(g) {
 				fmt.Fprintf(os.Stderr, "bench: %s: ready and quiet after %v\n", name, time.Since(began).Round(100*time.Millisecond))
 				return g, nil
 			}
