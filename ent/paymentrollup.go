@@ -27,7 +27,7 @@ type PaymentRollup struct {
 	Count int64 `json:"count,omitempty"`
 	// Their sum, in whole tenge.
 	Amount int64 `json:"amount,omitempty"`
-	// The sync mark of the store the group was computed from.
+	// The sync mark (syncer.Mark) of the store the group was computed from.
 	Mark         string `json:"mark,omitempty"`
 	selectValues sql.SelectValues
 }

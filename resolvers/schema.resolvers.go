@@ -130,7 +130,10 @@ func (r *queryResolver) PaymentAggregate(ctx context.Context, where *ent.Payment
 			model.PaymentDimensionMonth:  aggregate.ByMonth,
 		}[g]
 	}
-	rows, ok, err := []aggregate.PaymentRow(nil), false, error(nil)
+	var (
+		rows []aggregate.PaymentRow
+		ok   bool
+	)
 	if unfiltered(where) {
 		// Over every payment: the rollup answers when it may (graph/aggregate).
 		rows, ok, err = aggregate.PaymentsFromRollup(ctx, r.Client, dims)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"time"
@@ -14,8 +15,10 @@ import (
 	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/birlik/birlik/connectors"
+	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/change"
 	"github.com/birlik/birlik/ent/familymembership"
+	"github.com/birlik/birlik/ent/privacy"
 	"github.com/birlik/birlik/ent/quarantine"
 	"github.com/birlik/birlik/ent/synccursor"
 	"github.com/birlik/birlik/store"
@@ -495,12 +498,30 @@ func readCursor(ctx context.Context, db *sql.DB, d string, src connectors.Source
 	return c, nil
 }
 
-// Mark returns the state of every source's sync cursor in the store st.
+// Mark returns the store st's sync mark: a SHA-256, in hex, of every source's sync cursor
+// (source, cursor, records, done, last update), so it has a fixed length and may be stored with
+// what was computed at it (the payment rollup, graph/aggregate).
 // A page of records is applied in the same transaction as its source's cursor, and a page that
 // changes nothing is not written, so the mark moves whenever the synced data may have changed,
 // whoever applied it (this process, another replica, `birlik sync`), and only then. What is
-// derived from the data (links, findings, assessments) needs no new pass while it stays the same.
+// derived from the data (links, findings, assessments, the rollup) needs no new pass while it
+// stays the same.
 func Mark(ctx context.Context, st *store.Store) (string, error) { return mark(ctx, st.DB, st.Dialect) }
+
+// ClientMark is Mark read through client, for code that reads the store through an ent client
+// (a read replica's client reads the replica's cursors). The cursors are the gateway's own
+// bookkeeping: they are read whoever the caller in ctx is.
+func ClientMark(ctx context.Context, client *ent.Client) (string, error) {
+	cursors, err := client.SyncCursor.Query().Order(ent.Asc(synccursor.FieldSource)).All(privacy.DecisionContext(ctx, privacy.Allow))
+	if err != nil {
+		return "", fmt.Errorf("read the sync cursors: %w", err)
+	}
+	h := newMarkHash()
+	for _, c := range cursors {
+		h.add(c.Source, c.Cursor, c.Records, c.Done, c.UpdatedAt)
+	}
+	return h.String(), nil
+}
 
 func mark(ctx context.Context, db *sql.DB, d string) (string, error) {
 	q, args := entsql.Dialect(d).Select(synccursor.FieldSource, synccursor.FieldCursor, synccursor.FieldRecords,
@@ -511,8 +532,7 @@ func mark(ctx context.Context, db *sql.DB, d string) (string, error) {
 		return "", fmt.Errorf("read the sync cursors: %w", err)
 	}
 	defer rows.Close()
-	var b strings.Builder
-	b.WriteString("cursors")
+	h := newMarkHash()
 	for rows.Next() {
 		var (
 			src, cursor string
@@ -523,13 +543,24 @@ func mark(ctx context.Context, db *sql.DB, d string) (string, error) {
 		if err := rows.Scan(&src, &cursor, &records, &done, &at); err != nil {
 			return "", fmt.Errorf("read the sync cursors: %w", err)
 		}
-		fmt.Fprintf(&b, "\x00%s\x00%s\x00%d\x00%t\x00%s", src, cursor, records, done, at.UTC().Format(time.RFC3339Nano))
+		h.add(src, cursor, records, done, at)
 	}
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("read the sync cursors: %w", err)
 	}
-	return b.String(), nil
+	return h.String(), nil
 }
+
+// markHash is a Mark being computed: the cursors are added in the order of their sources.
+type markHash struct{ h hash.Hash }
+
+func newMarkHash() markHash { return markHash{sha256.New()} }
+
+func (m markHash) add(source, cursor string, records int64, done bool, at time.Time) {
+	fmt.Fprintf(m.h, "%s\x00%s\x00%d\x00%t\x00%s\x00", source, cursor, records, done, at.UTC().Format(time.RFC3339Nano))
+}
+
+func (m markHash) String() string { return hex.EncodeToString(m.h.Sum(nil)) }
 
 // placeholders returns n non-nil arguments, so the builder emits a parameter for each.
 func placeholders(n int) []any {

@@ -17,9 +17,9 @@ import (
 // PaymentRollup is the payments counted and summed by region, kind and month: derived data that
 // the work after a sync rewrites whole (package aggregate), so that an analyst's
 // paymentAggregate over every payment reads a few thousand groups instead of every payment with
-// four joins. Each row carries the sync mark (syncer.Mark) of the store it was computed from;
-// it is read only while the store is still at that mark, so it never answers older figures
-// than the payments themselves would.
+// four joins. Each row carries the sync mark of the store it was computed from (syncer.Mark:
+// a SHA-256, in hex, of every source's sync cursor); it is read only while the store is still at
+// that mark, so it never answers older figures than the payments themselves would.
 type PaymentRollup struct {
 	ent.Schema
 }
@@ -33,7 +33,7 @@ func (PaymentRollup) Fields() []ent.Field {
 		field.String("period").GoType(domain.Month(0)).MaxLen(7).Comment("The payments' month (YYYY-MM)."),
 		field.Int64("count").Comment("How many payments."),
 		field.Int64("amount").Comment("Their sum, in whole tenge."),
-		field.Text("mark").Comment("The sync mark of the store the group was computed from."),
+		field.Text("mark").Comment("The sync mark (syncer.Mark) of the store the group was computed from."),
 	}
 }
 

@@ -56,18 +56,9 @@ type PaymentRow struct {
 // Payments counts and sums the payments q selects (q carries the filters), grouped by dims,
 // ordered by the dimensions.
 func Payments(ctx context.Context, q *ent.PaymentQuery, dims []Dimension) ([]PaymentRow, error) {
-	var by struct{ region, kind, month bool }
-	for _, d := range dims {
-		switch d {
-		case ByRegion:
-			by.region = true
-		case ByKind:
-			by.kind = true
-		case ByMonth:
-			by.month = true
-		default:
-			return nil, fmt.Errorf("aggregate: unknown dimension %d", d)
-		}
+	by, err := groupedBy(dims)
+	if err != nil {
+		return nil, err
 	}
 	var rows []struct {
 		Region sql.NullString `sql:"region"`
@@ -79,7 +70,6 @@ func Payments(ctx context.Context, q *ent.PaymentQuery, dims []Dimension) ([]Pay
 	// A year of payments takes the store a tenth of a second or more: on a connection of its
 	// own, not in a pipeline batch, where the reads behind it would wait for it.
 	ctx = store.Alone(ctx)
-	var err error
 	if by.region {
 		err = q.ScanWrapped(ctx, func(s *entsql.Selector) *entsql.Selector { return byRegion(s, by.kind, by.month) }, &rows)
 	} else {
@@ -125,6 +115,27 @@ func Payments(ctx context.Context, q *ent.PaymentQuery, dims []Dimension) ([]Pay
 		}
 	}
 	return out, nil
+}
+
+// grouping is which dimensions a request groups by.
+type grouping struct{ region, kind, month bool }
+
+// groupedBy returns the dimensions dims groups by, or an error naming one it does not know.
+func groupedBy(dims []Dimension) (grouping, error) {
+	var by grouping
+	for _, d := range dims {
+		switch d {
+		case ByRegion:
+			by.region = true
+		case ByKind:
+			by.kind = true
+		case ByMonth:
+			by.month = true
+		default:
+			return grouping{}, fmt.Errorf("aggregate: unknown dimension %d", d)
+		}
+	}
+	return by, nil
 }
 
 // sum is the SQL of a whole-tenge sum of column, 0 over no rows.

@@ -9,7 +9,9 @@ import (
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/ent"
 	"github.com/birlik/birlik/ent/payment"
+	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/graph/aggregate"
+	"github.com/birlik/birlik/syncer"
 	"github.com/birlik/birlik/syncer/synctest"
 )
 
@@ -226,6 +228,14 @@ func TestRollupFollowsTheStore(t *testing.T) {
 	before, ok, err := aggregate.PaymentsFromRollup(analyst, st.Client, byKind)
 	if err != nil || !ok {
 		t.Fatalf("after RefreshRollup it may not answer: %v (%v)", ok, err)
+	}
+	// The rows carry the store's syncer.Mark, the same whether read through the client or not.
+	mark, err := syncer.Mark(ctx, st.Store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.Client.PaymentRollup.Query().Where(paymentrollup.MarkNEQ(mark)).Count(ctx); err != nil || n != 0 {
+		t.Fatalf("%d rollup rows are not at the store's mark %q (%v)", n, mark, err)
 	}
 
 	// A sync page: one payment's amount changes, and the source's cursor moves with it.

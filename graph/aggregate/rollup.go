@@ -2,10 +2,7 @@ package aggregate
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 
@@ -15,7 +12,7 @@ import (
 	"github.com/birlik/birlik/ent/paymentrollup"
 	"github.com/birlik/birlik/ent/privacy"
 	"github.com/birlik/birlik/ent/schema"
-	"github.com/birlik/birlik/ent/synccursor"
+	"github.com/birlik/birlik/syncer"
 )
 
 // The rollup: every payment counted and summed by region, kind and month (ent PaymentRollup),
@@ -26,9 +23,10 @@ import (
 //
 // It may answer when the request has no filter (where), the caller sees every payment
 // (schema.PaymentsUnfiltered: no row rule applies), and the store is still at the sync mark the
-// rollup was computed at: every page of records moves a source's sync cursor in the same
-// transaction (syncer.Mark), so an unchanged mark means unchanged payments, schools, families,
-// persons and employers. Otherwise the payments themselves are aggregated (Payments).
+// rollup was computed at (syncer.Mark, read through the client that reads the rollup:
+// syncer.ClientMark): every page of records moves a source's sync cursor in the same
+// transaction, so an unchanged mark means unchanged payments, schools, families, persons and
+// employers. Otherwise the payments themselves are aggregated (Payments).
 
 // RefreshRollup recomputes the rollup from the payments and replaces the stored one, and returns
 // how many groups it holds. The groups come from one statement (one snapshot of the store); the
@@ -37,9 +35,9 @@ import (
 // computes it. client must see every payment: the gateway's own work, without an identity.
 func RefreshRollup(ctx context.Context, client *ent.Client) (groups int, err error) {
 	ctx = privacy.DecisionContext(ctx, privacy.Allow)
-	before, err := rollupMark(ctx, client)
+	before, err := syncer.ClientMark(ctx, client)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("payment rollup: %w", err)
 	}
 	var rows []struct {
 		Region *string `sql:"region"`
@@ -51,9 +49,9 @@ func RefreshRollup(ctx context.Context, client *ent.Client) (groups int, err err
 	if err := client.Payment.Query().ScanWrapped(ctx, func(s *entsql.Selector) *entsql.Selector { return byRegion(s, true, true) }, &rows); err != nil {
 		return 0, fmt.Errorf("payment rollup: %w", err)
 	}
-	after, err := rollupMark(ctx, client)
+	after, err := syncer.ClientMark(ctx, client)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("payment rollup: %w", err)
 	}
 	if after != before {
 		return 0, nil
@@ -103,22 +101,13 @@ func PaymentsFromRollup(ctx context.Context, client *ent.Client, dims []Dimensio
 	if !schema.PaymentsUnfiltered(ctx) {
 		return nil, false, nil
 	}
-	var by struct{ region, kind, month bool }
-	for _, d := range dims {
-		switch d {
-		case ByRegion:
-			by.region = true
-		case ByKind:
-			by.kind = true
-		case ByMonth:
-			by.month = true
-		default:
-			return nil, false, fmt.Errorf("aggregate: unknown dimension %d", d)
-		}
-	}
-	mark, err := rollupMark(privacy.DecisionContext(ctx, privacy.Allow), client)
+	by, err := groupedBy(dims)
 	if err != nil {
 		return nil, false, err
+	}
+	mark, err := syncer.ClientMark(ctx, client)
+	if err != nil {
+		return nil, false, fmt.Errorf("payment rollup: %w", err)
 	}
 	var got []struct {
 		Region *string `sql:"region"`
@@ -177,18 +166,4 @@ func PaymentsFromRollup(ctx context.Context, client *ent.Client, dims []Dimensio
 		}
 	}
 	return rows, true, nil
-}
-
-// rollupMark is the store's sync mark as the rollup records it: a hash of every source's cursor
-// (source, cursor, records, done, last update), which moves with every page of records applied.
-func rollupMark(ctx context.Context, client *ent.Client) (string, error) {
-	cursors, err := client.SyncCursor.Query().Order(ent.Asc(synccursor.FieldSource)).All(ctx)
-	if err != nil {
-		return "", fmt.Errorf("payment rollup: read the sync cursors: %w", err)
-	}
-	h := sha256.New()
-	for _, c := range cursors {
-		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%t\x00%s\x00", c.Source, c.Cursor, c.Records, c.Done, c.UpdatedAt.UTC().Format(time.RFC3339Nano))
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
