@@ -209,3 +209,50 @@ func clipString(s string) string {
 	}
 	return s
 }
+
+// PostgresCPU is the CPU time the local PostgreSQL server has used so far: every live postgres
+// process's user and system time, plus the time of the backends that have exited, which the
+// kernel adds to their parent's (the postmaster's) children's times. The difference between two
+// readings is what the server did between them, whatever else runs on the machine. ok is false
+// when no postgres process can be read (the server runs elsewhere, or not on Linux).
+func PostgresCPU() (d time.Duration, ok bool) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	for _, e := range dirs {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil || !bytes.Contains(b, []byte("(postgres)")) {
+			continue // gone meanwhile, or not PostgreSQL's
+		}
+		own, okOwn := processCPU(b)
+		children, okChildren := childrenCPU(b)
+		if !okOwn || !okChildren {
+			continue
+		}
+		d, ok = d+own+children, true
+	}
+	return d, ok
+}
+
+// childrenCPU is the user and system time of a process's waited-for children, from its
+// /proc/PID/stat line (cutime, cstime: fields 16 and 17).
+func childrenCPU(b []byte) (time.Duration, bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	pf := strings.Fields(string(b[i+1:]))
+	if len(pf) < 15 {
+		return 0, false
+	}
+	cu, err1 := strconv.ParseInt(pf[13], 10, 64)
+	cs, err2 := strconv.ParseInt(pf[14], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(cu+cs) * clockTick, true
+}

@@ -1,8 +1,12 @@
 package kit
 
 import (
+	"context"
+	"os"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestCPUParsing reads the machine's busy time and a process's CPU time from fixed /proc
@@ -25,5 +29,42 @@ func TestCPUParsing(t *testing.T) {
 		if _, ok := processCPU([]byte(bad)); ok {
 			t.Errorf("processCPU(%q) accepted", bad)
 		}
+	}
+}
+
+func TestChildrenCPUParsing(t *testing.T) {
+	line := []byte("1234 (postgres) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 700 300 20 0 1 0 100 0 0")
+	d, ok := childrenCPU(line)
+	if !ok || d != 10*time.Second { // (700 + 300) ticks of 10 ms
+		t.Errorf("childrenCPU = %v, %v; want 10s", d, ok)
+	}
+	if _, ok := childrenCPU([]byte("1234 (postgres) S 1")); ok {
+		t.Error("a short line was read")
+	}
+}
+
+// PostgresCPU grows by what a query costs the local server (skipped where it runs elsewhere).
+func TestPostgresCPUCountsAQuery(t *testing.T) {
+	u := os.Getenv("DATABASE_URL")
+	if u == "" {
+		t.Skip("needs PostgreSQL: set DATABASE_URL")
+	}
+	if _, ok := PostgresCPU(); !ok {
+		t.Skip("PostgreSQL does not run on this machine: its processes cannot be read")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	before, _ := PostgresCPU()
+	var n int64
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM generate_series(1, 20000000)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := PostgresCPU()
+	if after <= before {
+		t.Errorf("PostgresCPU %v before a query of 20 million rows, %v after: want more", before, after)
 	}
 }
