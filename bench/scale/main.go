@@ -190,16 +190,23 @@ func (r Result) summary() string {
 }
 
 // timed runs f and returns its step.
-func timed(f func() error) (Step, error) {
-	m0, p0, s0, t0 := kit.ReadCPU(), pgCPU(), selfCPU(), time.Now()
+func (m *meter) timed(f func() error) (Step, error) {
+	m0, p0, s0, t0 := kit.ReadCPU(), m.pgCPU(), selfCPU(), time.Now()
 	err := f()
-	m1, p1, s1 := kit.ReadCPU(), pgCPU(), selfCPU()
+	m1, p1, s1 := kit.ReadCPU(), m.pgCPU(), selfCPU()
 	return Step{Seconds: time.Since(t0).Seconds(), SelfCPUSeconds: (s1 - s0).Seconds(), PgCPUSeconds: (p1 - p0).Seconds(),
 		MachCPUSeconds: (m1.Machine - m0.Machine).Seconds()}, err
 }
 
-func pgCPU() time.Duration {
-	d, _ := kit.PostgresCPU()
+// meter reads the CPU time of the PostgreSQL server the store is on (postmaster 0: it runs on
+// another machine, and its CPU is not read).
+type meter struct{ postmaster int }
+
+func (m *meter) pgCPU() time.Duration {
+	if m.postmaster == 0 {
+		return 0
+	}
+	d, _ := kit.PostgresCPU(m.postmaster)
 	return d
 }
 
@@ -217,6 +224,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		r.LoadAverage = strings.TrimSpace(string(b))
 	}
+	m := &meter{}
 	var peak uint64
 	heap := func() {
 		var m runtime.MemStats
@@ -228,7 +236,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 
 	var c *gen.Country
 	var err error
-	if r.Generate, err = timed(func() error {
+	if r.Generate, err = m.timed(func() error {
 		c, err = gen.Generate(gen.Config{Seed: 1, People: people})
 		return err
 	}); err != nil {
@@ -263,6 +271,15 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	if err := st.DB.QueryRowContext(ctx, `SHOW server_version`).Scan(&r.Postgres); err != nil {
 		return r, err
 	}
+	var backend int
+	if err := st.DB.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		return r, err
+	}
+	if pm, ok := kit.Postmaster(backend); ok {
+		m.postmaster = pm
+	} else {
+		logger.Warn("scale: PostgreSQL runs on another machine: its CPU time is not measured")
+	}
 	var sb string
 	if err := st.DB.QueryRowContext(ctx, `SHOW shared_buffers`).Scan(&sb); err == nil {
 		r.Postgres += ", shared_buffers " + sb
@@ -271,7 +288,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	// The first load: everything but the held month, into empty tables without their secondary
 	// indexes, which are built once at the end (as an operator loads a country).
 	sy := syncer.New(st, syncer.Options{Logger: logger, LogEvery: time.Minute})
-	if r.FirstLoad, err = timed(func() error {
+	if r.FirstLoad, err = m.timed(func() error {
 		if _, err := syncer.DeferIndexes(ctx, st); err != nil {
 			return err
 		}
@@ -281,7 +298,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 		return r, fmt.Errorf("first load: %w", err)
 	}
 	logger.Info("scale: first load done", "seconds", r.FirstLoad.Seconds)
-	if r.Indexes, err = timed(func() error {
+	if r.Indexes, err = m.timed(func() error {
 		_, err := syncer.RestoreIndexes(ctx, st, "1GB", logger)
 		return err
 	}); err != nil {
@@ -289,12 +306,12 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	}
 	// This server runs no autovacuum: statistics come from an explicit ANALYZE, as the derived
 	// work runs one after each sync.
-	if r.Analyze, err = timed(func() error { _, err := st.DB.ExecContext(ctx, `ANALYZE`); return err }); err != nil {
+	if r.Analyze, err = m.timed(func() error { _, err := st.DB.ExecContext(ctx, `ANALYZE`); return err }); err != nil {
 		return r, err
 	}
 
 	// The incremental sync: each source resumes at its cursor and sends the held month.
-	if r.MonthSync, err = timed(func() error {
+	if r.MonthSync, err = m.timed(func() error {
 		_, err := sy.Run(ctx, synctest.Feeds(synctest.Then(first, later))...)
 		return err
 	}); err != nil {
@@ -308,7 +325,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	}
 
 	var sum checks.Summary
-	if r.Checks, err = timed(func() error { sum, err = checks.Run(ctx, st, checks.Defaults()); return err }); err != nil {
+	if r.Checks, err = m.timed(func() error { sum, err = checks.Run(ctx, st, checks.Defaults()); return err }); err != nil {
 		return r, fmt.Errorf("checks: %w", err)
 	}
 	for _, k := range sum.Kinds {
@@ -324,7 +341,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 		return r, err
 	}
 	var ms familycard.MonthStats
-	if r.Assess, err = timed(func() error { ms, err = a.AssessMonth(ctx, held); return err }); err != nil {
+	if r.Assess, err = m.timed(func() error { ms, err = a.AssessMonth(ctx, held); return err }); err != nil {
 		return r, fmt.Errorf("assessing %s: %w", held, err)
 	}
 	r.Families = ms.Families

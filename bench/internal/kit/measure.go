@@ -210,12 +210,23 @@ func clipString(s string) string {
 	return s
 }
 
-// PostgresCPU is the CPU time the local PostgreSQL server has used so far: every live postgres
-// process's user and system time, plus the time of the backends that have exited, which the
-// kernel adds to their parent's (the postmaster's) children's times. The difference between two
-// readings is what the server did between them, whatever else runs on the machine. ok is false
-// when no postgres process can be read (the server runs elsewhere, or not on Linux).
-func PostgresCPU() (d time.Duration, ok bool) {
+// PostgresCPU is the CPU time the PostgreSQL server whose postmaster is pid has used so far: the
+// postmaster's and its live children's (backends, checkpointer, WAL writer…) user and system
+// time, plus the time of the children that have exited, which the kernel adds to the
+// postmaster's children's times. The difference between two readings is what that server did
+// between them, whatever else runs on the machine (another PostgreSQL server included). ok is
+// false when the postmaster cannot be read (it runs on another machine, or not on Linux).
+func PostgresCPU(pid int) (d time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	own, ok1 := processCPU(b)
+	children, ok2 := childrenCPU(b)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	d = own + children
 	dirs, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0, false
@@ -225,17 +236,41 @@ func PostgresCPU() (d time.Duration, ok bool) {
 			continue
 		}
 		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil || !bytes.Contains(b, []byte("(postgres)")) {
-			continue // gone meanwhile, or not PostgreSQL's
+		if err != nil {
+			continue // gone meanwhile
 		}
-		own, okOwn := processCPU(b)
-		children, okChildren := childrenCPU(b)
-		if !okOwn || !okChildren {
+		if parent, ok := parentPID(b); !ok || parent != pid {
 			continue
 		}
-		d, ok = d+own+children, true
+		if c, ok := processCPU(b); ok {
+			d += c
+		}
 	}
-	return d, ok
+	return d, true
+}
+
+// Postmaster returns the process id of the postmaster of the server that runs the backend
+// backendPID (SELECT pg_backend_pid()), when that server runs on this machine.
+func Postmaster(backendPID int) (int, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(backendPID) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	return parentPID(b)
+}
+
+// parentPID is the parent's process id in a /proc/PID/stat line (field 4).
+func parentPID(b []byte) (int, bool) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	pf := strings.Fields(string(b[i+1:]))
+	if len(pf) < 2 {
+		return 0, false
+	}
+	p, err := strconv.Atoi(pf[1])
+	return p, err == nil
 }
 
 // childrenCPU is the user and system time of a process's waited-for children, from its

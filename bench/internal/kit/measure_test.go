@@ -33,6 +33,9 @@ func TestCPUParsing(t *testing.T) {
 }
 
 func TestChildrenCPUParsing(t *testing.T) {
+	if p, ok := parentPID([]byte("1234 (postgres: x (y)) S 77 1234")); !ok || p != 77 {
+		t.Errorf("parentPID = %d, %v; want 77", p, ok)
+	}
 	line := []byte("1234 (postgres) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 700 300 20 0 1 0 100 0 0")
 	d, ok := childrenCPU(line)
 	if !ok || d != 10*time.Second { // (700 + 300) ticks of 10 ms
@@ -49,22 +52,33 @@ func TestPostgresCPUCountsAQuery(t *testing.T) {
 	if u == "" {
 		t.Skip("needs PostgreSQL: set DATABASE_URL")
 	}
-	if _, ok := PostgresCPU(); !ok {
-		t.Skip("PostgreSQL does not run on this machine: its processes cannot be read")
-	}
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	before, _ := PostgresCPU()
+	var backend int
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		t.Fatal(err)
+	}
+	pm, ok := Postmaster(backend)
+	if !ok {
+		t.Skip("PostgreSQL does not run on this machine: its processes cannot be read")
+	}
+	before, ok := PostgresCPU(pm)
+	if !ok {
+		t.Fatalf("the postmaster %d of backend %d cannot be read", pm, backend)
+	}
 	var n int64
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM generate_series(1, 20000000)`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := PostgresCPU()
+	after, _ := PostgresCPU(pm)
 	if after <= before {
 		t.Errorf("PostgresCPU %v before a query of 20 million rows, %v after: want more", before, after)
+	}
+	if _, ok := PostgresCPU(backend); !ok {
+		t.Error("a backend's own process was not read")
 	}
 }
