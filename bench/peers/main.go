@@ -1,15 +1,18 @@
 // Command peers measures Birlik beside the GraphQL servers a ministry would otherwise deploy
 // over the same PostgreSQL store: Apollo Server with DataLoader and node-postgres (resolvers
 // written by hand for the same query text), PostGraphile (its own field names, the same data),
-// and bench/load's hand-written pgx floor, on bench/load's citizen query.
+// and bench/load's hand-written pgx floor, on two workloads: bench/load's citizen query, and the
+// medical information system paging the change feed (500 changes a page, each client following
+// the feed from a random page on), measured in rows per second.
 //
 // It builds the gateway and starts it over a generated demo country on a PostgreSQL database
 // of its own beside DATABASE_URL's (dropped at the end), with Redis when REDIS_URL is set; it
 // installs Node 22 and the peers' exact package versions with npm into a cache folder, starts
 // the peers over the store the gateway synced, checks that each returns the same data as
-// Birlik for a sample of people, then measures every server at each concurrency and prints
-// one table with the ratios to PostGraphile. Neither peer checks more than one fixed API key:
-// no purposes, row rules, masking or audit.
+// Birlik for a sample of people and of the feed's pages, then measures every server at each
+// concurrency and prints a table per workload with the ratios to PostGraphile. Neither peer
+// checks more than one fixed API key: no purposes, row rules, masking or audit. The Apollo peer
+// serves the citizen query only.
 package main
 
 import (
@@ -43,6 +46,7 @@ type options struct {
 	concurrency  []int
 	check        int
 	servers      []string
+	workloads    []string
 	bin          string
 	cache        string
 	readyTimeout time.Duration
@@ -57,6 +61,14 @@ const (
 	srvPostGraphile = "postgraphile"
 	srvFloor        = "floor"
 )
+
+// The workloads, in the tables' order.
+const (
+	wlCitizen = "citizen"
+	wlFeed    = "feed"
+)
+
+var workloadNames = []string{wlCitizen, wlFeed}
 
 var serverTitles = map[string]string{
 	srvBirlik:       "Birlik (all rules, audit on)",
@@ -75,33 +87,65 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
+// parseOptions reads the command line.
+func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
 	fs.IntVar(&o.people, "people", 20000, "people in the generated demo country")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each cell (server × clients)")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured time before each cell")
 	conc := fs.String("concurrency", "1,16,64", "comma-separated numbers of concurrent clients")
-	fs.IntVar(&o.check, "check", 50, "people whose answers every peer must return the same as Birlik before it is measured")
+	fs.IntVar(&o.check, "check", 50, "people, and pages of the change feed, that every peer must answer as Birlik does before it is measured")
 	srv := fs.String("servers", "birlik,birlik-audit-off,apollo,postgraphile,floor", "comma-separated servers to measure")
+	wl := fs.String("workloads", "citizen,feed", "comma-separated workloads: citizen (the citizen query), feed (pages of the change feed)")
 	fs.StringVar(&o.bin, "bin", "", "a built gateway binary; empty: go build the module in the current folder")
 	cacheDir, _ := os.UserCacheDir()
 	fs.StringVar(&o.cache, "cache", filepath.Join(cacheDir, "birlik-bench", "peers"), "folder Node 22 and the peers' npm packages are installed into (kept across runs)")
 	fs.DurationVar(&o.readyTimeout, "ready-timeout", 20*time.Minute, "how long the gateway may take to answer /readyz 200 (the first sync)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder (logs) and the PostgreSQL database")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
 	var err error
 	if o.concurrency, err = parseInts(*conc); err != nil {
-		return fmt.Errorf("-concurrency %q: %w", *conc, err)
+		return o, fmt.Errorf("-concurrency %q: %w", *conc, err)
 	}
 	for _, s := range strings.Split(*srv, ",") {
 		s = strings.TrimSpace(s)
 		if _, ok := serverTitles[s]; !ok {
-			return fmt.Errorf("-servers: %q is not one of birlik, birlik-audit-off, apollo, postgraphile, floor", s)
+			return o, fmt.Errorf("-servers: %q is not one of birlik, birlik-audit-off, apollo, postgraphile, floor", s)
 		}
 		o.servers = append(o.servers, s)
+	}
+	if o.workloads, err = parseWorkloads(*wl); err != nil {
+		return o, fmt.Errorf("-workloads %q: %w", *wl, err)
+	}
+	return o, nil
+}
+
+// parseWorkloads reads -workloads: names from workloadNames, each once, in the tables' order.
+func parseWorkloads(s string) ([]string, error) {
+	seen := map[string]bool{}
+	for _, w := range strings.Split(s, ",") {
+		w = strings.TrimSpace(w)
+		if !contains(workloadNames, w) {
+			return nil, fmt.Errorf("%q is not one of %s", w, strings.Join(workloadNames, ", "))
+		}
+		seen[w] = true
+	}
+	var out []string
+	for _, w := range workloadNames {
+		if seen[w] {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	o, err := parseOptions(args)
+	if err != nil {
+		return err
 	}
 	dbURL, redisURL := os.Getenv("DATABASE_URL"), os.Getenv("REDIS_URL")
 	if dbURL == "" {
@@ -180,8 +224,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}()
 	for _, s := range []struct{ name, script string }{{srvApollo, "apollo.mjs"}, {srvPostGraphile, "postgraphile.mjs"}} {
-		if !contains(o.servers, s.name) {
-			continue
+		if !contains(o.servers, s.name) || s.name == srvApollo && !contains(o.workloads, wlCitizen) {
+			continue // the Apollo peer serves the citizen query only
 		}
 		addr, err := kit.FreePort()
 		if err != nil {
@@ -193,8 +237,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		peers[s.name] = p
 	}
-	if err := b.checkPeers(ctx, g, peers, out); err != nil {
-		return err
+	if contains(o.workloads, wlCitizen) {
+		if err := b.checkPeers(ctx, g, peers, out); err != nil {
+			return err
+		}
+	}
+	if contains(o.workloads, wlFeed) {
+		if err := b.checkFeed(ctx, g, peers[srvPostGraphile], out); err != nil {
+			return err
+		}
 	}
 
 	var rows []row
@@ -204,7 +255,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		switch s {
 		case srvBirlik:
-			rows = append(rows, b.measureServer(ctx, s, []int{g.Cmd.Process.Pid}, b.askBirlik(g))...)
+			rows = append(rows, b.measureGateway(ctx, s, g)...)
 		case srvBirlikNoAud:
 			// One gateway at a time: the one with the audit stops for the one without.
 			g.Stop()
@@ -213,19 +264,30 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
-			rows = append(rows, b.measureServer(ctx, s, []int{ga.Cmd.Process.Pid}, b.askBirlik(ga))...)
+			rows = append(rows, b.measureGateway(ctx, s, ga)...)
 			ga.Stop()
 		case srvApollo, srvPostGraphile:
 			p := peers[s]
-			rows = append(rows, b.measureServer(ctx, s, []int{p.cmd.Process.Pid}, b.askPeer(p, s == srvPostGraphile))...)
+			if p == nil {
+				continue // Apollo without the citizen workload
+			}
+			pids := []int{p.cmd.Process.Pid}
+			if contains(o.workloads, wlCitizen) {
+				rows = append(rows, b.measureServer(ctx, s, pids, b.askPeer(p, s == srvPostGraphile))...)
+			}
+			if s == srvPostGraphile && contains(o.workloads, wlFeed) {
+				rows = append(rows, b.measureFeed(ctx, s, pids, feedClients(b.feed.postgraphile, gqlFeedPage(kit.NewClient(p.base), b.peerKey, true)))...)
+			}
 			p.stop()
 			delete(peers, s)
 		case srvFloor:
-			r, err := b.measureFloor(ctx)
-			if err != nil {
-				return err
+			for _, w := range o.workloads {
+				r, err := b.measureFloor(ctx, w)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, r...)
 			}
-			rows = append(rows, r...)
 		}
 	}
 	printTable(out, o, rows, load0, loadAverage())
@@ -241,6 +303,7 @@ type bench struct {
 	keys     kit.Keys
 	peerKey  string
 	samples  *kit.Samples
+	feed     feedPositions // where the feed's clients start on each server (checkFeed)
 }
 
 // startGateway starts birlik serve over the benchmark's store: srvBirlikNoAud with the audit
@@ -344,15 +407,19 @@ func (b *bench) checkPeers(ctx context.Context, g *kit.Gateway, peers map[string
 	return nil
 }
 
-// row is one cell of the table.
+// row is one cell of a table.
 type row struct {
+	workload    string
 	server      string
 	concurrency int
 	kit.Cell
 }
 
 func (r row) String() string {
-	s := fmt.Sprintf("%-17s c=%-3d %8.1f req/s  p50 %-9v p99 %-9v errors %d", r.server, r.concurrency, r.RPS(), r.P50, r.P99, r.Errors)
+	s := fmt.Sprintf("%-7s %-17s c=%-3d %8.1f req/s  p50 %-9v p99 %-9v errors %d", r.workload, r.server, r.concurrency, r.RPS(), r.P50, r.P99, r.Errors)
+	if r.workload == wlFeed {
+		s += fmt.Sprintf("  %.0f rows/s", r.RowsPerSecond())
+	}
 	if v, ok := r.CPUPerRequest(r.CPU.Process); ok {
 		s += fmt.Sprintf("  server CPU %.2f ms/req", v)
 	}
@@ -365,8 +432,35 @@ func (r row) String() string {
 	return s
 }
 
-// measureServer measures a server at every concurrency: each request asks about a random
-// sampled person (with a caseworker key of their region for Birlik) and must hold them.
+// measureGateway measures a gateway on every workload chosen.
+func (b *bench) measureGateway(ctx context.Context, server string, g *kit.Gateway) []row {
+	var rows []row
+	pids := []int{g.Cmd.Process.Pid}
+	if contains(b.o.workloads, wlCitizen) {
+		rows = append(rows, b.measureServer(ctx, server, pids, b.askBirlik(g))...)
+	}
+	if contains(b.o.workloads, wlFeed) {
+		rows = append(rows, b.measureFeed(ctx, server, pids, feedClients(b.feed.birlik, gqlFeedPage(g.Client, b.keys.Health, false)))...)
+	}
+	return rows
+}
+
+// measureFeed measures a server's change feed at every concurrency: clients made by clients
+// (feedClients), a request a page.
+func (b *bench) measureFeed(ctx context.Context, server string, pids []int, clients func(int) clientFunc) []row {
+	var rows []row
+	for _, n := range b.o.concurrency {
+		c := kit.MeasureClients(ctx, b.o.warmup, b.o.duration, n, pids, clients)
+		r := row{workload: wlFeed, server: server, concurrency: n, Cell: c}
+		fmt.Fprintf(os.Stderr, "bench: %s\n", r)
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// measureServer measures a server's citizen query at every concurrency: each request asks
+// about a random sampled person (with a caseworker key of their region for Birlik) and must
+// hold them.
 func (b *bench) measureServer(ctx context.Context, server string, pids []int, do ask) []row {
 	var rows []row
 	for _, n := range b.o.concurrency {
@@ -381,16 +475,17 @@ func (b *bench) measureServer(ctx context.Context, server string, pids []int, do
 			}
 			return nil
 		})
-		r := row{server: server, concurrency: n, Cell: c}
+		r := row{workload: wlCitizen, server: server, concurrency: n, Cell: c}
 		fmt.Fprintf(os.Stderr, "bench: %s\n", r)
 		rows = append(rows, r)
 	}
 	return rows
 }
 
-// measureFloor measures bench/load's floor: the citizen query in hand-written SQL, one pgx
-// batch, a pool of as many connections as clients.
-func (b *bench) measureFloor(ctx context.Context) ([]row, error) {
+// measureFloor measures bench/load's floor on workload, a pool of as many connections as
+// clients: the citizen query in hand-written SQL, one pgx batch; or a page of the change feed,
+// one statement (kit.FloorChanges), its clients following the feed as the servers' do.
+func (b *bench) measureFloor(ctx context.Context, workload string) ([]row, error) {
 	var rows []row
 	for _, n := range b.o.concurrency {
 		cfg, err := pgxpool.ParseConfig(b.pgURL)
@@ -402,35 +497,95 @@ func (b *bench) measureFloor(ctx context.Context) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := kit.FloorCitizen(ctx, pool, b.samples.IINs[0], b.samples.PeriodFrom); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("the floor's citizen query fails: %w", err)
+		var c kit.Cell
+		switch workload {
+		case wlCitizen:
+			if err := kit.FloorCitizen(ctx, pool, b.samples.IINs[0], b.samples.PeriodFrom); err != nil {
+				pool.Close()
+				return nil, fmt.Errorf("the floor's citizen query fails: %w", err)
+			}
+			c = kit.Measure(ctx, b.o.warmup, b.o.duration, n, nil, func(ctx context.Context, rnd *rand.Rand) error {
+				return kit.FloorCitizen(ctx, pool, b.samples.IINs[rnd.IntN(len(b.samples.IINs))], b.samples.PeriodFrom)
+			})
+		case wlFeed:
+			c = kit.MeasureClients(ctx, b.o.warmup, b.o.duration, n, nil, feedClients(b.feed.floor, floorFeedPage(pool)))
 		}
-		c := kit.Measure(ctx, b.o.warmup, b.o.duration, n, nil, func(ctx context.Context, rnd *rand.Rand) error {
-			return kit.FloorCitizen(ctx, pool, b.samples.IINs[rnd.IntN(len(b.samples.IINs))], b.samples.PeriodFrom)
-		})
 		pool.Close()
-		r := row{server: srvFloor, concurrency: n, Cell: c}
+		r := row{workload: workload, server: srvFloor, concurrency: n, Cell: c}
 		fmt.Fprintf(os.Stderr, "bench: %s\n", r)
 		rows = append(rows, r)
 	}
 	return rows, nil
 }
 
-func printTable(out io.Writer, o options, rows []row, load0, load1 string) {
-	host, _ := os.Hostname()
-	fmt.Fprintf(out, "\nBirlik beside its peers: citizen query, %d people, %v per cell after %v warm-up, %d CPUs, %s, host %s\n",
-		o.people, o.duration, o.warmup, numCPU(), kit.MemTotal(), host)
-	fmt.Fprintf(out, "load average before: %s; after: %s (above about 1 the machine was shared: ratios unreliable, times upper bounds)\n\n", load0, load1)
-	find := func(server string, n int) (row, bool) {
+// tableSpec is what a workload's table shows: its name, the heading above it, the unit of its
+// throughput, the throughput of a cell and its CPU time per unit of work.
+type tableSpec struct {
+	name, heading, unit, cpuUnit string
+	rate                         func(row) float64
+	cpu                          func(row, time.Duration) (float64, bool)
+}
+
+var tableSpecs = map[string]tableSpec{
+	wlCitizen: {name: "citizen query", heading: "citizen query: req/s", unit: "req/s", cpuUnit: "a request",
+		rate: func(r row) float64 { return r.RPS() },
+		cpu:  func(r row, d time.Duration) (float64, bool) { return r.CPUPerRequest(d) }},
+	wlFeed: {name: "change feed",
+		heading: "change feed, pages of 500 followed from a random page on (Birlik's changes, PostGraphile's allChanges by SEQ_ASC, the floor's one statement): rows/s, p50 / p99 of a page",
+		unit:    "rows/s", cpuUnit: "per 1,000 rows",
+		rate: func(r row) float64 { return r.RowsPerSecond() },
+		cpu:  func(r row, d time.Duration) (float64, bool) { return r.CPUPerRows(d, 1000) }},
+}
+
+// finder finds the cell of a workload, server and concurrency among rows.
+type finder func(workload, server string, n int) (row, bool)
+
+func findIn(rows []row) finder {
+	return func(workload, server string, n int) (row, bool) {
 		for _, r := range rows {
-			if r.server == server && r.concurrency == n {
+			if r.workload == workload && r.server == server && r.concurrency == n {
 				return r, true
 			}
 		}
 		return row{}, false
 	}
-	// CPU per request is shown at 16 clients, or at the highest concurrency measured below it.
+}
+
+func printTable(out io.Writer, o options, rows []row, load0, load1 string) {
+	host, _ := os.Hostname()
+	var titles []string
+	for _, w := range o.workloads {
+		titles = append(titles, tableSpecs[w].name)
+	}
+	fmt.Fprintf(out, "\nBirlik beside its peers: %s, %d people, %v per cell after %v warm-up, %d CPUs, %s, host %s\n",
+		strings.Join(titles, " and "), o.people, o.duration, o.warmup, numCPU(), kit.MemTotal(), host)
+	fmt.Fprintf(out, "load average before: %s; after: %s (above about 1 the machine was shared: ratios unreliable, times upper bounds)\n", load0, load1)
+	find := findIn(rows)
+	for _, w := range o.workloads {
+		printWorkload(out, o, w, find)
+	}
+	fmt.Fprintln(out, "server CPU: the server's own processes (– for the floor, which runs in the load generator); machine: every process, PostgreSQL, Redis and the load generator included")
+	if contains(o.workloads, wlFeed) && contains(o.servers, srvApollo) {
+		fmt.Fprintln(out, "Apollo Server: – on the change feed, which its schema (the citizen query's, written by hand) does not serve")
+	}
+	for _, r := range rows {
+		if r.FirstErr != "" {
+			fmt.Fprintf(out, "errors in %s %s c=%d, first: %s\n", r.workload, r.server, r.concurrency, r.FirstErr)
+		}
+		if r.Unfinished > r.Requests {
+			fmt.Fprintf(out, "%s %s c=%d: %d requests answered inside the window, %d still running when it ended\n", r.workload, r.server, r.concurrency, r.Requests, r.Unfinished)
+		}
+	}
+	printTargets(out, o, find)
+}
+
+// printWorkload prints the table of workload: a line per server of o.servers, its throughput
+// with p50 / p99 at each concurrency, its CPU per unit of work at 16 clients (or the highest
+// concurrency measured below it) and its throughput over PostGraphile's at each concurrency; –
+// where a cell was not measured.
+func printWorkload(out io.Writer, o options, workload string, find finder) {
+	spec := tableSpecs[workload]
+	fmt.Fprintf(out, "\n%s\n\n", spec.heading)
 	cpuAt := o.concurrency[0]
 	for _, n := range o.concurrency {
 		if n <= 16 && n > cpuAt {
@@ -444,46 +599,40 @@ func printTable(out io.Writer, o options, rows []row, load0, load1 string) {
 		if n == 1 {
 			clients = "client"
 		}
-		head += fmt.Sprintf("%d %s: req/s (p50 / p99 ms)\t", n, clients)
+		head += fmt.Sprintf("%d %s: %s (p50 / p99 ms)\t", n, clients, spec.unit)
 	}
-	head += fmt.Sprintf("server / machine CPU ms a request at %d\tx PostGraphile req/s\t", cpuAt)
+	head += fmt.Sprintf("server / machine CPU ms %s at %d\tx PostGraphile %s\t", spec.cpuUnit, cpuAt, spec.unit)
 	fmt.Fprintln(tw, head)
-	var servers []string
-	for _, r := range rows {
-		if !contains(servers, r.server) {
-			servers = append(servers, r.server)
-		}
-	}
-	for _, s := range servers {
+	for _, s := range o.servers {
 		line := serverTitles[s] + "\t"
 		var ratios []string
 		for _, n := range o.concurrency {
-			r, ok := find(s, n)
+			r, ok := find(workload, s, n)
 			switch {
 			case !ok:
 				line += "–\t"
 			case r.Requests == 0:
 				line += fmt.Sprintf("0 (%d errors)\t", r.Errors)
 			default:
-				line += fmt.Sprintf("%s (%.1f / %.1f)", thousands(r.RPS()), ms(r.P50), ms(r.P99))
+				line += fmt.Sprintf("%s (%.1f / %.1f)", thousands(spec.rate(r)), ms(r.P50), ms(r.P99))
 				if r.Errors > 0 {
 					line += fmt.Sprintf(", %d errors", r.Errors)
 				}
 				line += "\t"
 			}
-			if pg, ok2 := find(srvPostGraphile, n); ok && ok2 && pg.RPS() > 0 {
-				ratios = append(ratios, fmt.Sprintf("%.2f", r.RPS()/pg.RPS()))
+			if pg, ok2 := find(workload, srvPostGraphile, n); ok && ok2 && spec.rate(pg) > 0 {
+				ratios = append(ratios, fmt.Sprintf("%.2f", spec.rate(r)/spec.rate(pg)))
 			} else {
 				ratios = append(ratios, "–")
 			}
 		}
 		cpu := "–"
-		if r, ok := find(s, cpuAt); ok {
+		if r, ok := find(workload, s, cpuAt); ok {
 			sv, m := "–", "–"
-			if v, ok := r.CPUPerRequest(r.CPU.Process); ok {
+			if v, ok := spec.cpu(r, r.CPU.Process); ok {
 				sv = fmt.Sprintf("%.2f", v)
 			}
-			if v, ok := r.CPUPerRequest(r.CPU.Machine); ok {
+			if v, ok := spec.cpu(r, r.CPU.Machine); ok {
 				m = fmt.Sprintf("%.2f", v)
 			}
 			cpu = sv + " / " + m
@@ -492,16 +641,6 @@ func printTable(out io.Writer, o options, rows []row, load0, load1 string) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	fmt.Fprintln(out, "server CPU: the server's own processes (– for the floor, which runs in the load generator); machine: every process, PostgreSQL, Redis and the load generator included")
-	for _, r := range rows {
-		if r.FirstErr != "" {
-			fmt.Fprintf(out, "errors in %s c=%d, first: %s\n", r.server, r.concurrency, r.FirstErr)
-		}
-		if r.Unfinished > r.Requests {
-			fmt.Fprintf(out, "%s c=%d: %d requests answered inside the window, %d still running when it ended\n", r.server, r.concurrency, r.Requests, r.Unfinished)
-		}
-	}
-	printTargets(out, o, find)
 }
 
 // thousands formats a rate with a thousands separator and no decimals from 100 on.
@@ -516,31 +655,40 @@ func thousands(v float64) string {
 	return s
 }
 
-// printTargets prints the citizen targets against PostGraphile and the floor, for the cells
-// measured: at least 1.5x PostGraphile's throughput at every concurrency, p50 at 1 client no
-// higher than PostGraphile's, machine CPU per request at 16 clients at most 3x the floor's.
-func printTargets(out io.Writer, o options, find func(string, int) (row, bool)) {
+// printTargets prints the targets against PostGraphile and the floor, for the cells measured.
+// The citizen query: at least 1.5x PostGraphile's throughput at every concurrency, p50 at 1
+// client no higher than PostGraphile's, machine CPU per request at 16 clients at most 3x the
+// floor's. The change feed: at least 2x PostGraphile's rows per second at every concurrency.
+func printTargets(out io.Writer, o options, find finder) {
 	fmt.Fprintln(out)
 	for _, n := range o.concurrency {
-		gw, ok1 := find(srvBirlik, n)
-		pg, ok2 := find(srvPostGraphile, n)
+		gw, ok1 := find(wlCitizen, srvBirlik, n)
+		pg, ok2 := find(wlCitizen, srvPostGraphile, n)
 		if ok1 && ok2 && pg.RPS() > 0 {
 			ratio := gw.RPS() / pg.RPS()
 			fmt.Fprintf(out, "target: Birlik ≥ 1.5x PostGraphile's req/s at %d: %.2fx (%s)\n", n, ratio, verdict(ratio >= 1.5))
 		}
 	}
-	if gw, ok := find(srvBirlik, 1); ok {
-		if pg, ok := find(srvPostGraphile, 1); ok && pg.Requests > 0 && gw.Requests > 0 {
+	if gw, ok := find(wlCitizen, srvBirlik, 1); ok {
+		if pg, ok := find(wlCitizen, srvPostGraphile, 1); ok && pg.Requests > 0 && gw.Requests > 0 {
 			fmt.Fprintf(out, "target: Birlik's p50 at 1 client ≤ PostGraphile's: %.1f ms against %.1f ms (%s)\n", ms(gw.P50), ms(pg.P50), verdict(gw.P50 <= pg.P50))
 		}
 	}
-	if gw, ok := find(srvBirlik, 16); ok {
-		if fl, ok := find(srvFloor, 16); ok {
+	if gw, ok := find(wlCitizen, srvBirlik, 16); ok {
+		if fl, ok := find(wlCitizen, srvFloor, 16); ok {
 			g, ok1 := gw.CPUPerRequest(gw.CPU.Machine)
 			f, ok2 := fl.CPUPerRequest(fl.CPU.Machine)
 			if ok1 && ok2 {
 				fmt.Fprintf(out, "target: Birlik's machine CPU per request at 16 clients ≤ 3x the floor's: %.2f ms against %.2f ms, %.1fx (%s)\n", g, f, g/f, verdict(g <= 3*f))
 			}
+		}
+	}
+	for _, n := range o.concurrency {
+		gw, ok1 := find(wlFeed, srvBirlik, n)
+		pg, ok2 := find(wlFeed, srvPostGraphile, n)
+		if ok1 && ok2 && pg.RowsPerSecond() > 0 {
+			ratio := gw.RowsPerSecond() / pg.RowsPerSecond()
+			fmt.Fprintf(out, "target: Birlik ≥ 2x PostGraphile's rows/s on the change feed at %d: %.2fx (%s)\n", n, ratio, verdict(ratio >= 2))
 		}
 	}
 }

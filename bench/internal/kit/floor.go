@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -173,4 +174,42 @@ func MemTotal() string {
 		}
 	}
 	return ""
+}
+
+// FloorChangesQuery is the floor's page of the change feed: the changes after a sequence number
+// by the unique index on seq (sequence numbers count from 1, so 0 is the feed's start), 500 and
+// one more, which tells whether a next page follows, as a connection's hasNextPage does.
+const FloorChangesQuery = `SELECT seq, entity::text, "key", iin, op::text, "at" FROM changes WHERE seq > $1 ORDER BY seq LIMIT 501`
+
+// FloorChange is one row of the floor's change feed.
+type FloorChange struct {
+	Seq                  int64
+	Entity, Key, IIN, Op string
+	At                   time.Time
+}
+
+// FloorChanges reads the page of 500 of the change feed after sequence number after the floor's
+// way, one statement, encodes it to JSON like an answer and returns its rows and whether more
+// follow.
+func FloorChanges(ctx context.Context, pool *pgxpool.Pool, after int64) (page []FloorChange, more bool, err error) {
+	rows, err := pool.Query(ctx, FloorChangesQuery, after)
+	if err != nil {
+		return nil, false, err
+	}
+	page = make([]FloorChange, 0, 501)
+	for rows.Next() {
+		var c FloorChange
+		if err := rows.Scan(&c.Seq, &c.Entity, &c.Key, &c.IIN, &c.Op, &c.At); err != nil {
+			rows.Close()
+			return nil, false, err
+		}
+		page = append(page, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(page) > 500 {
+		page, more = page[:500], true
+	}
+	return page, more, json.NewEncoder(io.Discard).Encode(page)
 }

@@ -98,7 +98,10 @@ type Cell struct {
 	Elapsed          time.Duration
 	P50, P99         time.Duration
 	Max              time.Duration // the slowest answer: a stall that p99 hides at high rates
-	FirstErr         string
+	// Rows is the rows the counted requests returned, for a workload whose requests return a
+	// varying number of them (a page of a feed; the last page may be short); 0 otherwise.
+	Rows     int
+	FirstErr string
 	// CPU is the CPU time the measured processes and the whole machine used during the window
 	// (CPU.OK false where /proc cannot tell; Process 0 when no process was named).
 	CPU CPU
@@ -121,6 +124,24 @@ func (c Cell) CPUPerRequest(d time.Duration) (float64, bool) {
 	return float64(d) / float64(time.Millisecond) / float64(c.Requests), true
 }
 
+// RowsPerSecond is the rows of the window's answers per second: its answers per second times
+// the rows they returned on average.
+func (c Cell) RowsPerSecond() float64 {
+	if c.Elapsed <= 0 {
+		return 0
+	}
+	return float64(c.Rows) / c.Elapsed.Seconds()
+}
+
+// CPUPerRows is the CPU time d per n rows returned, in milliseconds; false when it cannot be
+// told.
+func (c Cell) CPUPerRows(d time.Duration, n int) (float64, bool) {
+	if !c.CPU.OK || c.Rows == 0 || d <= 0 || n <= 0 {
+		return 0, false
+	}
+	return float64(d) / float64(time.Millisecond) * float64(n) / float64(c.Rows), true
+}
+
 // Measure runs do from n goroutines for warmup (unmeasured) then duration, and returns the cell
 // with the latencies of the successful requests that finished inside the measured window.
 // Errors count apart and stop nothing. Requests in flight 2s after the window are cancelled.
@@ -128,9 +149,21 @@ func (c Cell) CPUPerRequest(d time.Duration) (float64, bool) {
 // the window is read from /proc at its start and end: on a shared or noisy machine, CPU per
 // request varies far less than requests per second.
 func Measure(ctx context.Context, warmup, duration time.Duration, n int, pids []int, do func(ctx context.Context, rnd *rand.Rand) error) Cell {
+	return MeasureClients(ctx, warmup, duration, n, pids, func(int) func(context.Context, *rand.Rand) (int, error) {
+		return func(ctx context.Context, rnd *rand.Rand) (int, error) { return 0, do(ctx, rnd) }
+	})
+}
+
+// MeasureClients is Measure for clients that keep state of their own between requests (a
+// place in a feed they follow) and return how many rows each request returned: client(i) is
+// the request function of client i, called from that client's goroutine only. Cell.Rows sums
+// the rows of the requests counted.
+func MeasureClients(ctx context.Context, warmup, duration time.Duration, n int, pids []int,
+	client func(i int) func(ctx context.Context, rnd *rand.Rand) (rows int, err error)) Cell {
 	var (
 		mu       sync.Mutex
 		lat      []time.Duration
+		rows     atomic.Int64
 		errs     atomic.Int64
 		late     atomic.Int64 // started inside the window, finished after it or abandoned
 		firstErr atomic.Value
@@ -157,14 +190,15 @@ func Measure(ctx context.Context, warmup, duration time.Duration, n int, pids []
 		go func() {
 			defer wg.Done()
 			rnd := rand.New(rand.NewPCG(uint64(i)+1, uint64(time.Now().UnixNano())))
+			do := client(i)
 			local := make([]time.Duration, 0, 1024)
-			var localErrs int64
+			var localErrs, localRows int64
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				if t0.After(end) {
 					break
 				}
-				err := do(ctx, rnd)
+				got, err := do(ctx, rnd)
 				t1 := time.Now()
 				d := t1.Sub(t0)
 				if t1.After(end) {
@@ -180,8 +214,10 @@ func Measure(ctx context.Context, warmup, duration time.Duration, n int, pids []
 					continue
 				}
 				local = append(local, d)
+				localRows += int64(got)
 			}
 			errs.Add(localErrs)
+			rows.Add(localRows)
 			mu.Lock()
 			lat = append(lat, local...)
 			mu.Unlock()
@@ -192,7 +228,7 @@ func Measure(ctx context.Context, warmup, duration time.Duration, n int, pids []
 	// A request counts when it finishes inside the window, whenever it started: throughput is
 	// completions per second of the window, and a cell slower than the window shows as empty.
 	slices.Sort(lat)
-	c := Cell{Requests: len(lat), Errors: int(errs.Load()), Unfinished: int(late.Load()), Elapsed: duration,
+	c := Cell{Requests: len(lat), Errors: int(errs.Load()), Unfinished: int(late.Load()), Elapsed: duration, Rows: int(rows.Load()),
 		P50: Quantile(lat, 0.50), P99: Quantile(lat, 0.99), Max: Quantile(lat, 1)}
 	if v, ok := firstErr.Load().(string); ok {
 		c.FirstErr = v

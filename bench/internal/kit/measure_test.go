@@ -2,7 +2,11 @@ package kit
 
 import (
 	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,5 +84,52 @@ func TestPostgresCPUCountsAQuery(t *testing.T) {
 	}
 	if _, ok := PostgresCPU(backend); !ok {
 		t.Error("a backend's own process was not read")
+	}
+}
+
+// Rows per second are the rows of the window's answers over its length: pages a second times
+// the rows they held, the last, short page included; CPU per rows scales to the rows asked.
+func TestRowsPerSecond(t *testing.T) {
+	c := Cell{Requests: 25, Rows: 24*500 + 234, Elapsed: 10 * time.Second, CPU: CPU{Process: 2 * time.Second, Machine: 6117 * time.Millisecond, OK: true}}
+	if got := c.RowsPerSecond(); got != 1223.4 {
+		t.Errorf("RowsPerSecond = %v; want 1223.4", got)
+	}
+	if got := c.RPS() * float64(c.Rows) / float64(c.Requests); math.Abs(got-c.RowsPerSecond()) > 1e-9 {
+		t.Errorf("pages/s × rows a page = %v, not RowsPerSecond", got)
+	}
+	if v, ok := c.CPUPerRows(c.CPU.Machine, 1000); !ok || math.Abs(v-500) > 1e-9 {
+		t.Errorf("CPUPerRows(machine, 1000) = %v, %v; want 500 ms", v, ok)
+	}
+	for _, bad := range []Cell{{Rows: 10}, {Rows: 0, Elapsed: time.Second, CPU: CPU{Machine: time.Second, OK: true}}, {Rows: 10, Elapsed: time.Second}} {
+		if _, ok := bad.CPUPerRows(bad.CPU.Machine, 1000); ok {
+			t.Errorf("CPUPerRows of %+v told", bad)
+		}
+	}
+	if (Cell{Rows: 10}).RowsPerSecond() != 0 {
+		t.Error("a cell without a window has rows per second")
+	}
+}
+
+// MeasureClients makes each client's request function once and sums the rows of the requests
+// it counts.
+func TestMeasureClientsCountsRows(t *testing.T) {
+	var made atomic.Int64
+	c := MeasureClients(context.Background(), 20*time.Millisecond, 100*time.Millisecond, 3, nil, func(i int) func(context.Context, *rand.Rand) (int, error) {
+		made.Add(1)
+		calls := 0 // this client's own state, used from its goroutine only
+		return func(ctx context.Context, _ *rand.Rand) (int, error) {
+			calls++
+			time.Sleep(time.Millisecond)
+			if calls%5 == 0 {
+				return 7, errors.New("every fifth request fails")
+			}
+			return 2, nil
+		}
+	})
+	if made.Load() != 3 {
+		t.Errorf("%d request functions made for 3 clients", made.Load())
+	}
+	if c.Requests == 0 || c.Rows != 2*c.Requests || c.Errors == 0 {
+		t.Errorf("%d requests, %d rows, %d errors; want 2 rows a counted request and some errors", c.Requests, c.Rows, c.Errors)
 	}
 }
