@@ -42,7 +42,7 @@ func TestFitPower(t *testing.T) {
 func TestPrintFit(t *testing.T) {
 	at := func(people int, checks float64, when time.Time) Result {
 		return Result{People: people, When: when, FirstLoad: Step{Seconds: float64(people) / 1000},
-			Checks: Step{Seconds: checks}, Citizen: []Cell{{Clients: 1, P50ms: 4}, {Clients: 16, P99ms: 30, RPS: 900}}}
+			Checks: Step{Seconds: checks}, Citizen: []Cell{{Clients: 1, P50ms: 4}, {Clients: 16, P99ms: 90, RPS: 900}, {Rate: 100, P99ms: 30, RPS: 100}}}
 	}
 	day := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
 	rs := []Result{
@@ -58,7 +58,7 @@ func TestPrintFit(t *testing.T) {
 	for _, want := range []string{
 		"| first load (sync) (s) | 1,000 | 2,000 | 1.00 | 20,000 |",
 		"| all checks (s) | 50.0 | 200 | 2.00 | 20,000 | checks under 10 minutes: **does not hold** |",
-		"| citizen p99, 16 clients (ms) | 30.0 | 30.0 | 0.00 | 30.0 | citizen p99 under 50 ms: holds |",
+		"| citizen p99 at a fixed rate (one replica's share of the load) (ms) | 30.0 | 30.0 | 0.00 | 30.0 | citizen p99 under 50 ms: holds |",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("the table lacks %q:\n%s", want, s)
@@ -110,6 +110,9 @@ func TestSmallCountry(t *testing.T) {
 	r := rs[0]
 	if r.MonthRecs == 0 || r.MonthRecs >= r.Records || r.Findings != r.Truth || r.Families == 0 || r.StoreBytes == 0 {
 		t.Errorf("result %+v: want a held month, every case found, families assessed, a store size", r)
+	}
+	if len(r.Citizen) != 3 || rateCell(r).Rate != 100 {
+		t.Errorf("citizen cells %+v: want 1 and 16 clients and 100 req/s", r.Citizen)
 	}
 	for _, c := range r.Citizen {
 		if c.Requests == 0 || c.Errors != 0 {
