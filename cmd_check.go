@@ -53,7 +53,7 @@ func runCheck(ctx context.Context, args []string) error {
 	}
 	log := newLogger(cfg, os.Stderr)
 	cc := checks.Defaults()
-	cc.AsOf = cfg.AsOf
+	cc.AsOf, cc.Workers = cfg.AsOf, cfg.CheckWorkers
 	if *kinds != "" {
 		for _, k := range strings.Split(*kinds, ",") {
 			cc.Kinds = append(cc.Kinds, domain.FindingKind(strings.TrimSpace(k)))

@@ -51,8 +51,10 @@ type deriver struct {
 // newDeriver returns the gateway's deriver over the store s.
 // asOf is the day the checks and the family card are evaluated on (zero: the store's latest
 // complete month).
-func newDeriver(s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics) *deriver {
-	return &deriver{log: log, m: m, derive: func(ctx context.Context, done func(string)) error { return derive(ctx, s, asOf, log, m, done) }}
+func newDeriver(s *store.Store, asOf domain.Date, checkWorkers int, log *slog.Logger, m derivedMetrics) *deriver {
+	return &deriver{log: log, m: m, derive: func(ctx context.Context, done func(string)) error {
+		return derive(ctx, s, asOf, checkWorkers, log, m, done)
+	}}
 }
 
 // afterSync runs the derived work after a sync that left the store at mark (its Stats.Mark),
@@ -129,10 +131,10 @@ func derivedStored(ctx context.Context, s *store.Store, status []syncer.SourceSt
 // assessments, then refreshes the planner's statistics of what it wrote (store.Analyze), calling
 // done with the checks' and the assessments' names when each finishes. An error is logged and
 // counted, and returned so that the work runs again.
-func derive(ctx context.Context, s *store.Store, asOf domain.Date, log *slog.Logger, m derivedMetrics, done func(job string)) error {
+func derive(ctx context.Context, s *store.Store, asOf domain.Date, checkWorkers int, log *slog.Logger, m derivedMetrics, done func(job string)) error {
 	start := time.Now()
 	cc := checks.Defaults()
-	cc.AsOf = asOf
+	cc.AsOf, cc.Workers = asOf, checkWorkers
 	sum, err := checks.Run(ctx, s, cc)
 	if err != nil {
 		m.runs.WithLabelValues("checks", "error").Inc()

@@ -37,6 +37,9 @@ type options struct {
 	// AsOf is the day the integrity checks and the family card are evaluated on
 	// (BIRLIK_AS_OF); zero: the last day of the store's latest complete month.
 	AsOf domain.Date
+	// CheckWorkers is how many kinds of integrity check run at once on PostgreSQL
+	// (BIRLIK_CHECK_WORKERS, checks.Config.Workers).
+	CheckWorkers int
 	// Demand prices requests and keeps each class of roles in its bulkhead (BIRLIK_BUDGETS,
 	// BIRLIK_BULKHEADS).
 	Demand demand.Options
@@ -49,7 +52,7 @@ type options struct {
 const (
 	groupAccess = "access" // who may do what: keys, purposes, limits, budgets, cursors
 	groupTokens = "tokens" // the keys and lifetimes of signed tokens
-	groupAsOf   = "as-of"  // the day the checks and the family card are evaluated on
+	groupAsOf   = "as-of"  // the day the checks and the family card are evaluated on, and how many checks run at once
 )
 
 // The groups of settings each command reads (nil: every one, for serve).
@@ -63,7 +66,7 @@ var (
 // loadOptions reads the settings of groups (nil: all) as config.Load does (defaults,
 // environment, then flags) and validates them; every error names the variable to fix.
 func loadOptions(fs *flag.FlagSet, args []string, getenv func(string) string, groups []string) (options, error) {
-	o := options{Access: access.DefaultOptions(limits.Limits{}), Demand: demand.DefaultOptions()}
+	o := options{Access: access.DefaultOptions(limits.Limits{}), Demand: demand.DefaultOptions(), CheckWorkers: 1}
 	var roleLimits string
 	cfg, err := config.Load(fs, args, getenv, groups, o.settings(&roleLimits)...)
 	if err != nil {
@@ -206,6 +209,15 @@ func (o *options) settings(roleLimits *string) []config.Setting {
 				}
 				return o.AsOf.String()
 			})},
+		{Env: "BIRLIK_CHECK_WORKERS", Group: groupAsOf, Flag: "check-workers", Usage: "kinds of integrity check run at once on PostgreSQL, each on a connection and a core of its own (SQLite: one at a time); more finishes a large country's checks sooner and leaves fewer cores to the queries meanwhile",
+			Value: config.Func(func(s string) error {
+				n, err := strconv.Atoi(s)
+				if err != nil || n < 1 {
+					return fmt.Errorf("want a number of 1 or more")
+				}
+				o.CheckWorkers = n
+				return nil
+			}, func() string { return strconv.Itoa(o.CheckWorkers) })},
 		{Env: "BIRLIK_CURSOR_KEY", Group: groupAccess, Flag: "cursor-key", Usage: "key that seals pagination cursors: 32 random bytes in base64 (openssl rand -base64 32); the same on every replica; unset: a key kept in the data folder", Secret: true,
 			Value: config.Func(func(s string) error {
 				k, err := cursor.ParseKey(s)

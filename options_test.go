@@ -209,3 +209,18 @@ func TestCORSOriginsSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckWorkersSetting(t *testing.T) {
+	t.Parallel()
+	if o, err := load(nil); err != nil || o.CheckWorkers != 1 {
+		t.Errorf("unset: %d, %v; want 1 (one check at a time)", o.CheckWorkers, err)
+	}
+	if o, err := load(map[string]string{"BIRLIK_CHECK_WORKERS": "4"}); err != nil || o.CheckWorkers != 4 {
+		t.Errorf("BIRLIK_CHECK_WORKERS=4: %d, %v", o.CheckWorkers, err)
+	}
+	for _, bad := range []string{"0", "-2", "many"} {
+		if _, err := load(map[string]string{"BIRLIK_CHECK_WORKERS": bad}); err == nil || !strings.Contains(err.Error(), "BIRLIK_CHECK_WORKERS") {
+			t.Errorf("BIRLIK_CHECK_WORKERS=%s: %v, want an error naming it", bad, err)
+		}
+	}
+}

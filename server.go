@@ -160,7 +160,7 @@ func newGateway(ctx context.Context, cfg options, log *slog.Logger) (_ *gateway,
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	dm := newDerivedMetrics()
 	reg.MustRegister(dm.collectors()...)
-	g.deriver = newDeriver(st, cfg.AsOf, log, dm)
+	g.deriver = newDeriver(st, cfg.AsOf, cfg.CheckWorkers, log, dm)
 	if g.sched, err = syncer.NewScheduler(syncer.New(st, syncer.Options{Logger: log, OnProgress: g.counts.set}), syncer.ScheduleOptions{
 		Interval: cfg.SyncInterval, Logger: log, OnChange: g.afterSync,
 	}, feeds(g.Sources)...); err != nil {

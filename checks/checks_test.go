@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,3 +346,53 @@ VALUES ('finance', ?, 'test', ?, ?, 2024, 1000, '2025-03-01')`), "test|"+string(
 }
 
 func rebind(d, q string) string { return store.Rebind(d, q) }
+
+// TestWorkersFindTheSame: kinds run at once on several connections (PostgreSQL; SQLite runs
+// them one at a time) find exactly the truth, report every kind in the configured order, and
+// call Progress once per kind and once at the end, one call at a time.
+func TestWorkersFindTheSame(t *testing.T) {
+	c, s := syncCountry(t, 2, 2500)
+	cfg := checks.Defaults()
+	cfg.Workers = 4
+	var (
+		mu    sync.Mutex
+		calls []int
+		inCb  atomic.Int32
+	)
+	cfg.Progress = func(_ domain.FindingKind, done, total int) {
+		if inCb.Add(1) != 1 {
+			t.Error("Progress called while another call ran")
+		}
+		defer inCb.Add(-1)
+		mu.Lock()
+		calls = append(calls, done)
+		mu.Unlock()
+	}
+	sum, err := checks.Run(context.Background(), s.Store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Kinds) != len(domain.FindingKinds) {
+		t.Fatalf("%d kinds reported, want %d", len(sum.Kinds), len(domain.FindingKinds))
+	}
+	for i, r := range sum.Kinds {
+		if r.Kind != domain.FindingKinds[i] {
+			t.Errorf("kind %d reported is %s, want %s", i, r.Kind, domain.FindingKinds[i])
+		}
+	}
+	slices.Sort(calls)
+	for i, d := range calls {
+		if d != i {
+			t.Fatalf("Progress's done values %v: want 0 to %d once each", calls, len(domain.FindingKinds))
+		}
+	}
+	if len(calls) != len(domain.FindingKinds)+1 {
+		t.Errorf("Progress called %d times, want %d", len(calls), len(domain.FindingKinds)+1)
+	}
+	compare(t, c.Truth, openFindings(t, s.Client))
+
+	cfg.Workers = -1
+	if _, err := checks.Run(context.Background(), s.Store, cfg); err == nil || !strings.Contains(err.Error(), "Workers") {
+		t.Errorf("Workers -1: %v, want an error naming Workers", err)
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"entgo.io/ent/dialect"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/birlik/birlik/domain"
 	"github.com/birlik/birlik/store"
@@ -57,41 +59,74 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	b := sqlb{d: d, cfg: &cfg}
-	conn, err := db.Conn(ctx)
+	conn, release, err := b.session(ctx, db)
 	if err != nil {
-		return Summary{}, fmt.Errorf("checks: connect to the store: %w", err)
+		return Summary{}, err
 	}
-	defer conn.Close()
-	if b.pg() {
-		for _, set := range pgSession {
-			if _, err := conn.ExecContext(ctx, "SET "+set[0]+" = "+set[1]); err != nil {
-				return Summary{}, fmt.Errorf("checks: SET %s: %w", set[0], err)
-			}
-		}
-		defer func() {
-			for _, set := range pgSession { // the connection goes back to the pool as it came
-				_, _ = conn.ExecContext(context.WithoutCancel(ctx), "RESET "+set[0])
-			}
-		}()
-	}
+	defer release()
 	if err := b.analyze(ctx, conn); err != nil {
 		return Summary{}, err
 	}
-	if err := b.createStage(ctx, conn); err != nil {
-		return Summary{}, err
-	}
-	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+b.stage()) }()
 
-	var sum Summary
-	for i, k := range cfg.Kinds {
-		if cfg.Progress != nil {
-			cfg.Progress(k, i, len(cfg.Kinds))
+	workers := cfg.Workers
+	if !b.pg() {
+		workers = 1
+	}
+	workers = min(workers, len(cfg.Kinds))
+	var (
+		sum      = Summary{Kinds: make([]KindResult, len(cfg.Kinds))}
+		mu       sync.Mutex // Progress's calls and the count of kinds begun
+		begun    int
+		next     = make(chan int)
+		g, gctx  = errgroup.WithContext(ctx)
+		progress = func(k domain.FindingKind) {
+			mu.Lock()
+			defer mu.Unlock()
+			if cfg.Progress != nil {
+				cfg.Progress(k, begun, len(cfg.Kinds))
+			}
+			begun++
 		}
-		r, err := b.runOne(ctx, conn, checkByKind[k])
-		if err != nil {
-			return sum, fmt.Errorf("checks: %s: %w", k, err)
+	)
+	for w := 0; w < workers; w++ {
+		g.Go(func() error {
+			c, done := conn, func() {}
+			if w > 0 { // the first worker runs on the run's connection, the others on their own
+				var err error
+				if c, done, err = b.session(gctx, db); err != nil {
+					return err
+				}
+			}
+			defer done()
+			if err := b.createStage(gctx, c); err != nil {
+				return err
+			}
+			defer func() { _, _ = c.ExecContext(context.WithoutCancel(gctx), "DROP TABLE IF EXISTS "+b.stage()) }()
+			for i := range next {
+				k := cfg.Kinds[i]
+				progress(k)
+				r, err := b.runOne(gctx, c, checkByKind[k])
+				if err != nil {
+					return fmt.Errorf("checks: %s: %w", k, err)
+				}
+				sum.Kinds[i] = r
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(next)
+		for i := range cfg.Kinds {
+			select {
+			case next <- i:
+			case <-gctx.Done():
+				return nil
+			}
 		}
-		sum.Kinds = append(sum.Kinds, r)
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return Summary{}, err
 	}
 	if cfg.Progress != nil {
 		cfg.Progress("", len(cfg.Kinds), len(cfg.Kinds))
@@ -99,6 +134,32 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 	sum.Rows, err = summaryRows(ctx, conn, b, cfg.Kinds)
 	sum.Took = time.Since(start)
 	return sum, err
+}
+
+// session takes a connection from db for the checks, with their PostgreSQL settings
+// (pgSession); release resets them and gives the connection back to the pool as it came.
+func (b sqlb) session(ctx context.Context, db *sql.DB) (*sql.Conn, func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("checks: connect to the store: %w", err)
+	}
+	release := func() {
+		if b.pg() {
+			for _, set := range pgSession {
+				_, _ = conn.ExecContext(context.WithoutCancel(ctx), "RESET "+set[0])
+			}
+		}
+		conn.Close()
+	}
+	if b.pg() {
+		for _, set := range pgSession {
+			if _, err := conn.ExecContext(ctx, "SET "+set[0]+" = "+set[1]); err != nil {
+				release()
+				return nil, nil, fmt.Errorf("checks: SET %s: %w", set[0], err)
+			}
+		}
+	}
+	return conn, release, nil
 }
 
 // pgSession are the PostgreSQL settings of the checks' connection, for their few big
