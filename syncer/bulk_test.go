@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -87,13 +88,27 @@ func TestBulkLoad(t *testing.T) {
 	}
 
 	// A rebuild that stops part-way (here: cancelled after its first definition) is finished by
-	// the next one.
+	// the next one. By the first definition, every table the load wrote has statistics: the
+	// foreign keys' validation is planned on them.
+	var loaded time.Time
+	if err := s.DB.QueryRowContext(ctx, `SELECT clock_timestamp()`).Scan(&loaded); err != nil {
+		t.Fatal(err)
+	}
 	cctx, cancel := context.WithCancel(ctx)
 	first := true
 	stop := func(string, string) {
 		if first {
 			first = false
 			cancel()
+			for _, tb := range syncer.BulkTables() {
+				var analyzed bool
+				if err := s.DB.QueryRowContext(ctx, `SELECT coalesce(last_analyze >= $2, false) FROM pg_stat_user_tables
+					WHERE schemaname = current_schema() AND relname = $1`, tb, loaded).Scan(&analyzed); err != nil {
+					t.Errorf("statistics of %s: %v", tb, err)
+				} else if !analyzed {
+					t.Errorf("%s was not analyzed after the load, before the first foreign key was rebuilt", tb)
+				}
+			}
 		}
 	}
 	got, err := syncer.RestoreIndexesObserved(cctx, s.DB, s.Dialect, "64MB", quiet, stop)
