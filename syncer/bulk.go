@@ -182,7 +182,15 @@ func restoreIndexes(ctx context.Context, db *sql.DB, d string, maintenanceWorkMe
 		if _, err := conn.ExecContext(ctx, `SELECT set_config('maintenance_work_mem', $1, false)`, maintenanceWorkMem); err != nil {
 			return 0, fmt.Errorf("restoring indexes: maintenance_work_mem %q: %w", maintenanceWorkMem, err)
 		}
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `RESET maintenance_work_mem`) }()
 	}
+	// An index build or a foreign key's validation takes as long as its table is large (minutes
+	// at millions of people), longer than the statement timeout that bounds the gateway's
+	// statements (store.DefaultStatementTimeout): this session has none, and the context bounds it.
+	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
+		return 0, fmt.Errorf("restoring indexes: %w", err)
+	}
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `RESET statement_timeout`) }()
 	if err := analyzeBulkTables(ctx, conn); err != nil {
 		return 0, fmt.Errorf("restoring indexes: %w", err)
 	}
