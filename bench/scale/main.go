@@ -70,6 +70,11 @@ type options struct {
 	pageSize    int
 	citizen     time.Duration
 	rate        int
+	// resume is a kept schema whose run stopped after its first load (a store URL), with what
+	// that run's log measured before it stopped.
+	resume         string
+	resumedLoad    float64
+	resumedIndexes float64
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -84,6 +89,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.IntVar(&o.pageSize, "page", synctest.BenchPageSize, "records per page of the in-memory feeds")
 	fs.DurationVar(&o.citizen, "citizen-duration", 15*time.Second, "how long each citizen cell runs (1 and 16 clients, and the fixed rate)")
 	fs.IntVar(&o.rate, "citizen-rate", 100, "requests per second of the citizen cell at a fixed rate (the load one replica serves), 0: none")
+	fs.StringVar(&o.resume, "resume", "", "the URL of a schema kept by a run (-keep) that stopped after its first load: go on from its index rebuild, for one size (-people)")
+	fs.Float64Var(&o.resumedLoad, "resumed-first-load", 0, "with -resume: the first load's seconds, from the stopped run's log (scale: first load done)")
+	fs.Float64Var(&o.resumedIndexes, "resumed-indexes", 0, "with -resume: the seconds of index rebuild the stopped run's log shows finished before it stopped")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +108,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("-people %q: want numbers of people of 1000 or more, comma-separated", *people)
 		}
 		o.people = append(o.people, n)
+	}
+	if o.resume != "" && (len(o.people) != 1 || o.resumedLoad <= 0) {
+		return errors.New("-resume takes one size (-people) and the stopped run's -resumed-first-load")
 	}
 	if !strings.HasPrefix(o.databaseURL, "postgres") {
 		return errors.New("set DATABASE_URL (or -database-url) to a PostgreSQL server: the growth curve is measured on PostgreSQL")
@@ -167,6 +178,9 @@ type Result struct {
 	Records     int64     `json:"records"`      // every record of the country
 	MonthRecs   int64     `json:"month_records"`
 	HeldMonth   string    `json:"held_month"`
+	// Resumed says how a run that stopped after its first load was finished (-resume): its first
+	// load and part of its index rebuild come from the stopped run's log (wall time only).
+	Resumed string `json:"resumed,omitempty"`
 
 	Generate   Step    `json:"generate"`
 	FirstLoad  Step    `json:"first_load"` // the sync of everything but the held month
@@ -259,11 +273,14 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	r.MonthRecs = int64(late.Records())
 	first, later := synctest.CountryFeeds(c, o.pageSize), synctest.CountryFeeds(late, o.pageSize)
 
-	u, drop, err := store.TempSchema(ctx, o.databaseURL, fmt.Sprintf("scale%d", people))
+	u, drop, err := o.resume, func() error { return nil }, error(nil)
+	if o.resume == "" {
+		u, drop, err = store.TempSchema(ctx, o.databaseURL, fmt.Sprintf("scale%d", people))
+	}
 	if err != nil {
 		return r, err
 	}
-	if o.keep {
+	if o.keep || o.resume != "" {
 		logger.Info("scale: the schema is kept", "url", u)
 	} else {
 		defer func() {
@@ -298,13 +315,19 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	// indexes, which are built once at the end (as an operator loads a country).
 	sy := syncer.New(st, syncer.Options{Logger: logger, LogEvery: time.Minute})
 	if r.FirstLoad, err = m.timed(func() error {
-		if _, err := syncer.DeferIndexes(ctx, st); err != nil {
-			return err
+		if o.resume == "" {
+			if _, err := syncer.DeferIndexes(ctx, st); err != nil {
+				return err
+			}
 		}
-		_, err := sy.Run(ctx, synctest.Feeds(first)...)
+		_, err := sy.Run(ctx, synctest.Feeds(first)...) // resumed: finishes what the stopped run left, if anything
 		return err
 	}); err != nil {
 		return r, fmt.Errorf("first load: %w", err)
+	}
+	if o.resume != "" {
+		r.Resumed = fmt.Sprintf("the first load (%.0f s) and %.0f s of index rebuild are the stopped run's, from its log; the rebuild after them and every later step were measured on its kept schema", o.resumedLoad, o.resumedIndexes)
+		r.FirstLoad = Step{Seconds: o.resumedLoad + r.FirstLoad.Seconds}
 	}
 	logger.Info("scale: first load done", "seconds", r.FirstLoad.Seconds)
 	if r.Indexes, err = m.timed(func() error {
@@ -313,6 +336,7 @@ func measure(ctx context.Context, o options, people int) (Result, error) {
 	}); err != nil {
 		return r, fmt.Errorf("rebuilding the indexes: %w", err)
 	}
+	r.Indexes.Seconds += o.resumedIndexes
 	// This server runs no autovacuum: statistics come from an explicit ANALYZE, as the derived
 	// work runs one after each sync.
 	if r.Analyze, err = m.timed(func() error { _, err := st.DB.ExecContext(ctx, `ANALYZE`); return err }); err != nil {
@@ -659,6 +683,9 @@ func printFit(out io.Writer, rs []Result) error {
 		fmt.Fprintf(out, "- %s: measured %s on %s, PostgreSQL %s, load average before %q; %s records (%s in the held month %s); findings %d of %d injected; peak Go heap %.1f GB\n",
 			people(n), r.When.Format("2006-01-02 15:04 UTC"), r.Machine, r.Postgres, r.LoadAverage, num(float64(r.Records)),
 			num(float64(r.MonthRecs)), r.HeldMonth, r.Findings, r.Truth, r.PeakHeapGB)
+		if r.Resumed != "" {
+			fmt.Fprintf(out, "  - resumed: %s\n", r.Resumed)
+		}
 	}
 	return nil
 }
