@@ -547,8 +547,8 @@ func readResults(path string) ([]Result, error) {
 // Country is the size the projection is made for: Kazakhstan's population.
 const Country = 20_000_000
 
-// metric is one row of the table: a figure of each result, its unit and its target at the
-// country's size (0: none).
+// metric is one row of the table: a figure of each result (0: not measured at that size), its
+// unit and its target at the country's size (0: none).
 type metric struct {
 	name, unit string
 	of         func(Result) float64
@@ -564,6 +564,9 @@ var metrics = []metric{
 		return r.FirstLoad.Seconds + r.Indexes.Seconds + r.Analyze.Seconds
 	}, 6 * 3600, "first load under 6 hours"},
 	{"first load, CPU of Birlik + PostgreSQL", "s", func(r Result) float64 {
+		if r.Resumed != "" {
+			return 0 // the stopped run's CPU is not in its log
+		}
 		return r.FirstLoad.cpu() + r.Indexes.cpu() + r.Analyze.cpu()
 	}, 0, ""},
 	{"incremental sync of one month", "s", func(r Result) float64 { return r.MonthSync.Seconds }, 0, ""},
@@ -656,6 +659,10 @@ func printFit(out io.Writer, rs []Result) error {
 		fmt.Fprintf(out, "| %s (%s) |", m.name, m.unit)
 		for _, n := range sizes {
 			v := m.of(latest[n])
+			if v <= 0 { // not measured at this size
+				fmt.Fprint(out, " – |")
+				continue
+			}
 			fmt.Fprintf(out, " %s |", num(v))
 			xs, ys = append(xs, float64(n)), append(ys, v)
 		}
@@ -669,6 +676,8 @@ func printFit(out io.Writer, rs []Result) error {
 		switch {
 		case m.target == 0:
 			fmt.Fprintln(out, " |")
+		case !ok && len(ys) == 1 && ys[0] <= m.target:
+			fmt.Fprintf(out, " %s: holds at %s (one size: no projection) |\n", m.limit, people(int(xs[0])))
 		case ok && f.At(Country) <= m.target:
 			fmt.Fprintf(out, " %s: holds |\n", m.limit)
 		case ok:
