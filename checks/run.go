@@ -59,7 +59,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 		return Summary{}, err
 	}
 	b := sqlb{d: d, cfg: &cfg}
-	conn, release, err := b.session(ctx, db)
+	conn, release, err := b.checkConn(ctx, db)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -93,7 +93,7 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 			c, done := conn, func() {}
 			if w > 0 { // the first worker runs on the run's connection, the others on their own
 				var err error
-				if c, done, err = b.session(gctx, db); err != nil {
+				if c, done, err = b.checkConn(gctx, db); err != nil {
 					return err
 				}
 			}
@@ -136,9 +136,9 @@ func Run(ctx context.Context, st *store.Store, cfg Config) (Summary, error) {
 	return sum, err
 }
 
-// session takes a connection from db for the checks, with their PostgreSQL settings
+// checkConn takes a connection from db for the checks, with their PostgreSQL settings
 // (pgSession); release resets them and gives the connection back to the pool as it came.
-func (b sqlb) session(ctx context.Context, db *sql.DB) (*sql.Conn, func(), error) {
+func (b sqlb) checkConn(ctx context.Context, db *sql.DB) (*sql.Conn, func(), error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("checks: connect to the store: %w", err)

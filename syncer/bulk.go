@@ -186,7 +186,7 @@ func restoreIndexes(ctx context.Context, db *sql.DB, d string, maintenanceWorkMe
 	}
 	// An index build or a foreign key's validation takes as long as its table is large (minutes
 	// at millions of people), longer than the statement timeout that bounds the gateway's
-	// statements (store.DefaultStatementTimeout): this session has none, and the context bounds it.
+	// statements (store.DefaultStatementTimeout): this connection has none, and the context bounds it.
 	if _, err := conn.ExecContext(ctx, `SET statement_timeout = 0`); err != nil {
 		return 0, fmt.Errorf("restoring indexes: %w", err)
 	}

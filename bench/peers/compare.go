@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -168,13 +169,8 @@ func normalizePostGraphile(body []byte) (*citizen, error) {
 		}
 		Errors json.RawMessage
 	}
-	d := json.NewDecoder(strings.NewReader(string(body)))
-	d.UseNumber()
-	if err := d.Decode(&r); err != nil {
+	if err := decodeAnswer(body, &r, &r.Errors); err != nil {
 		return nil, err
-	}
-	if len(r.Errors) > 0 {
-		return nil, fmt.Errorf("errors: %s", r.Errors)
 	}
 	if len(r.Data.AllPeople.Nodes) == 0 {
 		return nil, nil
@@ -265,4 +261,19 @@ func (c *citizen) sort() {
 	slices.SortFunc(c.Payments, func(a, b payment) int {
 		return strings.Compare(a.Period+a.Kind+strconv.FormatInt(a.Amount, 10)+str(a.PaidOn), b.Period+b.Kind+strconv.FormatInt(b.Amount, 10)+str(b.PaidOn))
 	})
+}
+
+// decodeAnswer decodes a GraphQL answer into v (numbers kept as json.Number, so that a bigint
+// sent as text and one sent as a number compare), then fails with the answer's errors, which
+// errs (v's Errors field) holds after decoding.
+func decodeAnswer(body []byte, v any, errs *json.RawMessage) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if len(*errs) > 0 {
+		return fmt.Errorf("errors: %s", *errs)
+	}
+	return nil
 }

@@ -51,7 +51,7 @@ type feedPageInfo struct {
 
 // normalizeFeed reads a page of the change feed: an answer to kit.UMISQuery, or with
 // postgraphile an answer to PostGraphileFeedQuery, which sends the bigint seq as a string and
-// its timestamps in PostgreSQL's session time zone. The enumerations' values are compared in
+// its timestamps in the time zone of PostgreSQL's connection. The enumerations' values are compared in
 // lower case (PostGraphile would upper-case them were the columns PostgreSQL enums).
 func normalizeFeed(body []byte, postgraphile bool) (*feedPage, error) {
 	type conn struct {
@@ -66,13 +66,8 @@ func normalizeFeed(body []byte, postgraphile bool) (*feedPage, error) {
 		}
 		Errors json.RawMessage
 	}
-	d := json.NewDecoder(strings.NewReader(string(body)))
-	d.UseNumber()
-	if err := d.Decode(&r); err != nil {
+	if err := decodeAnswer(body, &r, &r.Errors); err != nil {
 		return nil, err
-	}
-	if len(r.Errors) > 0 {
-		return nil, fmt.Errorf("errors: %s", r.Errors)
 	}
 	c := r.Data.Changes
 	if postgraphile {

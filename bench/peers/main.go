@@ -648,11 +648,7 @@ func thousands(v float64) string {
 	if v < 100 {
 		return fmt.Sprintf("%.1f", v)
 	}
-	s := strconv.FormatInt(int64(v+0.5), 10)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+	return kit.Group(int64(v + 0.5))
 }
 
 // printTargets prints the targets against PostGraphile and the floor, for the cells measured.

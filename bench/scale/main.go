@@ -711,15 +711,7 @@ func people(n int) string {
 func num(v float64) string {
 	switch {
 	case v >= 1000:
-		s := strconv.FormatFloat(math.Round(v), 'f', 0, 64)
-		var b strings.Builder
-		for i, ch := range s {
-			if i > 0 && (len(s)-i)%3 == 0 {
-				b.WriteByte(',')
-			}
-			b.WriteRune(ch)
-		}
-		return b.String()
+		return kit.Group(int64(math.Round(v)))
 	case v >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	case v >= 10:
